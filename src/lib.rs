@@ -1,0 +1,6 @@
+//! podtui: run a directory of Kubernetes Pod manifests on the local Docker engine, the way a kubelet runs static
+//! pods, with a live terminal UI.
+//!
+//! - [`manifest`]: reading and validating manifests, and the sources that watch them.
+
+pub mod manifest;

@@ -1,0 +1,17 @@
+//! Manifests: reading, decoding and validating Pod manifests, their identity, and the sources that watch them
+//! (a directory, one file, an HTTP URL) and produce the desired state.
+
+pub mod finding;
+pub mod identity;
+pub mod lines;
+pub mod names;
+pub mod parse;
+pub mod path;
+pub mod quantity;
+pub mod schema;
+pub mod validate;
+
+pub use finding::{Finding, Severity};
+pub use identity::SourceId;
+pub use parse::{DesiredPod, Format, ParseInput, Parsed, parse_manifest};
+pub use path::FieldPath;

@@ -1,0 +1,384 @@
+//! Decoding manifest text (YAML, every document; or JSON) into validated static pods. The only place in podtui
+//! that parses YAML.
+
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::Pod;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::finding::Finding;
+use super::identity::{SourceId, assign_identity};
+use super::lines::LineMap;
+use super::path::FieldPath;
+use super::schema::check_fields;
+use super::validate::validate;
+
+/// The syntax of a manifest text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// YAML, any number of documents.
+    Yaml,
+    /// JSON, one or more concatenated values.
+    Json,
+}
+
+impl Format {
+    /// The format a file name implies: `.json` is JSON, everything else YAML.
+    pub fn from_path(path: &std::path::Path) -> Self {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("json") => Format::Json,
+            _ => Format::Yaml,
+        }
+    }
+
+    /// The format a body of unknown origin most likely has (HTTP sources): JSON if it starts with `{` or `[`.
+    pub fn sniff(text: &str) -> Self {
+        match text.trim_start().as_bytes().first() {
+            Some(b'{') | Some(b'[') => Format::Json,
+            _ => Format::Yaml,
+        }
+    }
+}
+
+/// One pod a manifest asks for, with its identity assigned.
+#[derive(Clone, Debug)]
+pub struct DesiredPod {
+    /// The pod, defaulted, named `<name>-<node>`, with `metadata.uid` set.
+    pub pod: Pod,
+    /// The UID (also in `pod.metadata.uid`).
+    pub uid: String,
+    /// Namespace (defaulted).
+    pub namespace: String,
+    /// Full name, `<name>-<node>`.
+    pub name: String,
+    /// Where it came from (file path or URL) as shown to the user.
+    pub source: String,
+    /// The line of the document in its file.
+    pub line: Option<usize>,
+    /// The whole text of the file or response it came from, as applied.
+    pub text: Arc<str>,
+}
+
+impl DesiredPod {
+    /// `namespace/name`, the key pods are unique by.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
+/// Everything learned from one manifest text.
+#[derive(Clone, Debug, Default)]
+pub struct Parsed {
+    /// The pods, when there is no error (a file is applied whole or not at all).
+    pub pods: Vec<DesiredPod>,
+    /// Errors and warnings, in file order.
+    pub findings: Vec<Finding>,
+}
+
+impl Parsed {
+    /// True when any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(Finding::is_error)
+    }
+}
+
+/// What to parse and how to name it.
+pub struct ParseInput<'a> {
+    /// Name shown in findings (the path as the user gave it, or the URL).
+    pub display: &'a str,
+    /// The text.
+    pub text: &'a str,
+    /// YAML or JSON.
+    pub format: Format,
+    /// Node name, for the name suffix and the UID.
+    pub node_name: &'a str,
+    /// Source identity, for the UID.
+    pub source: &'a SourceId,
+}
+
+struct Doc {
+    index: usize,
+    value: Value,
+}
+
+/// Parses, decodes and validates a manifest text.
+pub fn parse_manifest(input: &ParseInput<'_>) -> Parsed {
+    let lines = LineMap::build(input.text);
+    let mut out = Parsed::default();
+    let docs = match input.format {
+        Format::Yaml => yaml_documents(input.text, &mut out.findings),
+        Format::Json => json_documents(input.text, &mut out.findings),
+    };
+    if docs.is_empty() && out.findings.is_empty() {
+        out.findings.push(Finding::file_error(
+            None,
+            "the file is empty: it defines no pod (delete the file to remove its pods)",
+        ));
+    }
+    let text: Arc<str> = Arc::from(input.text);
+    let mut pods = Vec::new();
+    for doc in docs {
+        let mut findings = Vec::new();
+        for (prefix, value) in pod_values(&doc.value, &mut findings) {
+            if let Some(pod) = decode_pod(&value, &prefix, input.node_name, &mut findings) {
+                pods.push((doc.index, prefix, pod));
+            }
+        }
+        for mut f in findings {
+            f.line = f
+                .line
+                .or_else(|| lines.line_of(doc.index, f.path.as_ref().unwrap_or(&FieldPath::root())));
+            out.findings.push(f);
+        }
+    }
+    for f in &mut out.findings {
+        f.file = input.display.to_string();
+    }
+    if !out.has_errors() {
+        for (doc, prefix, mut pod) in pods {
+            let uid = assign_identity(&mut pod, input.node_name, input.source);
+            out.pods.push(DesiredPod {
+                namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+                name: pod.metadata.name.clone().unwrap_or_default(),
+                uid,
+                pod,
+                source: input.display.to_string(),
+                line: lines.line_of(doc, &prefix),
+                text: text.clone(),
+            });
+        }
+    }
+    out
+}
+
+fn yaml_documents(text: &str, findings: &mut Vec<Finding>) -> Vec<Doc> {
+    let mut docs = Vec::new();
+    for (index, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
+        match serde_yaml::Value::deserialize(de) {
+            Ok(serde_yaml::Value::Null) => {}
+            Ok(v) => match serde_json::to_value(&v) {
+                Ok(value) => docs.push(Doc { index, value }),
+                Err(e) => findings.push(Finding::file_error(
+                    None,
+                    format!("document {} cannot be read as JSON-compatible data: {e}", index + 1),
+                )),
+            },
+            Err(e) => {
+                let line = e.location().map(|l| l.line());
+                findings.push(Finding::file_error(line, format!("YAML syntax error: {}", strip_location(&e.to_string()))));
+                // The YAML stream cannot continue after a syntax error.
+                break;
+            }
+        }
+    }
+    docs
+}
+
+fn json_documents(text: &str, findings: &mut Vec<Finding>) -> Vec<Doc> {
+    let mut docs = Vec::new();
+    for (index, item) in serde_json::Deserializer::from_str(text).into_iter::<Value>().enumerate() {
+        match item {
+            Ok(value) => docs.push(Doc { index, value }),
+            Err(e) => {
+                let line = (e.line() > 0).then_some(e.line());
+                findings.push(Finding::file_error(line, format!("JSON syntax error: {}", strip_location(&e.to_string()))));
+                break;
+            }
+        }
+    }
+    docs
+}
+
+/// Removes serde's trailing " at line N column M" (the line is reported separately).
+fn strip_location(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// The pod objects in one document: the document itself (kind Pod) or the items of a List/PodList.
+fn pod_values(doc: &Value, findings: &mut Vec<Finding>) -> Vec<(FieldPath, Value)> {
+    let root = FieldPath::root();
+    let Some(map) = doc.as_object() else {
+        findings.push(Finding::error(root, "a manifest must be a mapping with kind Pod, List or PodList"));
+        return Vec::new();
+    };
+    let kind = map.get("kind").and_then(Value::as_str);
+    match kind {
+        Some("Pod") => {
+            check_api_version(doc, &root, findings, true);
+            vec![(root, doc.clone())]
+        }
+        Some("List") | Some("PodList") => {
+            check_api_version(doc, &root, findings, true);
+            let list_kind = kind.unwrap_or_default();
+            let Some(items) = map.get("items").and_then(Value::as_array) else {
+                findings.push(Finding::error(root.key("items"), format!("required: a {list_kind} needs items")));
+                return Vec::new();
+            };
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let path = root.key("items").index(i);
+                let mut item = item.clone();
+                let Some(obj) = item.as_object_mut() else {
+                    findings.push(Finding::error(path, "a list item must be a Pod mapping"));
+                    continue;
+                };
+                match obj.get("kind").and_then(Value::as_str) {
+                    Some("Pod") => {}
+                    None if list_kind == "PodList" => {
+                        obj.insert("kind".into(), "Pod".into());
+                    }
+                    None => {
+                        findings.push(Finding::error(path.key("kind"), "required: every item of a List needs kind Pod"));
+                        continue;
+                    }
+                    Some(other) => {
+                        findings.push(Finding::error(path.key("kind"), unsupported_kind(other)));
+                        continue;
+                    }
+                }
+                if !obj.contains_key("apiVersion") && list_kind == "PodList" {
+                    obj.insert("apiVersion".into(), "v1".into());
+                }
+                check_api_version(&item, &path, findings, false);
+                out.push((path, item));
+            }
+            out
+        }
+        Some(other) => {
+            findings.push(Finding::error(root.key("kind"), unsupported_kind(other)));
+            Vec::new()
+        }
+        None => {
+            findings.push(Finding::error(root.key("kind"), "required: kind must be Pod, List or PodList"));
+            Vec::new()
+        }
+    }
+}
+
+fn unsupported_kind(kind: &str) -> String {
+    format!("kind {kind:?} is not supported: podtui runs Pods (kind Pod, or a List or PodList of pods)")
+}
+
+fn check_api_version(doc: &Value, path: &FieldPath, findings: &mut Vec<Finding>, _top: bool) {
+    match doc.get("apiVersion").and_then(Value::as_str) {
+        Some("v1") => {}
+        Some(other) => findings.push(Finding::error(
+            path.key("apiVersion"),
+            format!("{other:?} is not supported: Pods are apiVersion v1"),
+        )),
+        None => findings.push(Finding::error(path.key("apiVersion"), "required: apiVersion must be v1")),
+    }
+}
+
+/// Decodes one pod object into k8s-openapi's `Pod` and validates it; findings get `prefix` on their paths.
+fn decode_pod(value: &Value, prefix: &FieldPath, node: &str, findings: &mut Vec<Finding>) -> Option<Pod> {
+    for mut f in check_fields(value) {
+        f.path = f.path.map(|p| prefix.join(&p));
+        findings.push(f);
+    }
+    // apiVersion/kind were checked above; make sure k8s-openapi's own check does not report them again.
+    let mut value = value.clone();
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("apiVersion".into(), "v1".into());
+        obj.insert("kind".into(), "Pod".into());
+    }
+    match serde_path_to_error::deserialize::<_, Pod>(&value) {
+        Ok(pod) => {
+            for mut f in validate(&pod, node) {
+                f.path = f.path.map(|p| prefix.join(&p));
+                findings.push(f);
+            }
+            Some(pod)
+        }
+        Err(e) => {
+            let path = prefix.join(&FieldPath::parse(&e.path().to_string()));
+            findings.push(Finding::error(path, decode_message(&e.inner().to_string())));
+            None
+        }
+    }
+}
+
+/// Rewrites serde's messages into the words a manifest author uses.
+fn decode_message(msg: &str) -> String {
+    if let Some(field) = msg.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+        return format!("required field {field} is missing");
+    }
+    let mut m = msg.replace("invalid type: ", "wrong type: ");
+    for (from, to) in [
+        ("expected i32", "expected an integer"),
+        ("expected i64", "expected an integer"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list"),
+        ("expected a map", "expected a mapping"),
+    ] {
+        m = m.replace(from, to);
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, format: Format) -> Parsed {
+        parse_manifest(&ParseInput {
+            display: "m.yaml",
+            text,
+            format,
+            node_name: "node",
+            source: &SourceId::File("/m.yaml".into()),
+        })
+    }
+
+    fn errors(p: &Parsed) -> Vec<String> {
+        p.findings.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn multi_document_yaml_gives_every_pod() {
+        let p = parse(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, image: 'i:1'}]}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: b, namespace: x}\nspec: {containers: [{name: c, image: 'i:1'}]}\n",
+            Format::Yaml,
+        );
+        assert!(!p.has_errors(), "{:?}", errors(&p));
+        let keys: Vec<String> = p.pods.iter().map(DesiredPod::key).collect();
+        assert_eq!(keys, ["default/a-node", "x/b-node"]);
+        assert_eq!(p.pods[1].line, Some(6));
+    }
+
+    #[test]
+    fn type_errors_name_the_field_and_line() {
+        let p = parse(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: c\n    image: i\n    ports:\n    - containerPort: abc\n",
+            Format::Yaml,
+        );
+        assert_eq!(errors(&p), ["m.yaml:9: spec.containers[0].ports[0].containerPort: wrong type: string \"abc\", expected an integer"]);
+        assert!(p.pods.is_empty());
+    }
+
+    #[test]
+    fn json_and_lists() {
+        let p = parse(
+            r#"{"apiVersion":"v1","kind":"PodList","items":[{"metadata":{"name":"a"},"spec":{"containers":[{"name":"c","image":"i:1"}]}}]}"#,
+            Format::Json,
+        );
+        assert!(!p.has_errors(), "{:?}", errors(&p));
+        assert_eq!(p.pods.len(), 1);
+    }
+
+    #[test]
+    fn other_kinds_are_named() {
+        let p = parse("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n", Format::Yaml);
+        assert_eq!(errors(&p), ["m.yaml:2: kind: kind \"Deployment\" is not supported: podtui runs Pods (kind Pod, or a List or PodList of pods)"]);
+    }
+
+    #[test]
+    fn empty_file_is_an_error_not_zero_pods() {
+        assert!(parse("", Format::Yaml).has_errors());
+        assert!(parse("# nothing\n", Format::Yaml).has_errors());
+    }
+}
