@@ -2,5 +2,9 @@
 //! pods, with a live terminal UI.
 //!
 //! - [`manifest`]: reading and validating manifests, and the sources that watch them.
+//! - [`cli`], [`config`], [`commands`]: the command line and its commands.
 
+pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod manifest;

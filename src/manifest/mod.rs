@@ -15,3 +15,10 @@ pub use finding::{Finding, Severity};
 pub use identity::SourceId;
 pub use parse::{DesiredPod, Format, ParseInput, Parsed, parse_manifest};
 pub use path::FieldPath;
+pub mod files;
+pub mod http;
+pub mod source;
+pub mod state;
+
+pub use source::{SourcesConfig, read_once, spawn_sources};
+pub use state::{DesiredState, FileState, FileStatus};

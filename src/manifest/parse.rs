@@ -135,6 +135,7 @@ pub fn parse_manifest(input: &ParseInput<'_>) -> Parsed {
     for f in &mut out.findings {
         f.file = input.display.to_string();
     }
+    out.findings.sort_by_key(|f| f.line);
     if !out.has_errors() {
         for (doc, prefix, mut pod) in pods {
             let uid = assign_identity(&mut pod, input.node_name, input.source);
@@ -166,7 +167,7 @@ fn yaml_documents(text: &str, findings: &mut Vec<Finding>) -> Vec<Doc> {
             },
             Err(e) => {
                 let line = e.location().map(|l| l.line());
-                findings.push(Finding::file_error(line, format!("YAML syntax error: {}", strip_location(&e.to_string()))));
+                findings.push(Finding::file_error(line, format!("YAML syntax error at {}", strip_location(&e.to_string()))));
                 // The YAML stream cannot continue after a syntax error.
                 break;
             }
@@ -182,7 +183,7 @@ fn json_documents(text: &str, findings: &mut Vec<Finding>) -> Vec<Doc> {
             Ok(value) => docs.push(Doc { index, value }),
             Err(e) => {
                 let line = (e.line() > 0).then_some(e.line());
-                findings.push(Finding::file_error(line, format!("JSON syntax error: {}", strip_location(&e.to_string()))));
+                findings.push(Finding::file_error(line, format!("JSON syntax error at {}", strip_location(&e.to_string()))));
                 break;
             }
         }
@@ -190,11 +191,26 @@ fn json_documents(text: &str, findings: &mut Vec<Finding>) -> Vec<Doc> {
     docs
 }
 
-/// Removes serde's trailing " at line N column M" (the line is reported separately).
+/// Moves serde's " at line N column M" out of the message (the line is reported in front): the column stays,
+/// as "(column M)" at the end.
 fn strip_location(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg.to_string(),
+    let Some(i) = msg.find(" at line ") else {
+        return msg.to_string();
+    };
+    let rest = &msg[i + " at line ".len()..];
+    let after_line = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    let (column, tail) = match after_line.strip_prefix(" column ") {
+        Some(c) => {
+            let digits: String = c.chars().take_while(char::is_ascii_digit).collect();
+            let tail = &c[digits.len()..];
+            (Some(digits), tail)
+        }
+        None => (None, after_line),
+    };
+    let text = format!("{}{}", &msg[..i], tail);
+    match column {
+        Some(c) => format!("column {c}: {text}"),
+        None => text,
     }
 }
 

@@ -86,7 +86,14 @@ impl Validator {
         {
             self.error(
                 path,
-                format!("{v:?} is not a valid {what} (one of {})", allowed.join(", ")),
+                format!(
+                    "{v:?} is not a valid {what} (one of {})",
+                    allowed
+                        .iter()
+                        .map(|a| if a.is_empty() { "\"\" (no check)" } else { a })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             );
         }
     }
@@ -104,7 +111,11 @@ impl Validator {
                 if !is_dns1123_subdomain(&full) {
                     self.error(
                         p("metadata.name"),
-                        format!("{full:?} (the name with the node suffix) is not a valid pod name (at most 253 characters, lowercase RFC 1123 subdomain)"),
+                        format!(
+                            "{} ({} characters with the node suffix) is not a valid pod name (at most 253 characters, lowercase RFC 1123 subdomain)",
+                            abbreviate(&full),
+                            full.len()
+                        ),
                     );
                 }
             }
@@ -434,6 +445,16 @@ impl Validator {
             Err(e) => self.error(path, e.to_string()),
         }
     }
+}
+
+/// A value for a message: quoted, and shortened in the middle when long.
+fn abbreviate(s: &str) -> String {
+    if s.chars().count() <= 60 {
+        return format!("{s:?}");
+    }
+    let head: String = s.chars().take(30).collect();
+    let tail: String = s.chars().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
+    format!("\"{head}…{tail}\"")
 }
 
 fn is_downward_volume_field(path: &str) -> bool {

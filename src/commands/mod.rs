@@ -1,0 +1,3 @@
+//! The headless commands behind the CLI's subcommands.
+
+pub mod validate;
