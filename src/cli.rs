@@ -75,7 +75,13 @@ pub struct CommonArgs {
     pub manifest_url: Option<String>,
 
     /// A header for --manifest-url requests, 'Key:Value' (repeatable; in the environment, separate with '|').
-    #[arg(long, global = true, env = "PODTUI_MANIFEST_URL_HEADER", value_delimiter = '|', value_name = "KEY:VALUE")]
+    #[arg(
+        long,
+        global = true,
+        env = "PODTUI_MANIFEST_URL_HEADER",
+        value_delimiter = '|',
+        value_name = "KEY:VALUE"
+    )]
     pub manifest_url_header: Vec<String>,
 
     /// How often --manifest-url is fetched.
@@ -91,7 +97,12 @@ pub struct EngineArgs {
     pub pause_image: Option<String>,
 
     /// Address hostPorts bind to when a port gives no hostIP (127.0.0.1: a playground does not open ports to the network).
-    #[arg(long, env = "PODTUI_HOST_PORT_ADDRESS", default_value = "127.0.0.1", value_name = "IP")]
+    #[arg(
+        long,
+        env = "PODTUI_HOST_PORT_ADDRESS",
+        default_value = "127.0.0.1",
+        value_name = "IP"
+    )]
     pub host_port_address: std::net::IpAddr,
 
     /// First crash-loop (and image pull) back-off delay; it doubles up to --backoff-max.
@@ -107,7 +118,11 @@ pub struct EngineArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Manifest directory or file.
-    #[arg(value_name = "PATH", default_value = "./manifests", env = "PODTUI_PATH")]
+    #[arg(
+        value_name = "PATH",
+        default_value = "./manifests",
+        env = "PODTUI_PATH"
+    )]
     pub path: PathBuf,
 
     /// Engine options.
@@ -161,7 +176,11 @@ pub struct GetArgs {
     pub resource: String,
 
     /// Manifest directory or file.
-    #[arg(value_name = "PATH", default_value = "./manifests", env = "PODTUI_PATH")]
+    #[arg(
+        value_name = "PATH",
+        default_value = "./manifests",
+        env = "PODTUI_PATH"
+    )]
     pub path: PathBuf,
 
     /// Output format.
@@ -188,7 +207,11 @@ pub struct LogsArgs {
     pub pod: String,
 
     /// Manifest directory or file.
-    #[arg(value_name = "PATH", default_value = "./manifests", env = "PODTUI_PATH")]
+    #[arg(
+        value_name = "PATH",
+        default_value = "./manifests",
+        env = "PODTUI_PATH"
+    )]
     pub path: PathBuf,
 
     /// Container name (default: the only container, or the first one).
@@ -216,7 +239,11 @@ pub struct LogsArgs {
 #[derive(Debug, Args)]
 pub struct DownArgs {
     /// Manifest directory or file whose pods are terminated.
-    #[arg(value_name = "PATH", default_value = "./manifests", env = "PODTUI_PATH")]
+    #[arg(
+        value_name = "PATH",
+        default_value = "./manifests",
+        env = "PODTUI_PATH"
+    )]
     pub path: PathBuf,
 
     /// Terminate every pod of this node name, whatever its manifest.
@@ -227,7 +254,9 @@ pub struct DownArgs {
 /// Parses `500ms`, `20s`, `5m`, `1h`, or a bare number of seconds.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num
         .parse()
@@ -267,8 +296,11 @@ mod tests {
         assert_eq!(c.path.as_deref(), Some(std::path::Path::new("./m")));
         assert!(c.command.is_none());
         let c = Cli::try_parse_from(["podtui", "run", "m", "--backoff-initial", "1s"]).unwrap();
-        assert!(matches!(c.command, Some(Command::Run(ref r)) if r.engine.backoff_initial == Duration::from_secs(1)));
-        let c = Cli::try_parse_from(["podtui", "get", "pods", "-o", "wide", "--node-name", "n"]).unwrap();
+        assert!(
+            matches!(c.command, Some(Command::Run(ref r)) if r.engine.backoff_initial == Duration::from_secs(1))
+        );
+        let c = Cli::try_parse_from(["podtui", "get", "pods", "-o", "wide", "--node-name", "n"])
+            .unwrap();
         assert_eq!(c.common.node_name.as_deref(), Some("n"));
     }
 }

@@ -2,17 +2,26 @@
 //! next to it: the error text is part of podtui's contract. `UPDATE_EXPECTED=1 cargo test --test
 //! manifest_fixtures` rewrites the expected files (review the diff).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use podtui::manifest::{Format, ParseInput, SourceId, parse_manifest};
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/manifests").join(dir);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/manifests")
+        .join(dir);
     let mut files: Vec<PathBuf> = fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml" | "yml" | "json")
+            )
+        })
         .collect();
     files.sort();
     files
@@ -53,13 +62,19 @@ fn check(dir: &str, expect_errors: bool) {
         }
         let expected = fs::read_to_string(&expected_path).unwrap_or_default();
         if actual != expected {
-            failures.push(format!("{}:\n--- expected\n{expected}--- actual\n{actual}", path.display()));
+            failures.push(format!(
+                "{}:\n--- expected\n{expected}--- actual\n{actual}",
+                path.display()
+            ));
         }
         if has_errors != expect_errors {
             failures.push(format!("{}: has_errors = {has_errors}", path.display()));
         }
         if expect_errors && pods != 0 {
-            failures.push(format!("{}: an invalid file must define no pods", path.display()));
+            failures.push(format!(
+                "{}: an invalid file must define no pods",
+                path.display()
+            ));
         }
         if expect_errors {
             // Every rejection names a field path or is a whole-file error with a line.

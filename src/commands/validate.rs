@@ -61,15 +61,25 @@ pub fn run(args: &ValidateArgs, common: &Common, out: &mut dyn Write) -> std::io
                     writeln!(out, "{finding}")?;
                 }
                 for c in &f.conflicts {
-                    writeln!(out, "{}: conflict: pod {} is already defined in {}; this copy is not run", f.path, c.pod, c.owner)?;
+                    writeln!(
+                        out,
+                        "{}: conflict: pod {} is already defined in {}; this copy is not run",
+                        f.path, c.pod, c.owner
+                    )?;
                 }
             }
-            let manifests = state.files.iter().filter(|f| !matches!(f.state, crate::manifest::FileState::Skipped { .. })).count();
+            let manifests = state
+                .files
+                .iter()
+                .filter(|f| !matches!(f.state, crate::manifest::FileState::Skipped { .. }))
+                .count();
             let skipped: Vec<String> = state
                 .files
                 .iter()
                 .filter_map(|f| match &f.state {
-                    crate::manifest::FileState::Skipped { reason } => Some(format!("{} ({reason})", f.path)),
+                    crate::manifest::FileState::Skipped { reason } => {
+                        Some(format!("{} ({reason})", f.path))
+                    }
                     _ => None,
                 })
                 .collect();

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use super::finding::Finding;
 use super::identity::SourceId;
 use super::parse::{DesiredPod, Format, ParseInput, parse_manifest};
 use super::state::{EntryKind, EntryReport};
-use super::finding::Finding;
 
 /// Files larger than this are skipped, as the kubelet does.
 pub const MAX_MANIFEST_BYTES: u64 = 10 * 1024 * 1024;
@@ -75,7 +75,9 @@ impl Root {
         let name = changed.file_name()?.to_string_lossy().into_owned();
         match self {
             Root::Dir { .. } => Some(name),
-            Root::File { absolute, .. } => (absolute.file_name()?.to_string_lossy() == name).then_some(name),
+            Root::File { absolute, .. } => {
+                (absolute.file_name()?.to_string_lossy() == name).then_some(name)
+            }
         }
     }
 
@@ -97,7 +99,9 @@ impl Root {
     /// The path as the user gave it.
     pub fn display(&self) -> String {
         match self {
-            Root::Dir { display, .. } | Root::File { display, .. } => display.to_string_lossy().into_owned(),
+            Root::Dir { display, .. } | Root::File { display, .. } => {
+                display.to_string_lossy().into_owned()
+            }
         }
     }
 }
@@ -110,9 +114,20 @@ pub fn skip_reason(name: &str, meta: Option<&fs::Metadata>) -> Option<String> {
     }
     let backup = name.ends_with('~')
         || (name.starts_with('#') && name.ends_with('#'))
-        || [".swp", ".swo", ".swx", ".bak", ".tmp", ".orig", ".rej", ".dpkg-old", ".dpkg-new", ".dpkg-dist"]
-            .iter()
-            .any(|s| lower.ends_with(s));
+        || [
+            ".swp",
+            ".swo",
+            ".swx",
+            ".bak",
+            ".tmp",
+            ".orig",
+            ".rej",
+            ".dpkg-old",
+            ".dpkg-new",
+            ".dpkg-dist",
+        ]
+        .iter()
+        .any(|s| lower.ends_with(s));
     if backup {
         return Some("editor backup or swap file".into());
     }
@@ -153,7 +168,10 @@ pub struct Entry {
 enum EntryState {
     Pending,
     Skipped(String),
-    Read { findings: Vec<Finding>, invalid: bool },
+    Read {
+        findings: Vec<Finding>,
+        invalid: bool,
+    },
 }
 
 impl Entry {
@@ -189,7 +207,9 @@ impl Entry {
     /// Takes in new bytes. With `settle`, a version that fails to parse is not reported until the same bytes
     /// are seen again after the caller's settle delay (it may be a half-written file).
     pub fn accept(&mut self, bytes: Vec<u8>, input: ParseCtx<'_>, settle: bool) -> Outcome {
-        if matches!(self.state, EntryState::Read { .. }) && self.bytes.as_deref() == Some(bytes.as_slice()) {
+        if matches!(self.state, EntryState::Read { .. })
+            && self.bytes.as_deref() == Some(bytes.as_slice())
+        {
             self.settling = None;
             return Outcome::Unchanged;
         }
@@ -232,7 +252,11 @@ impl Entry {
         self.state = new_state;
         self.bytes = None;
         self.settling = None;
-        if same { Outcome::Unchanged } else { Outcome::Changed }
+        if same {
+            Outcome::Unchanged
+        } else {
+            Outcome::Changed
+        }
     }
 
     fn skip(&mut self, reason: String) -> Outcome {
@@ -332,7 +356,9 @@ impl FileSource {
         let mut changed = Vec::new();
         for name in names {
             let meta = fs::metadata(self.root.absolute_path(&name)).ok();
-            let stamp = meta.as_ref().and_then(|m| Some((m.len(), m.modified().ok()?)));
+            let stamp = meta
+                .as_ref()
+                .and_then(|m| Some((m.len(), m.modified().ok()?)));
             match self.entries.get(&name) {
                 Some(e) if e.stamp.is_some() && e.stamp == stamp => {}
                 _ => changed.push(name),
@@ -380,7 +406,9 @@ impl FileSource {
             let _ = lmeta;
             return entry.skip(reason);
         }
-        let stamp = meta.as_ref().and_then(|m| Some((m.len(), m.modified().ok()?)));
+        let stamp = meta
+            .as_ref()
+            .and_then(|m| Some((m.len(), m.modified().ok()?)));
         let bytes = match fs::read(&path) {
             Ok(b) => b,
             Err(e) => return entry.fail(format!("cannot read the file: {e}")),
@@ -416,12 +444,27 @@ mod tests {
         let m = fs::metadata(&f).unwrap();
         assert_eq!(skip_reason("a.yaml", Some(&m)), None);
         assert_eq!(skip_reason(".a.yaml", Some(&m)).unwrap(), "hidden file");
-        assert_eq!(skip_reason("a.yaml~", Some(&m)).unwrap(), "editor backup or swap file");
-        assert_eq!(skip_reason("#a.yaml#", Some(&m)).unwrap(), "editor backup or swap file");
-        assert_eq!(skip_reason("a.yaml.swp", Some(&m)).unwrap(), "editor backup or swap file");
-        assert_eq!(skip_reason("a.txt", Some(&m)).unwrap(), "not a manifest extension (.yaml, .yml, .json)");
+        assert_eq!(
+            skip_reason("a.yaml~", Some(&m)).unwrap(),
+            "editor backup or swap file"
+        );
+        assert_eq!(
+            skip_reason("#a.yaml#", Some(&m)).unwrap(),
+            "editor backup or swap file"
+        );
+        assert_eq!(
+            skip_reason("a.yaml.swp", Some(&m)).unwrap(),
+            "editor backup or swap file"
+        );
+        assert_eq!(
+            skip_reason("a.txt", Some(&m)).unwrap(),
+            "not a manifest extension (.yaml, .yml, .json)"
+        );
         let d = fs::metadata(dir.path()).unwrap();
-        assert_eq!(skip_reason("sub", Some(&d)).unwrap(), "subdirectory (podtui does not recurse)");
+        assert_eq!(
+            skip_reason("sub", Some(&d)).unwrap(),
+            "subdirectory (podtui does not recurse)"
+        );
         assert_eq!(skip_reason("gone.yaml", None).unwrap(), "broken symlink");
     }
 }

@@ -26,8 +26,10 @@ pub fn parse_headers(flags: &[String]) -> Result<HeaderMap, HttpSourceError> {
         let (k, v) = flag
             .split_once(':')
             .ok_or_else(|| HttpSourceError::BadHeader(flag.clone()))?;
-        let name = HeaderName::from_bytes(k.trim().as_bytes()).map_err(|_| HttpSourceError::BadHeader(flag.clone()))?;
-        let value = HeaderValue::from_str(v.trim()).map_err(|_| HttpSourceError::BadHeader(flag.clone()))?;
+        let name = HeaderName::from_bytes(k.trim().as_bytes())
+            .map_err(|_| HttpSourceError::BadHeader(flag.clone()))?;
+        let value = HeaderValue::from_str(v.trim())
+            .map_err(|_| HttpSourceError::BadHeader(flag.clone()))?;
         map.append(name, value);
     }
     Ok(map)
@@ -65,12 +67,18 @@ impl HttpSource {
             .map_err(|e| format!("GET {} failed: {}", self.url, error_chain(&e)))?;
         let status = resp.status();
         if status != reqwest::StatusCode::OK {
-            return Err(format!("GET {} returned {status}; only 200 is accepted", self.url));
+            return Err(format!(
+                "GET {} returned {status}; only 200 is accepted",
+                self.url
+            ));
         }
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| format!("GET {}: reading the body failed: {}", self.url, error_chain(&e)))?;
+        let body = resp.bytes().await.map_err(|e| {
+            format!(
+                "GET {}: reading the body failed: {}",
+                self.url,
+                error_chain(&e)
+            )
+        })?;
         if body.len() as u64 > super::files::MAX_MANIFEST_BYTES {
             return Err(format!("GET {}: the body is larger than 10 MB", self.url));
         }

@@ -70,7 +70,8 @@ pub fn apply_defaults(pod: &mut Pod) {
         }
         c.termination_message_path
             .get_or_insert_with(|| "/dev/termination-log".into());
-        c.termination_message_policy.get_or_insert_with(|| "File".into());
+        c.termination_message_policy
+            .get_or_insert_with(|| "File".into());
         for port in c.ports.iter_mut().flatten() {
             port.protocol.get_or_insert_with(|| "TCP".into());
         }
@@ -160,20 +161,33 @@ mod tests {
     #[test]
     fn uid_ignores_formatting_and_spelled_out_defaults() {
         let src = SourceId::File("/m/a.yaml".into());
-        let mut a = pod("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: 'busybox:1'}]\n");
-        let mut b = pod("# comment\nkind: Pod\napiVersion: v1\nmetadata:\n  namespace: default\n  name: a\nspec:\n  restartPolicy: Always\n  containers:\n  - image: busybox:1\n    name: c\n    imagePullPolicy: IfNotPresent\n");
+        let mut a = pod(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: 'busybox:1'}]\n",
+        );
+        let mut b = pod(
+            "# comment\nkind: Pod\napiVersion: v1\nmetadata:\n  namespace: default\n  name: a\nspec:\n  restartPolicy: Always\n  containers:\n  - image: busybox:1\n    name: c\n    imagePullPolicy: IfNotPresent\n",
+        );
         let ua = assign_identity(&mut a, "node1", &src);
         let ub = assign_identity(&mut b, "node1", &src);
         assert_eq!(ua, ub);
         assert_eq!(ua.len(), 32);
         assert_eq!(a.metadata.name.as_deref(), Some("a-node1"));
 
-        let mut c = pod("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: 'busybox:2'}]\n");
+        let mut c = pod(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: 'busybox:2'}]\n",
+        );
         assert_ne!(assign_identity(&mut c, "node1", &src), ua);
-        let mut d = pod("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: 'busybox:1'}]\n");
+        let mut d = pod(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: 'busybox:1'}]\n",
+        );
         assert_ne!(assign_identity(&mut d, "node2", &src), ua);
-        let mut e = pod("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: 'busybox:1'}]\n");
-        assert_ne!(assign_identity(&mut e, "node1", &SourceId::File("/m/b.yaml".into())), ua);
+        let mut e = pod(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers: [{name: c, image: 'busybox:1'}]\n",
+        );
+        assert_ne!(
+            assign_identity(&mut e, "node1", &SourceId::File("/m/b.yaml".into())),
+            ua
+        );
     }
 
     #[test]

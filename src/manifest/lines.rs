@@ -182,21 +182,35 @@ metadata: {name: second}
         let m = LineMap::build(TEXT);
         assert_eq!(m.documents(), 2);
         assert_eq!(m.line_of(0, &FieldPath::parse("metadata.name")), Some(4));
-        assert_eq!(m.line_of(0, &FieldPath::parse("spec.containers[1]")), Some(9));
-        assert_eq!(m.line_of(0, &FieldPath::parse("spec.containers[1].name")), Some(9));
         assert_eq!(
-            m.line_of(0, &FieldPath::parse("spec.containers[1].ports[0].containerPort")),
+            m.line_of(0, &FieldPath::parse("spec.containers[1]")),
+            Some(9)
+        );
+        assert_eq!(
+            m.line_of(0, &FieldPath::parse("spec.containers[1].name")),
+            Some(9)
+        );
+        assert_eq!(
+            m.line_of(
+                0,
+                &FieldPath::parse("spec.containers[1].ports[0].containerPort")
+            ),
             Some(11)
         );
         // A missing field falls back to its nearest ancestor.
-        assert_eq!(m.line_of(0, &FieldPath::parse("spec.containers[0].image.x")), Some(8));
+        assert_eq!(
+            m.line_of(0, &FieldPath::parse("spec.containers[0].image.x")),
+            Some(8)
+        );
         assert_eq!(m.line_of(1, &FieldPath::parse("metadata.name")), Some(14));
         assert_eq!(m.doc_start(1), Some(12));
     }
 
     #[test]
     fn json_is_mapped_too() {
-        let m = LineMap::build("{\n  \"kind\": \"Pod\",\n  \"spec\": {\n    \"containers\": []\n  }\n}\n");
+        let m = LineMap::build(
+            "{\n  \"kind\": \"Pod\",\n  \"spec\": {\n    \"containers\": []\n  }\n}\n",
+        );
         assert_eq!(m.line_of(0, &FieldPath::parse("spec.containers")), Some(4));
     }
 }

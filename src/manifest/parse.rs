@@ -126,9 +126,9 @@ pub fn parse_manifest(input: &ParseInput<'_>) -> Parsed {
             }
         }
         for mut f in findings {
-            f.line = f
-                .line
-                .or_else(|| lines.line_of(doc.index, f.path.as_ref().unwrap_or(&FieldPath::root())));
+            f.line = f.line.or_else(|| {
+                lines.line_of(doc.index, f.path.as_ref().unwrap_or(&FieldPath::root()))
+            });
             out.findings.push(f);
         }
     }
@@ -162,12 +162,18 @@ fn yaml_documents(text: &str, findings: &mut Vec<Finding>) -> Vec<Doc> {
                 Ok(value) => docs.push(Doc { index, value }),
                 Err(e) => findings.push(Finding::file_error(
                     None,
-                    format!("document {} cannot be read as JSON-compatible data: {e}", index + 1),
+                    format!(
+                        "document {} cannot be read as JSON-compatible data: {e}",
+                        index + 1
+                    ),
                 )),
             },
             Err(e) => {
                 let line = e.location().map(|l| l.line());
-                findings.push(Finding::file_error(line, format!("YAML syntax error at {}", strip_location(&e.to_string()))));
+                findings.push(Finding::file_error(
+                    line,
+                    format!("YAML syntax error at {}", strip_location(&e.to_string())),
+                ));
                 // The YAML stream cannot continue after a syntax error.
                 break;
             }
@@ -178,12 +184,18 @@ fn yaml_documents(text: &str, findings: &mut Vec<Finding>) -> Vec<Doc> {
 
 fn json_documents(text: &str, findings: &mut Vec<Finding>) -> Vec<Doc> {
     let mut docs = Vec::new();
-    for (index, item) in serde_json::Deserializer::from_str(text).into_iter::<Value>().enumerate() {
+    for (index, item) in serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .enumerate()
+    {
         match item {
             Ok(value) => docs.push(Doc { index, value }),
             Err(e) => {
                 let line = (e.line() > 0).then_some(e.line());
-                findings.push(Finding::file_error(line, format!("JSON syntax error at {}", strip_location(&e.to_string()))));
+                findings.push(Finding::file_error(
+                    line,
+                    format!("JSON syntax error at {}", strip_location(&e.to_string())),
+                ));
                 break;
             }
         }
@@ -218,7 +230,10 @@ fn strip_location(msg: &str) -> String {
 fn pod_values(doc: &Value, findings: &mut Vec<Finding>) -> Vec<(FieldPath, Value)> {
     let root = FieldPath::root();
     let Some(map) = doc.as_object() else {
-        findings.push(Finding::error(root, "a manifest must be a mapping with kind Pod, List or PodList"));
+        findings.push(Finding::error(
+            root,
+            "a manifest must be a mapping with kind Pod, List or PodList",
+        ));
         return Vec::new();
     };
     let kind = map.get("kind").and_then(Value::as_str);
@@ -231,7 +246,10 @@ fn pod_values(doc: &Value, findings: &mut Vec<Finding>) -> Vec<(FieldPath, Value
             check_api_version(doc, &root, findings, true);
             let list_kind = kind.unwrap_or_default();
             let Some(items) = map.get("items").and_then(Value::as_array) else {
-                findings.push(Finding::error(root.key("items"), format!("required: a {list_kind} needs items")));
+                findings.push(Finding::error(
+                    root.key("items"),
+                    format!("required: a {list_kind} needs items"),
+                ));
                 return Vec::new();
             };
             let mut out = Vec::new();
@@ -248,7 +266,10 @@ fn pod_values(doc: &Value, findings: &mut Vec<Finding>) -> Vec<(FieldPath, Value
                         obj.insert("kind".into(), "Pod".into());
                     }
                     None => {
-                        findings.push(Finding::error(path.key("kind"), "required: every item of a List needs kind Pod"));
+                        findings.push(Finding::error(
+                            path.key("kind"),
+                            "required: every item of a List needs kind Pod",
+                        ));
                         continue;
                     }
                     Some(other) => {
@@ -269,14 +290,19 @@ fn pod_values(doc: &Value, findings: &mut Vec<Finding>) -> Vec<(FieldPath, Value
             Vec::new()
         }
         None => {
-            findings.push(Finding::error(root.key("kind"), "required: kind must be Pod, List or PodList"));
+            findings.push(Finding::error(
+                root.key("kind"),
+                "required: kind must be Pod, List or PodList",
+            ));
             Vec::new()
         }
     }
 }
 
 fn unsupported_kind(kind: &str) -> String {
-    format!("kind {kind:?} is not supported: podtui runs Pods (kind Pod, or a List or PodList of pods)")
+    format!(
+        "kind {kind:?} is not supported: podtui runs Pods (kind Pod, or a List or PodList of pods)"
+    )
 }
 
 fn check_api_version(doc: &Value, path: &FieldPath, findings: &mut Vec<Finding>, _top: bool) {
@@ -286,12 +312,20 @@ fn check_api_version(doc: &Value, path: &FieldPath, findings: &mut Vec<Finding>,
             path.key("apiVersion"),
             format!("{other:?} is not supported: Pods are apiVersion v1"),
         )),
-        None => findings.push(Finding::error(path.key("apiVersion"), "required: apiVersion must be v1")),
+        None => findings.push(Finding::error(
+            path.key("apiVersion"),
+            "required: apiVersion must be v1",
+        )),
     }
 }
 
 /// Decodes one pod object into k8s-openapi's `Pod` and validates it; findings get `prefix` on their paths.
-fn decode_pod(value: &Value, prefix: &FieldPath, node: &str, findings: &mut Vec<Finding>) -> Option<Pod> {
+fn decode_pod(
+    value: &Value,
+    prefix: &FieldPath,
+    node: &str,
+    findings: &mut Vec<Finding>,
+) -> Option<Pod> {
     for mut f in check_fields(value) {
         f.path = f.path.map(|p| prefix.join(&p));
         findings.push(f);
@@ -320,7 +354,10 @@ fn decode_pod(value: &Value, prefix: &FieldPath, node: &str, findings: &mut Vec<
 
 /// Rewrites serde's messages into the words a manifest author uses.
 fn decode_message(msg: &str) -> String {
-    if let Some(field) = msg.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+    if let Some(field) = msg
+        .strip_prefix("missing field `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
         return format!("required field {field} is missing");
     }
     let mut m = msg.replace("invalid type: ", "wrong type: ");
@@ -372,7 +409,12 @@ mod tests {
             "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n  containers:\n  - name: c\n    image: i\n    ports:\n    - containerPort: abc\n",
             Format::Yaml,
         );
-        assert_eq!(errors(&p), ["m.yaml:9: spec.containers[0].ports[0].containerPort: wrong type: string \"abc\", expected an integer"]);
+        assert_eq!(
+            errors(&p),
+            [
+                "m.yaml:9: spec.containers[0].ports[0].containerPort: wrong type: string \"abc\", expected an integer"
+            ]
+        );
         assert!(p.pods.is_empty());
     }
 
@@ -388,8 +430,16 @@ mod tests {
 
     #[test]
     fn other_kinds_are_named() {
-        let p = parse("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n", Format::Yaml);
-        assert_eq!(errors(&p), ["m.yaml:2: kind: kind \"Deployment\" is not supported: podtui runs Pods (kind Pod, or a List or PodList of pods)"]);
+        let p = parse(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\n",
+            Format::Yaml,
+        );
+        assert_eq!(
+            errors(&p),
+            [
+                "m.yaml:2: kind: kind \"Deployment\" is not supported: podtui runs Pods (kind Pod, or a List or PodList of pods)"
+            ]
+        );
     }
 
     #[test]

@@ -173,7 +173,11 @@ mod tests {
 
     #[test]
     fn parse_round_trips() {
-        for s in ["spec.containers[1].name", "items[0].spec.volumes[2]", "metadata"] {
+        for s in [
+            "spec.containers[1].name",
+            "items[0].spec.volumes[2]",
+            "metadata",
+        ] {
             assert_eq!(FieldPath::parse(s).to_string(), s);
         }
         assert_eq!(

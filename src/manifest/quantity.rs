@@ -74,7 +74,11 @@ impl Quantity {
 
     /// The value rounded up to a whole number (bytes for memory).
     pub fn ceil_u64(self) -> u64 {
-        if self.0 <= 0.0 { 0 } else { self.0.ceil() as u64 }
+        if self.0 <= 0.0 {
+            0
+        } else {
+            self.0.ceil() as u64
+        }
     }
 
     /// The value in thousandths (millicores for CPU), rounded up.
@@ -96,7 +100,10 @@ mod tests {
         assert_eq!(Quantity::parse("500m").unwrap().millis(), 500);
         assert_eq!(Quantity::parse("2").unwrap().millis(), 2000);
         assert_eq!(Quantity::parse("0.5").unwrap().millis(), 500);
-        assert_eq!(Quantity::parse("128Mi").unwrap().ceil_u64(), 128 * 1024 * 1024);
+        assert_eq!(
+            Quantity::parse("128Mi").unwrap().ceil_u64(),
+            128 * 1024 * 1024
+        );
         assert_eq!(Quantity::parse("1G").unwrap().ceil_u64(), 1_000_000_000);
         assert_eq!(Quantity::parse("1e3").unwrap().ceil_u64(), 1000);
         assert_eq!(Quantity::parse(".5Ki").unwrap().ceil_u64(), 512);

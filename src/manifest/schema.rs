@@ -17,62 +17,169 @@ static POD_SCHEMA: LazyLock<Value> = LazyLock::new(|| {
 /// Fields of a Pod that Kubernetes accepts and podtui ignores, with the reason shown in the warning.
 /// Patterns use `[*]` for any index; `containers` also matches `initContainers`.
 const IGNORED: &[(&str, &str)] = &[
-    ("status", "status is computed by podtui, not read from the manifest"),
-    ("metadata.generateName", "a static pod needs a fixed metadata.name"),
+    (
+        "status",
+        "status is computed by podtui, not read from the manifest",
+    ),
+    (
+        "metadata.generateName",
+        "a static pod needs a fixed metadata.name",
+    ),
     ("metadata.uid", "podtui derives the UID from the manifest"),
-    ("metadata.resourceVersion", "set by an API server; there is none"),
+    (
+        "metadata.resourceVersion",
+        "set by an API server; there is none",
+    ),
     ("metadata.generation", "set by an API server; there is none"),
-    ("metadata.creationTimestamp", "set by an API server; there is none"),
-    ("metadata.deletionTimestamp", "set by an API server; there is none"),
-    ("metadata.deletionGracePeriodSeconds", "set by an API server; there is none"),
-    ("metadata.managedFields", "set by an API server; there is none"),
-    ("metadata.ownerReferences", "there is no API server to own the pod"),
-    ("metadata.finalizers", "there is no API server to run finalizers"),
+    (
+        "metadata.creationTimestamp",
+        "set by an API server; there is none",
+    ),
+    (
+        "metadata.deletionTimestamp",
+        "set by an API server; there is none",
+    ),
+    (
+        "metadata.deletionGracePeriodSeconds",
+        "set by an API server; there is none",
+    ),
+    (
+        "metadata.managedFields",
+        "set by an API server; there is none",
+    ),
+    (
+        "metadata.ownerReferences",
+        "there is no API server to own the pod",
+    ),
+    (
+        "metadata.finalizers",
+        "there is no API server to run finalizers",
+    ),
     ("metadata.selfLink", "set by an API server; there is none"),
-    ("spec.affinity", "there is one node: scheduling fields have no effect"),
-    ("spec.nodeSelector", "there is one node: scheduling fields have no effect"),
-    ("spec.nodeName", "there is one node: scheduling fields have no effect"),
-    ("spec.tolerations", "there is one node: scheduling fields have no effect"),
-    ("spec.schedulerName", "there is one node: scheduling fields have no effect"),
-    ("spec.priority", "there is one node: scheduling fields have no effect"),
-    ("spec.priorityClassName", "there is one node: scheduling fields have no effect"),
-    ("spec.preemptionPolicy", "there is one node: scheduling fields have no effect"),
-    ("spec.topologySpreadConstraints", "there is one node: scheduling fields have no effect"),
-    ("spec.schedulingGates", "there is one node: scheduling fields have no effect"),
-    ("spec.runtimeClassName", "every pod runs with Docker's default runtime"),
+    (
+        "spec.affinity",
+        "there is one node: scheduling fields have no effect",
+    ),
+    (
+        "spec.nodeSelector",
+        "there is one node: scheduling fields have no effect",
+    ),
+    (
+        "spec.nodeName",
+        "there is one node: scheduling fields have no effect",
+    ),
+    (
+        "spec.tolerations",
+        "there is one node: scheduling fields have no effect",
+    ),
+    (
+        "spec.schedulerName",
+        "there is one node: scheduling fields have no effect",
+    ),
+    (
+        "spec.priority",
+        "there is one node: scheduling fields have no effect",
+    ),
+    (
+        "spec.priorityClassName",
+        "there is one node: scheduling fields have no effect",
+    ),
+    (
+        "spec.preemptionPolicy",
+        "there is one node: scheduling fields have no effect",
+    ),
+    (
+        "spec.topologySpreadConstraints",
+        "there is one node: scheduling fields have no effect",
+    ),
+    (
+        "spec.schedulingGates",
+        "there is one node: scheduling fields have no effect",
+    ),
+    (
+        "spec.runtimeClassName",
+        "every pod runs with Docker's default runtime",
+    ),
     ("spec.overhead", "set by a RuntimeClass; podtui has none"),
-    ("spec.readinessGates", "no controller sets custom conditions here"),
-    ("spec.resourceClaims", "dynamic resource allocation needs an API server"),
-    ("spec.serviceAccountName", "static pods cannot use service accounts"),
-    ("spec.serviceAccount", "static pods cannot use service accounts"),
-    ("spec.automountServiceAccountToken", "static pods cannot use service accounts"),
+    (
+        "spec.readinessGates",
+        "no controller sets custom conditions here",
+    ),
+    (
+        "spec.resourceClaims",
+        "dynamic resource allocation needs an API server",
+    ),
+    (
+        "spec.serviceAccountName",
+        "static pods cannot use service accounts",
+    ),
+    (
+        "spec.serviceAccount",
+        "static pods cannot use service accounts",
+    ),
+    (
+        "spec.automountServiceAccountToken",
+        "static pods cannot use service accounts",
+    ),
     ("spec.enableServiceLinks", "there are no Services to link"),
     ("spec.os", "every pod runs on this Linux Docker engine"),
     ("spec.hostUsers", "user namespaces are not implemented"),
     ("spec.setHostnameAsFQDN", "there is no cluster domain"),
     ("spec.subdomain", "there is no cluster DNS"),
-    ("spec.ephemeralContainers", "ephemeral containers are added through the API, not manifests"),
+    (
+        "spec.ephemeralContainers",
+        "ephemeral containers are added through the API, not manifests",
+    ),
     ("spec.resources", "pod-level resources are not implemented"),
     ("spec.shareProcessNamespace", "not implemented yet"),
     ("spec.hostPID", "not implemented yet"),
     ("spec.hostIPC", "not implemented yet"),
     ("spec.activeDeadlineSeconds", "not implemented yet"),
     ("spec.securityContext", "not implemented yet"),
-    ("spec.containers[*].livenessProbe", "probes are not implemented yet"),
-    ("spec.containers[*].readinessProbe", "probes are not implemented yet"),
-    ("spec.containers[*].startupProbe", "probes are not implemented yet"),
-    ("spec.containers[*].lifecycle", "lifecycle hooks are not implemented yet"),
+    (
+        "spec.containers[*].livenessProbe",
+        "probes are not implemented yet",
+    ),
+    (
+        "spec.containers[*].readinessProbe",
+        "probes are not implemented yet",
+    ),
+    (
+        "spec.containers[*].startupProbe",
+        "probes are not implemented yet",
+    ),
+    (
+        "spec.containers[*].lifecycle",
+        "lifecycle hooks are not implemented yet",
+    ),
     ("spec.containers[*].securityContext", "not implemented yet"),
-    ("spec.containers[*].resources", "resource limits are not implemented yet"),
-    ("spec.containers[*].resizePolicy", "in-place resize needs an API server"),
-    ("spec.containers[*].volumeDevices", "block devices come from PersistentVolumeClaims, which static pods cannot use"),
-    ("spec.containers[*].terminationMessagePath", "not implemented yet"),
-    ("spec.containers[*].terminationMessagePolicy", "not implemented yet"),
+    (
+        "spec.containers[*].resources",
+        "resource limits are not implemented yet",
+    ),
+    (
+        "spec.containers[*].resizePolicy",
+        "in-place resize needs an API server",
+    ),
+    (
+        "spec.containers[*].volumeDevices",
+        "block devices come from PersistentVolumeClaims, which static pods cannot use",
+    ),
+    (
+        "spec.containers[*].terminationMessagePath",
+        "not implemented yet",
+    ),
+    (
+        "spec.containers[*].terminationMessagePolicy",
+        "not implemented yet",
+    ),
 ];
 
 /// Why podtui ignores the field at `path` (relative to the pod), if it does.
 pub fn ignored_reason(path: &FieldPath) -> Option<&'static str> {
-    let pattern = path.pattern().replace("spec.initContainers[*]", "spec.containers[*]");
+    let pattern = path
+        .pattern()
+        .replace("spec.initContainers[*]", "spec.containers[*]");
     IGNORED
         .iter()
         .find(|(p, _)| *p == pattern)
@@ -189,16 +296,36 @@ mod tests {
         });
         let found: Vec<String> = check_fields(&pod).iter().map(|f| f.to_string()).collect();
         assert!(found.contains(&": warning: spec.containers[0].imagePullPolcy: unknown field (did you mean imagePullPolicy?)".to_string()), "{found:?}");
-        assert!(found.contains(&": warning: spec.restartPolicyy: unknown field (did you mean restartPolicy?)".to_string()), "{found:?}");
-        assert!(found.contains(&": warning: spec.zzz: unknown field".to_string()), "{found:?}");
-        assert!(found.iter().any(|f| f.contains("spec.nodeSelector: ignored")), "{found:?}");
+        assert!(
+            found.contains(
+                &": warning: spec.restartPolicyy: unknown field (did you mean restartPolicy?)"
+                    .to_string()
+            ),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&": warning: spec.zzz: unknown field".to_string()),
+            "{found:?}"
+        );
+        assert!(
+            found
+                .iter()
+                .any(|f| f.contains("spec.nodeSelector: ignored")),
+            "{found:?}"
+        );
         assert_eq!(found.len(), 4, "{found:?}");
     }
 
     #[test]
     fn known_fields() {
-        assert!(is_known_field(&FieldPath::parse("spec.containers[0].ports[0].hostPort")));
-        assert!(is_known_field(&FieldPath::parse("metadata.labels.anything")));
-        assert!(!is_known_field(&FieldPath::parse("spec.containers[0].bogus")));
+        assert!(is_known_field(&FieldPath::parse(
+            "spec.containers[0].ports[0].hostPort"
+        )));
+        assert!(is_known_field(&FieldPath::parse(
+            "metadata.labels.anything"
+        )));
+        assert!(!is_known_field(&FieldPath::parse(
+            "spec.containers[0].bogus"
+        )));
     }
 }

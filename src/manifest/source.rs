@@ -157,13 +157,26 @@ pub fn spawn_sources(
     cancel: CancellationToken,
 ) -> Result<watch::Receiver<Arc<DesiredState>>, SourceError> {
     let (mut files, url) = build(&cfg)?;
+    // Watch before the first listing, so no change between the two is missed.
+    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+    let watcher = files
+        .as_ref()
+        .and_then(|f| make_watcher(f.root(), ev_tx.clone()));
     let mut due: HashMap<String, Instant> = HashMap::new();
     if let Some(f) = files.as_mut() {
         relist(f, &mut due);
     }
     let initial = assemble(files.as_ref(), url.as_ref());
     let (tx, rx) = watch::channel(Arc::new(initial));
-    tokio::spawn(run(cfg, files, url, due, tx, cancel));
+    let state = LoopState {
+        files,
+        url,
+        due,
+        watcher,
+        ev_tx,
+        ev_rx,
+    };
+    tokio::spawn(run(cfg, state, tx, cancel));
     Ok(rx)
 }
 
@@ -204,26 +217,50 @@ fn make_watcher(
     match w.watch(&root.watch_dir(), RecursiveMode::NonRecursive) {
         Ok(()) => Some(w),
         Err(e) => {
-            tracing::warn!("cannot watch {}: {e}; relying on the periodic relist", root.watch_dir().display());
+            tracing::warn!(
+                "cannot watch {}: {e}; relying on the periodic relist",
+                root.watch_dir().display()
+            );
             None
         }
     }
 }
 
+type WatchEvents = mpsc::UnboundedReceiver<notify::Result<notify::Event>>;
+
+/// What the source task owns.
+struct LoopState {
+    files: Option<FileSource>,
+    url: Option<UrlSource>,
+    due: HashMap<String, Instant>,
+    watcher: Option<RecommendedWatcher>,
+    ev_tx: mpsc::UnboundedSender<notify::Result<notify::Event>>,
+    ev_rx: WatchEvents,
+}
+
 async fn run(
     cfg: SourcesConfig,
-    mut files: Option<FileSource>,
-    mut url: Option<UrlSource>,
-    mut due: HashMap<String, Instant>,
+    state: LoopState,
     tx: watch::Sender<Arc<DesiredState>>,
     cancel: CancellationToken,
 ) {
-    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-    let mut watcher = files.as_ref().and_then(|f| make_watcher(f.root(), ev_tx.clone()));
+    let LoopState {
+        mut files,
+        mut url,
+        mut due,
+        mut watcher,
+        ev_tx,
+        mut ev_rx,
+    } = state;
 
     let (http_tx, mut http_rx) = mpsc::channel::<Result<Vec<u8>, String>>(1);
     if let Some(u) = &url {
-        tokio::spawn(poll_url(u.http.clone(), cfg.http_check_frequency, http_tx, cancel.clone()));
+        tokio::spawn(poll_url(
+            u.http.clone(),
+            cfg.http_check_frequency,
+            http_tx,
+            cancel.clone(),
+        ));
     }
 
     let mut relist_timer = tokio::time::interval(cfg.file_check_frequency);

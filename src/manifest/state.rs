@@ -225,11 +225,23 @@ mod tests {
 
     #[test]
     fn first_file_wins_and_others_conflict() {
-        let s = DesiredState::assemble(&[read("a.yaml", &["web"], false), read("b.yaml", &["web", "db"], false)], true);
+        let s = DesiredState::assemble(
+            &[
+                read("a.yaml", &["web"], false),
+                read("b.yaml", &["web", "db"], false),
+            ],
+            true,
+        );
         assert_eq!(s.pods.len(), 2);
         assert_eq!(s.files[0].state, FileState::Applied);
         assert_eq!(s.files[1].state, FileState::Conflict);
-        assert_eq!(s.files[1].conflicts, vec![Conflict { pod: "default/web-n".into(), owner: "a.yaml".into() }]);
+        assert_eq!(
+            s.files[1].conflicts,
+            vec![Conflict {
+                pod: "default/web-n".into(),
+                owner: "a.yaml".into()
+            }]
+        );
         assert_eq!(s.files[1].pods, vec!["default/db-n".to_string()]);
         // The winner's UID is the one from a.yaml.
         let web = s.pod_by_key("default/web-n").unwrap();

@@ -56,7 +56,10 @@ pub fn validate(pod: &Pod, node_name: &str) -> Vec<Finding> {
     let mut v = Validator::default();
     v.metadata(pod, node_name);
     match &pod.spec {
-        None => v.error(FieldPath::root().key("spec"), "required: a pod needs a spec"),
+        None => v.error(
+            FieldPath::root().key("spec"),
+            "required: a pod needs a spec",
+        ),
         Some(spec) => v.spec(spec),
     }
     v.out
@@ -171,28 +174,43 @@ impl Validator {
         if let Some(h) = &spec.hostname
             && !is_dns1123_label(h)
         {
-            self.error(p("spec.hostname"), format!("{h:?} is not a valid hostname (lowercase RFC 1123 label)"));
+            self.error(
+                p("spec.hostname"),
+                format!("{h:?} is not a valid hostname (lowercase RFC 1123 label)"),
+            );
         }
         if let Some(g) = spec.termination_grace_period_seconds
             && g < 0
         {
-            self.error(p("spec.terminationGracePeriodSeconds"), format!("{g} must be 0 or more"));
+            self.error(
+                p("spec.terminationGracePeriodSeconds"),
+                format!("{g} must be 0 or more"),
+            );
         }
         for (i, alias) in spec.host_aliases.iter().flatten().enumerate() {
             if alias.ip.parse::<std::net::IpAddr>().is_err() {
-                self.error(p("spec.hostAliases").index(i).key("ip"), format!("{:?} is not an IP address", alias.ip));
+                self.error(
+                    p("spec.hostAliases").index(i).key("ip"),
+                    format!("{:?} is not an IP address", alias.ip),
+                );
             }
         }
 
         let volumes = self.volumes(spec.volumes.as_deref().unwrap_or_default());
 
         if spec.containers.is_empty() {
-            self.error(p("spec.containers"), "required: a pod needs at least one container");
+            self.error(
+                p("spec.containers"),
+                "required: a pod needs at least one container",
+            );
         }
         let mut names: HashMap<&str, FieldPath> = HashMap::new();
         let mut host_ports: HashMap<(String, i32, String), FieldPath> = HashMap::new();
         let lists = [
-            ("initContainers", spec.init_containers.as_deref().unwrap_or_default()),
+            (
+                "initContainers",
+                spec.init_containers.as_deref().unwrap_or_default(),
+            ),
             ("containers", spec.containers.as_slice()),
         ];
         let host_network = spec.host_network == Some(true);
@@ -202,7 +220,10 @@ impl Validator {
                 if let Some(first) = names.get(c.name.as_str()) {
                     self.error(
                         base.key("name"),
-                        format!("{:?} is a duplicate container name (already used at {first})", c.name),
+                        format!(
+                            "{:?} is a duplicate container name (already used at {first})",
+                            c.name
+                        ),
                     );
                 } else if !c.name.is_empty() {
                     names.insert(&c.name, base.key("name"));
@@ -218,22 +239,42 @@ impl Validator {
         for (i, vol) in volumes.iter().enumerate() {
             let base = p("spec.volumes").index(i);
             if !is_dns1123_label(&vol.name) {
-                self.error(base.key("name"), format!("{:?} is not a valid volume name (lowercase RFC 1123 label)", vol.name));
+                self.error(
+                    base.key("name"),
+                    format!(
+                        "{:?} is not a valid volume name (lowercase RFC 1123 label)",
+                        vol.name
+                    ),
+                );
             }
             if !seen.insert(vol.name.clone()) {
-                self.error(base.key("name"), format!("{:?} is a duplicate volume name", vol.name));
+                self.error(
+                    base.key("name"),
+                    format!("{:?} is a duplicate volume name", vol.name),
+                );
             }
             let json = serde_json::to_value(vol).unwrap_or_default();
             let sources: Vec<&str> = json
                 .as_object()
-                .map(|m| m.keys().map(String::as_str).filter(|k| *k != "name").collect())
+                .map(|m| {
+                    m.keys()
+                        .map(String::as_str)
+                        .filter(|k| *k != "name")
+                        .collect()
+                })
                 .unwrap_or_default();
             match sources.as_slice() {
                 [] => {
                     // A volume with no source is an emptyDir in Kubernetes' defaulting.
                 }
                 [one] => self.volume_source(&base, one, vol),
-                many => self.error(base, format!("more than one volume source ({}): give exactly one", many.join(", "))),
+                many => self.error(
+                    base,
+                    format!(
+                        "more than one volume source ({}): give exactly one",
+                        many.join(", ")
+                    ),
+                ),
             }
         }
         seen
@@ -251,16 +292,27 @@ impl Validator {
         }
         if let Some(hp) = &vol.host_path {
             if !hp.path.starts_with('/') {
-                self.error(path.key("path"), format!("{:?} must be an absolute path", hp.path));
+                self.error(
+                    path.key("path"),
+                    format!("{:?} must be an absolute path", hp.path),
+                );
             }
-            self.one_of(path.key("type"), hp.type_.as_ref(), HOST_PATH_TYPES, "hostPath type");
+            self.one_of(
+                path.key("type"),
+                hp.type_.as_ref(),
+                HOST_PATH_TYPES,
+                "hostPath type",
+            );
         }
         if let Some(ed) = &vol.empty_dir {
             if let Some(m) = &ed.medium
                 && !m.is_empty()
                 && m != "Memory"
             {
-                self.error(path.key("medium"), format!("{m:?} is not a supported medium (\"\" or Memory)"));
+                self.error(
+                    path.key("medium"),
+                    format!("{m:?} is not a supported medium (\"\" or Memory)"),
+                );
             }
             if let Some(q) = &ed.size_limit {
                 self.quantity(path.key("sizeLimit"), &q.0);
@@ -269,8 +321,14 @@ impl Validator {
         if let Some(d) = &vol.downward_api {
             for (i, item) in d.items.iter().flatten().enumerate() {
                 let ip = path.key("items").index(i);
-                if item.path.is_empty() || item.path.starts_with('/') || item.path.split('/').any(|s| s == "..") {
-                    self.error(ip.key("path"), format!("{:?} must be a relative path without '..'", item.path));
+                if item.path.is_empty()
+                    || item.path.starts_with('/')
+                    || item.path.split('/').any(|s| s == "..")
+                {
+                    self.error(
+                        ip.key("path"),
+                        format!("{:?} must be a relative path without '..'", item.path),
+                    );
                 }
                 if let Some(f) = &item.field_ref
                     && !is_downward_volume_field(&f.field_path)
@@ -293,13 +351,23 @@ impl Validator {
         if c.name.is_empty() {
             self.error(base.key("name"), "required: every container needs a name");
         } else if !is_dns1123_label(&c.name) {
-            self.error(base.key("name"), format!("{:?} is not a valid container name (lowercase RFC 1123 label)", c.name));
+            self.error(
+                base.key("name"),
+                format!(
+                    "{:?} is not a valid container name (lowercase RFC 1123 label)",
+                    c.name
+                ),
+            );
         }
         match c.image.as_deref().map(str::trim) {
-            None | Some("") => self.error(base.key("image"), "required: every container needs an image"),
-            Some(img) if img.chars().any(char::is_whitespace) => {
-                self.error(base.key("image"), format!("{img:?} is not a valid image reference (no whitespace)"))
-            }
+            None | Some("") => self.error(
+                base.key("image"),
+                "required: every container needs an image",
+            ),
+            Some(img) if img.chars().any(char::is_whitespace) => self.error(
+                base.key("image"),
+                format!("{img:?} is not a valid image reference (no whitespace)"),
+            ),
             Some(_) => {}
         }
         self.one_of(
@@ -309,18 +377,34 @@ impl Validator {
             "imagePullPolicy",
         );
         if init {
-            self.one_of(base.key("restartPolicy"), c.restart_policy.as_ref(), &["Always"], "init container restartPolicy");
+            self.one_of(
+                base.key("restartPolicy"),
+                c.restart_policy.as_ref(),
+                &["Always"],
+                "init container restartPolicy",
+            );
         } else if c.restart_policy.is_some() {
-            self.error(base.key("restartPolicy"), "may only be set on init containers (native sidecars)");
+            self.error(
+                base.key("restartPolicy"),
+                "may only be set on init containers (native sidecars)",
+            );
         }
         let mut port_names = HashSet::new();
         for (i, port) in c.ports.iter().flatten().enumerate() {
             let pp = base.key("ports").index(i);
             if !(1..=65535).contains(&port.container_port) {
-                self.error(pp.key("containerPort"), format!("{} must be between 1 and 65535", port.container_port));
+                self.error(
+                    pp.key("containerPort"),
+                    format!("{} must be between 1 and 65535", port.container_port),
+                );
             }
             let proto = port.protocol.clone().unwrap_or_else(|| "TCP".into());
-            self.one_of(pp.key("protocol"), port.protocol.as_ref(), &["TCP", "UDP", "SCTP"], "protocol");
+            self.one_of(
+                pp.key("protocol"),
+                port.protocol.as_ref(),
+                &["TCP", "UDP", "SCTP"],
+                "protocol",
+            );
             if let Some(name) = &port.name {
                 if !is_iana_svc_name(name) {
                     self.error(pp.key("name"), format!("{name:?} is not a valid port name (at most 15 characters of a-z, 0-9 and '-', with a letter)"));
@@ -337,15 +421,30 @@ impl Validator {
             match port.host_port {
                 None | Some(0) => {}
                 Some(hp) if !(1..=65535).contains(&hp) => {
-                    self.error(pp.key("hostPort"), format!("{hp} must be between 1 and 65535"));
+                    self.error(
+                        pp.key("hostPort"),
+                        format!("{hp} must be between 1 and 65535"),
+                    );
                 }
                 Some(hp) => {
                     if host_network && hp != port.container_port {
-                        self.error(pp.key("hostPort"), format!("{hp} must equal containerPort {} with hostNetwork", port.container_port));
+                        self.error(
+                            pp.key("hostPort"),
+                            format!(
+                                "{hp} must equal containerPort {} with hostNetwork",
+                                port.container_port
+                            ),
+                        );
                     }
                     let key = (proto, hp, port.host_ip.clone().unwrap_or_default());
                     if let Some(first) = host_ports.get(&key) {
-                        self.error(pp.key("hostPort"), format!("{hp}/{} is a duplicate hostPort (already used at {first})", key.0));
+                        self.error(
+                            pp.key("hostPort"),
+                            format!(
+                                "{hp}/{} is a duplicate hostPort (already used at {first})",
+                                key.0
+                            ),
+                        );
                     } else {
                         host_ports.insert(key, pp.key("hostPort"));
                     }
@@ -356,14 +455,26 @@ impl Validator {
         for (i, m) in c.volume_mounts.iter().flatten().enumerate() {
             let mp = base.key("volumeMounts").index(i);
             if !volumes.contains(&m.name) {
-                self.error(mp.key("name"), format!("{:?} is not a volume of this pod (declare it in spec.volumes)", m.name));
+                self.error(
+                    mp.key("name"),
+                    format!(
+                        "{:?} is not a volume of this pod (declare it in spec.volumes)",
+                        m.name
+                    ),
+                );
             }
             if m.mount_path.is_empty() {
                 self.error(mp.key("mountPath"), "required");
             } else if !m.mount_path.starts_with('/') {
-                self.error(mp.key("mountPath"), format!("{:?} must be an absolute path", m.mount_path));
+                self.error(
+                    mp.key("mountPath"),
+                    format!("{:?} must be an absolute path", m.mount_path),
+                );
             } else if let Some(first) = mount_paths.get(m.mount_path.as_str()) {
-                self.error(mp.key("mountPath"), format!("{:?} is already mounted at {first}", m.mount_path));
+                self.error(
+                    mp.key("mountPath"),
+                    format!("{:?} is already mounted at {first}", m.mount_path),
+                );
             } else {
                 mount_paths.insert(&m.mount_path, mp.key("mountPath"));
             }
@@ -371,11 +482,17 @@ impl Validator {
                 if let Some(sp) = value
                     && (sp.starts_with('/') || sp.split('/').any(|s| s == ".."))
                 {
-                    self.error(mp.key(field), format!("{sp:?} must be a relative path without '..'"));
+                    self.error(
+                        mp.key(field),
+                        format!("{sp:?} must be a relative path without '..'"),
+                    );
                 }
             }
             if m.sub_path.is_some() && m.sub_path_expr.is_some() {
-                self.error(mp.key("subPathExpr"), "subPath and subPathExpr are mutually exclusive");
+                self.error(
+                    mp.key("subPathExpr"),
+                    "subPath and subPathExpr are mutually exclusive",
+                );
             }
         }
         self.env(c, base);
@@ -403,13 +520,22 @@ impl Validator {
             let Some(from) = &e.value_from else { continue };
             let fp = ep.key("valueFrom");
             if e.value.is_some() {
-                self.error(ep.key("value"), "value and valueFrom are mutually exclusive");
+                self.error(
+                    ep.key("value"),
+                    "value and valueFrom are mutually exclusive",
+                );
             }
             if from.config_map_key_ref.is_some() {
-                self.error(fp.key("configMapKeyRef"), "references a ConfigMap, an API object static pods cannot use");
+                self.error(
+                    fp.key("configMapKeyRef"),
+                    "references a ConfigMap, an API object static pods cannot use",
+                );
             }
             if from.secret_key_ref.is_some() {
-                self.error(fp.key("secretKeyRef"), "references a Secret, an API object static pods cannot use");
+                self.error(
+                    fp.key("secretKeyRef"),
+                    "references a Secret, an API object static pods cannot use",
+                );
             }
             if from.file_key_ref.is_some() {
                 self.error(fp.key("fileKeyRef"), "is not supported by podtui");
@@ -423,15 +549,28 @@ impl Validator {
                 }
             }
             if let Some(r) = &from.resource_field_ref {
-                let ok = ["limits.cpu", "limits.memory", "requests.cpu", "requests.memory", "limits.ephemeral-storage", "requests.ephemeral-storage"]
-                    .contains(&r.resource.as_str());
+                let ok = [
+                    "limits.cpu",
+                    "limits.memory",
+                    "requests.cpu",
+                    "requests.memory",
+                    "limits.ephemeral-storage",
+                    "requests.ephemeral-storage",
+                ]
+                .contains(&r.resource.as_str());
                 if !ok {
-                    self.error(fp.key("resourceFieldRef").key("resource"), format!("{:?} is not a supported resource", r.resource));
+                    self.error(
+                        fp.key("resourceFieldRef").key("resource"),
+                        format!("{:?} is not a supported resource", r.resource),
+                    );
                 }
             }
         }
         for (i, _) in c.env_from.iter().flatten().enumerate() {
-            self.error(base.key("envFrom").index(i), "envFrom reads ConfigMaps or Secrets, API objects static pods cannot use");
+            self.error(
+                base.key("envFrom").index(i),
+                "envFrom reads ConfigMaps or Secrets, API objects static pods cannot use",
+            );
         }
         if c.stdin_once == Some(true) && c.stdin != Some(true) {
             self.warn(base.key("stdinOnce"), "has no effect without stdin: true");
@@ -453,14 +592,25 @@ fn abbreviate(s: &str) -> String {
         return format!("{s:?}");
     }
     let head: String = s.chars().take(30).collect();
-    let tail: String = s.chars().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: String = s
+        .chars()
+        .rev()
+        .take(20)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     format!("\"{head}…{tail}\"")
 }
 
 fn is_downward_volume_field(path: &str) -> bool {
     matches!(
         path,
-        "metadata.name" | "metadata.namespace" | "metadata.uid" | "metadata.labels" | "metadata.annotations"
+        "metadata.name"
+            | "metadata.namespace"
+            | "metadata.uid"
+            | "metadata.labels"
+            | "metadata.annotations"
     ) || path.starts_with("metadata.labels['")
         || path.starts_with("metadata.annotations['")
 }
