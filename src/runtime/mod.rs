@@ -1,0 +1,8 @@
+//! The container runtime: the Docker engine through bollard, kubelet-compatible names and labels, and
+//! podtui's locally built pause image.
+
+pub mod docker;
+pub mod labels;
+pub mod pause;
+
+pub use docker::{DockerRuntime, EngineInfo, RuntimeError, RtResult};
