@@ -15,18 +15,38 @@ fn main() {
     // The image tag changes whenever the program changes, so a stale image is never reused.
     let mut h = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut h);
-    let version = format!("{}-{:08x}", env::var("CARGO_PKG_VERSION").unwrap_or_default(), h.finish() as u32);
+    let version = format!(
+        "{}-{:08x}",
+        env::var("CARGO_PKG_VERSION").unwrap_or_default(),
+        h.finish() as u32
+    );
     println!("cargo:rustc-env=PODTUI_PAUSE_VERSION={version}");
 
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("pause");
     let rustc = env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     let mut cmd = Command::new(rustc);
-    cmd.args(["--edition", "2024", "--crate-name", "pause", "-C", "opt-level=s", "-C", "panic=abort"])
-        .args(["-C", "target-feature=+crt-static", "-C", "strip=symbols", "-C", "codegen-units=1"])
-        .env("PODTUI_PAUSE_VERSION", &version)
-        .arg(src)
-        .arg("-o")
-        .arg(&out);
+    cmd.args([
+        "--edition",
+        "2024",
+        "--crate-name",
+        "pause",
+        "-C",
+        "opt-level=s",
+        "-C",
+        "panic=abort",
+    ])
+    .args([
+        "-C",
+        "target-feature=+crt-static",
+        "-C",
+        "strip=symbols",
+        "-C",
+        "codegen-units=1",
+    ])
+    .env("PODTUI_PAUSE_VERSION", &version)
+    .arg(src)
+    .arg("-o")
+    .arg(&out);
     if let Ok(target) = env::var("TARGET") {
         cmd.args(["--target", &target]);
     }

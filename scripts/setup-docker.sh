@@ -16,4 +16,17 @@ TEST_BUSYBOX=localhost/podtui-test/busybox:1
 if ! image_exists "$TEST_BUSYBOX"; then
   build_busybox_image "$TEST_BUSYBOX"
 fi
-say "test images ready: $TEST_BUSYBOX"
+# Like the real nginx image, files at /var/log/nginx (access.log -> /dev/stdout): an emptyDir mounted there must
+# start empty, not with these files copied up.
+TEST_SEEDED=localhost/podtui-test/seeded:1
+if ! image_exists "$TEST_SEEDED"; then
+  work=$(mktemp -d)
+  busybox_rootfs "$work/rootfs"
+  mkdir -p "$work/rootfs/var/log/nginx"
+  ln -s /dev/stdout "$work/rootfs/var/log/nginx/access.log"
+  ln -s /dev/stderr "$work/rootfs/var/log/nginx/error.log"
+  import_rootfs "$work/rootfs" "$TEST_SEEDED" 'CMD ["sh"]'
+  rm -rf "$work"
+  say "built $TEST_SEEDED"
+fi
+say "test images ready: $TEST_BUSYBOX $TEST_SEEDED"

@@ -7,5 +7,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod engine;
+pub mod logging;
 pub mod manifest;
 pub mod runtime;

@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use podtui::cli::{Cli, Command};
+use podtui::commands;
 use podtui::config::Common;
 
 fn main() -> color_eyre::Result<()> {
@@ -16,10 +17,26 @@ fn main() -> color_eyre::Result<()> {
     };
     let code = match &cli.command {
         Some(Command::Validate(args)) => {
-            podtui::commands::validate::run(args, &common, &mut std::io::stdout().lock())?
+            commands::validate::run(args, &common, &mut std::io::stdout().lock())?
         }
-        _ => {
-            eprintln!("podtui: not implemented yet");
+        Some(command) => {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async {
+                match command {
+                    Command::Run(args) => {
+                        Ok::<i32, std::io::Error>(commands::run::run(args, &common).await)
+                    }
+                    Command::Get(args) => {
+                        commands::get::run(args, &common, &mut std::io::stdout().lock()).await
+                    }
+                    Command::Logs(args) => Ok(commands::logs::run(args, &common).await),
+                    Command::Down(args) => Ok(commands::down::run(args, &common).await),
+                    Command::Validate(_) => Ok(0),
+                }
+            })?
+        }
+        None => {
+            eprintln!("podtui: the terminal UI is not built yet; use `podtui run`");
             2
         }
     };

@@ -5,7 +5,8 @@
 //!
 //! Before pausing, `--prepare-dir DIR` (repeatable) creates DIR if needed and makes it mode 0777: podtui mounts
 //! every emptyDir volume (and every subPath inside one) into the sandbox so that they are ready, world-writable
-//! as Kubernetes makes them, before any container of the pod starts.
+//! as Kubernetes makes them, before any container of the pod starts. With `--prepare-only` it exits 0 after
+//! preparing (podtui runs it that way as a one-shot helper when the sandbox uses another pause image).
 //!
 //! It is compiled by podtui's build script as a static binary with no dependencies beyond std, and imported
 //! into Docker as `localhost/podtui-pause:<version>` with `ENTRYPOINT ["/pause"]`.
@@ -50,6 +51,7 @@ fn prepare_dir(dir: &str) -> Result<(), String> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
+    let mut prepare_only = false;
     while i < args.len() {
         match args[i].as_str() {
             "-v" | "--version" => {
@@ -62,11 +64,18 @@ fn main() {
                 }
                 i += 2;
             }
+            "--prepare-only" => {
+                prepare_only = true;
+                i += 1;
+            }
             other => {
-                eprintln!("podtui-pause: unknown argument {other:?} (usage: pause [-v] [--prepare-dir DIR]...)");
+                eprintln!("podtui-pause: unknown argument {other:?} (usage: pause [-v] [--prepare-dir DIR]... [--prepare-only])");
                 std::process::exit(2);
             }
         }
+    }
+    if prepare_only {
+        return;
     }
     // SAFETY: installing plain C signal handlers that only call async-signal-safe functions.
     unsafe {

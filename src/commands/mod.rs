@@ -1,3 +1,7 @@
 //! The headless commands behind the CLI's subcommands.
 
+pub mod down;
+pub mod get;
+pub mod logs;
+pub mod run;
 pub mod validate;

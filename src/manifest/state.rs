@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::finding::Finding;
 use super::parse::DesiredPod;
 
 /// What became of one manifest file (or URL).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "lowercase")]
 pub enum FileState {
     /// Seen, not read yet (a save is settling).
@@ -45,7 +45,7 @@ impl FileState {
 }
 
 /// A pod a file defines that another file already owns.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conflict {
     /// `namespace/name` of the pod.
     pub pod: String,
@@ -54,7 +54,7 @@ pub struct Conflict {
 }
 
 /// The status of one manifest file or URL.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileStatus {
     /// The path as shown to the user (or the URL).
     pub path: String,

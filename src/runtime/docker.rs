@@ -11,9 +11,10 @@ use bollard::models::{
     VolumeCreateRequest,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder, KillContainerOptionsBuilder,
-    ListContainersOptionsBuilder, ListVolumesOptionsBuilder, LogsOptions, RemoveContainerOptionsBuilder,
-    RemoveVolumeOptionsBuilder, StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, EventsOptionsBuilder,
+    KillContainerOptionsBuilder, ListContainersOptionsBuilder, ListVolumesOptionsBuilder,
+    LogsOptions, RemoveContainerOptionsBuilder, RemoveVolumeOptionsBuilder,
+    StopContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -45,7 +46,10 @@ pub enum RuntimeError {
 impl RuntimeError {
     fn from_bollard(op: impl Into<String>, e: BollardError) -> Self {
         let (message, status) = match &e {
-            BollardError::DockerResponseServerError { status_code, message } => (message.clone(), Some(*status_code)),
+            BollardError::DockerResponseServerError {
+                status_code,
+                message,
+            } => (message.clone(), Some(*status_code)),
             other => (error_chain(other), None),
         };
         RuntimeError::Docker {
@@ -57,17 +61,32 @@ impl RuntimeError {
 
     /// The object does not exist (404).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, RuntimeError::Docker { status: Some(404), .. })
+        matches!(
+            self,
+            RuntimeError::Docker {
+                status: Some(404),
+                ..
+            }
+        )
     }
 
     /// The object is in a state that does not allow the call, or the name is taken (409).
     pub fn is_conflict(&self) -> bool {
-        matches!(self, RuntimeError::Docker { status: Some(409), .. })
+        matches!(
+            self,
+            RuntimeError::Docker {
+                status: Some(409),
+                ..
+            }
+        )
     }
 
     /// The engine did not answer at all (it is down or unreachable), as opposed to refusing a request.
     pub fn is_connection(&self) -> bool {
-        matches!(self, RuntimeError::Docker { status: None, .. } | RuntimeError::Timeout { .. })
+        matches!(
+            self,
+            RuntimeError::Docker { status: None, .. } | RuntimeError::Timeout { .. }
+        )
     }
 
     /// Docker's message alone.
@@ -96,7 +115,10 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// Result of a runtime call.
 pub type RtResult<T> = Result<T, RuntimeError>;
 
-async fn timed<T>(op: impl Into<String>, fut: impl Future<Output = Result<T, BollardError>>) -> RtResult<T> {
+async fn timed<T>(
+    op: impl Into<String>,
+    fut: impl Future<Output = Result<T, BollardError>>,
+) -> RtResult<T> {
     let op = op.into();
     match tokio::time::timeout(CALL_TIMEOUT, fut).await {
         Ok(Ok(v)) => Ok(v),
@@ -146,12 +168,24 @@ impl DockerRuntime {
             // Streams (logs, events) and long stops outlive the default 2-minute request timeout; quick calls
             // have their own timeout (CALL_TIMEOUT).
             .with_timeout(Duration::from_secs(3600));
-        let docker = timed(format!("negotiate the API version with {ep}"), docker.negotiate_version()).await?;
+        let docker = timed(
+            format!("negotiate the API version with {ep}"),
+            docker.negotiate_version(),
+        )
+        .await?;
         let version = timed(format!("read the version of {ep}"), docker.version()).await?;
-        let sys = timed(format!("read the info of {ep}"), docker.info()).await.ok();
-        let bridge = timed("inspect the bridge network", docker.inspect_network("bridge", None::<bollard::query_parameters::InspectNetworkOptions>))
+        let sys = timed(format!("read the info of {ep}"), docker.info())
             .await
             .ok();
+        let bridge = timed(
+            "inspect the bridge network",
+            docker.inspect_network(
+                "bridge",
+                None::<bollard::query_parameters::InspectNetworkOptions>,
+            ),
+        )
+        .await
+        .ok();
         let host_ip = bridge
             .and_then(|n| n.ipam)
             .and_then(|i| i.config)
@@ -179,31 +213,48 @@ impl DockerRuntime {
 
     /// Checks the engine answers.
     pub async fn ping(&self) -> RtResult<()> {
-        timed("ping the Docker engine", self.docker.ping()).await.map(|_| ())
+        timed("ping the Docker engine", self.docker.ping())
+            .await
+            .map(|_| ())
     }
 
     /// Containers (running or not) whose labels match every `key=value` in `labels`.
     pub async fn list_containers(&self, labels: &[String]) -> RtResult<Vec<ContainerSummary>> {
         let filters = HashMap::from([("label", labels.to_vec())]);
-        let opts = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+        let opts = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
         timed("list containers", self.docker.list_containers(Some(opts))).await
     }
 
     /// Full details of one container.
     pub async fn inspect(&self, id: &str) -> RtResult<ContainerInspectResponse> {
-        timed(format!("inspect container {}", short(id)), self.docker.inspect_container(id, None)).await
+        timed(
+            format!("inspect container {}", short(id)),
+            self.docker.inspect_container(id, None),
+        )
+        .await
     }
 
     /// Creates a container named `name`; returns its ID.
     pub async fn create(&self, name: &str, body: ContainerCreateBody) -> RtResult<String> {
         let opts = CreateContainerOptionsBuilder::default().name(name).build();
-        let resp = timed(format!("create container {name}"), self.docker.create_container(Some(opts), body)).await?;
+        let resp = timed(
+            format!("create container {name}"),
+            self.docker.create_container(Some(opts), body),
+        )
+        .await?;
         Ok(resp.id)
     }
 
     /// Starts a created container.
     pub async fn start(&self, id: &str, name: &str) -> RtResult<()> {
-        timed(format!("start container {name}"), self.docker.start_container(id, None)).await
+        timed(
+            format!("start container {name}"),
+            self.docker.start_container(id, None),
+        )
+        .await
     }
 
     /// Stops a container: its stop signal, then SIGKILL after `grace`. A container already stopped or gone is fine.
@@ -216,7 +267,15 @@ impl DockerRuntime {
             Ok(()) => Ok(()),
             Err(e) => {
                 let e = RuntimeError::from_bollard(op, e);
-                if e.is_not_found() || matches!(e, RuntimeError::Docker { status: Some(304), .. }) {
+                if e.is_not_found()
+                    || matches!(
+                        e,
+                        RuntimeError::Docker {
+                            status: Some(304),
+                            ..
+                        }
+                    )
+                {
                     Ok(())
                 } else {
                     Err(e)
@@ -227,8 +286,15 @@ impl DockerRuntime {
 
     /// Sends `signal` to a running container.
     pub async fn kill(&self, id: &str, signal: &str) -> RtResult<()> {
-        let opts = KillContainerOptionsBuilder::default().signal(signal).build();
-        match timed(format!("kill container {}", short(id)), self.docker.kill_container(id, Some(opts))).await {
+        let opts = KillContainerOptionsBuilder::default()
+            .signal(signal)
+            .build();
+        match timed(
+            format!("kill container {}", short(id)),
+            self.docker.kill_container(id, Some(opts)),
+        )
+        .await
+        {
             Err(e) if e.is_not_found() || e.is_conflict() => Ok(()),
             other => other,
         }
@@ -236,8 +302,16 @@ impl DockerRuntime {
 
     /// Removes a container (forcibly: a running one is killed). Gone already is fine.
     pub async fn remove(&self, id: &str) -> RtResult<()> {
-        let opts = RemoveContainerOptionsBuilder::default().force(true).v(false).build();
-        match timed(format!("remove container {}", short(id)), self.docker.remove_container(id, Some(opts))).await {
+        let opts = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(false)
+            .build();
+        match timed(
+            format!("remove container {}", short(id)),
+            self.docker.remove_container(id, Some(opts)),
+        )
+        .await
+        {
             Err(e) if e.is_not_found() => Ok(()),
             Err(e) if e.is_conflict() && e.message().contains("already in progress") => Ok(()),
             other => other,
@@ -246,7 +320,12 @@ impl DockerRuntime {
 
     /// The image's ID if it is present locally.
     pub async fn image_id(&self, image: &str) -> RtResult<Option<String>> {
-        match timed(format!("inspect image {image}"), self.docker.inspect_image(image)).await {
+        match timed(
+            format!("inspect image {image}"),
+            self.docker.inspect_image(image),
+        )
+        .await
+        {
             Ok(i) => Ok(i.id),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -254,9 +333,15 @@ impl DockerRuntime {
     }
 
     /// Pulls `image` (a tag defaults to `latest`); the stream yields Docker's progress messages.
-    pub fn pull(&self, image: &str) -> impl Stream<Item = Result<CreateImageInfo, RuntimeError>> + use<> {
+    pub fn pull(
+        &self,
+        image: &str,
+    ) -> impl Stream<Item = Result<CreateImageInfo, RuntimeError>> + use<> {
         let (repo, tag) = split_image(image);
-        let opts = CreateImageOptionsBuilder::default().from_image(&repo).tag(&tag).build();
+        let opts = CreateImageOptionsBuilder::default()
+            .from_image(&repo)
+            .tag(&tag)
+            .build();
         let op = format!("pull image {image}");
         self.docker
             .create_image(Some(opts), None, None)
@@ -270,11 +355,12 @@ impl DockerRuntime {
             .repo(reference)
             .changes(vec![change.to_string()])
             .build();
-        let mut stream = self
-            .docker
-            .create_image(Some(opts), Some(bollard::body_full(Bytes::from(tar))), None);
+        let mut stream =
+            self.docker
+                .create_image(Some(opts), Some(bollard::body_full(Bytes::from(tar))), None);
         while let Some(item) = stream.next().await {
-            let info = item.map_err(|e| RuntimeError::from_bollard(format!("import image {reference}"), e))?;
+            let info = item
+                .map_err(|e| RuntimeError::from_bollard(format!("import image {reference}"), e))?;
             if let Some(err) = info.error_detail.and_then(|d| d.message) {
                 return Err(RuntimeError::Docker {
                     op: format!("import image {reference}"),
@@ -300,28 +386,47 @@ impl DockerRuntime {
             labels: Some(labels),
             ..Default::default()
         };
-        timed(format!("create volume {name}"), self.docker.create_volume(req)).await.map(|_| ())
+        timed(
+            format!("create volume {name}"),
+            self.docker.create_volume(req),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Where a volume's data lives on the engine's host.
     pub async fn volume_mountpoint(&self, name: &str) -> RtResult<String> {
-        let v = timed(format!("inspect volume {name}"), self.docker.inspect_volume(name)).await?;
+        let v = timed(
+            format!("inspect volume {name}"),
+            self.docker.inspect_volume(name),
+        )
+        .await?;
         Ok(v.mountpoint)
     }
 
     /// Removes a volume; gone already is fine.
     pub async fn remove_volume(&self, name: &str) -> RtResult<()> {
         let opts = RemoveVolumeOptionsBuilder::default().force(true).build();
-        match timed(format!("remove volume {name}"), self.docker.remove_volume(name, Some(opts))).await {
+        match timed(
+            format!("remove volume {name}"),
+            self.docker.remove_volume(name, Some(opts)),
+        )
+        .await
+        {
             Err(e) if e.is_not_found() => Ok(()),
             other => other,
         }
     }
 
     /// Volumes whose labels match every `key=value` in `labels`: (name, labels).
-    pub async fn list_volumes(&self, labels: &[String]) -> RtResult<Vec<(String, HashMap<String, String>)>> {
+    pub async fn list_volumes(
+        &self,
+        labels: &[String],
+    ) -> RtResult<Vec<(String, HashMap<String, String>)>> {
         let filters = HashMap::from([("label", labels.to_vec())]);
-        let opts = ListVolumesOptionsBuilder::default().filters(&filters).build();
+        let opts = ListVolumesOptionsBuilder::default()
+            .filters(&filters)
+            .build();
         let resp = timed("list volumes", self.docker.list_volumes(Some(opts))).await?;
         Ok(resp
             .volumes
@@ -333,7 +438,9 @@ impl DockerRuntime {
 
     /// Extracts a tar archive into `path` inside a (created or running) container.
     pub async fn upload(&self, id: &str, path: &str, tar: Vec<u8>) -> RtResult<()> {
-        let opts = UploadToContainerOptionsBuilder::default().path(path).build();
+        let opts = UploadToContainerOptionsBuilder::default()
+            .path(path)
+            .build();
         timed(
             format!("copy files into {} at {path}", short(id)),
             self.docker
@@ -343,8 +450,14 @@ impl DockerRuntime {
     }
 
     /// Container events whose labels match every `key=value` in `labels`.
-    pub fn events(&self, labels: &[String]) -> impl Stream<Item = Result<EventMessage, RuntimeError>> + use<> {
-        let filters = HashMap::from([("label", labels.to_vec()), ("type", vec!["container".to_string()])]);
+    pub fn events(
+        &self,
+        labels: &[String],
+    ) -> impl Stream<Item = Result<EventMessage, RuntimeError>> + use<> {
+        let filters = HashMap::from([
+            ("label", labels.to_vec()),
+            ("type", vec!["container".to_string()]),
+        ]);
         let opts = EventsOptionsBuilder::default().filters(&filters).build();
         self.docker
             .events(Some(opts))
@@ -376,7 +489,10 @@ pub fn split_image(image: &str) -> (String, String) {
     }
     let last_slash = image.rfind('/').map(|i| i + 1).unwrap_or(0);
     match image[last_slash..].rfind(':') {
-        Some(i) => (image[..last_slash + i].to_string(), image[last_slash + i + 1..].to_string()),
+        Some(i) => (
+            image[..last_slash + i].to_string(),
+            image[last_slash + i + 1..].to_string(),
+        ),
         None => (image.to_string(), "latest".to_string()),
     }
 }
@@ -388,9 +504,18 @@ mod tests {
     #[test]
     fn image_references_split_like_docker() {
         assert_eq!(split_image("busybox"), ("busybox".into(), "latest".into()));
-        assert_eq!(split_image("busybox:1.36"), ("busybox".into(), "1.36".into()));
-        assert_eq!(split_image("localhost:5000/a/b"), ("localhost:5000/a/b".into(), "latest".into()));
-        assert_eq!(split_image("localhost:5000/a/b:2"), ("localhost:5000/a/b".into(), "2".into()));
+        assert_eq!(
+            split_image("busybox:1.36"),
+            ("busybox".into(), "1.36".into())
+        );
+        assert_eq!(
+            split_image("localhost:5000/a/b"),
+            ("localhost:5000/a/b".into(), "latest".into())
+        );
+        assert_eq!(
+            split_image("localhost:5000/a/b:2"),
+            ("localhost:5000/a/b".into(), "2".into())
+        );
         assert_eq!(split_image("a@sha256:00"), ("a".into(), "sha256:00".into()));
     }
 }

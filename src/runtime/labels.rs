@@ -35,9 +35,11 @@ pub const CONTAINER_HASH: &str = "annotation.io.kubernetes.container.hash";
 /// The pod's termination grace period, in seconds.
 pub const GRACE_PERIOD: &str = "annotation.io.kubernetes.pod.terminationGracePeriod";
 /// Where the container writes its termination message.
-pub const TERMINATION_MESSAGE_PATH: &str = "annotation.io.kubernetes.container.terminationMessagePath";
+pub const TERMINATION_MESSAGE_PATH: &str =
+    "annotation.io.kubernetes.container.terminationMessagePath";
 /// `File` or `FallbackToLogsOnError`.
-pub const TERMINATION_MESSAGE_POLICY: &str = "annotation.io.kubernetes.container.terminationMessagePolicy";
+pub const TERMINATION_MESSAGE_POLICY: &str =
+    "annotation.io.kubernetes.container.terminationMessagePolicy";
 /// The pod's config source (`file` or `http`), on the sandbox.
 pub const CONFIG_SOURCE: &str = "annotation.kubernetes.io/config.source";
 /// The pod's config hash (its UID), on the sandbox.
@@ -56,7 +58,13 @@ pub fn sandbox_name(pod: &str, namespace: &str, uid: &str, attempt: u32) -> Stri
 }
 
 /// `k8s_<container>_<pod>_<ns>_<uid>_<restartCount>`.
-pub fn container_name(container: &str, pod: &str, namespace: &str, uid: &str, restart_count: u32) -> String {
+pub fn container_name(
+    container: &str,
+    pod: &str,
+    namespace: &str,
+    uid: &str,
+    restart_count: u32,
+) -> String {
     format!("k8s_{container}_{pod}_{namespace}_{uid}_{restart_count}")
 }
 
@@ -71,7 +79,13 @@ pub fn node_filter(node: &str) -> Vec<String> {
 }
 
 /// Labels every object of one pod carries (ownership + pod identity).
-pub fn pod_labels(node: &str, source: &str, pod: &str, namespace: &str, uid: &str) -> HashMap<String, String> {
+pub fn pod_labels(
+    node: &str,
+    source: &str,
+    pod: &str,
+    namespace: &str,
+    uid: &str,
+) -> HashMap<String, String> {
     HashMap::from([
         (MANAGED.to_string(), "true".to_string()),
         (NODE.to_string(), node.to_string()),
@@ -93,7 +107,13 @@ mod tests {
 
     #[test]
     fn names_follow_the_kubelet() {
-        assert_eq!(sandbox_name("web-n", "default", "abc", 0), "k8s_POD_web-n_default_abc_0");
-        assert_eq!(container_name("nginx", "web-n", "default", "abc", 3), "k8s_nginx_web-n_default_abc_3");
+        assert_eq!(
+            sandbox_name("web-n", "default", "abc", 0),
+            "k8s_POD_web-n_default_abc_0"
+        );
+        assert_eq!(
+            container_name("nginx", "web-n", "default", "abc", 3),
+            "k8s_nginx_web-n_default_abc_3"
+        );
     }
 }

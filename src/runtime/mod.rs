@@ -3,6 +3,7 @@
 
 pub mod docker;
 pub mod labels;
+pub mod observe;
 pub mod pause;
 
-pub use docker::{DockerRuntime, EngineInfo, RuntimeError, RtResult};
+pub use docker::{DockerRuntime, EngineInfo, RtResult, RuntimeError};

@@ -40,7 +40,8 @@ pub async fn ensure_pause_image(rt: &DockerRuntime) -> RtResult<String> {
         message: e.to_string(),
         status: None,
     })?;
-    rt.import_image(&image, r#"ENTRYPOINT ["/pause"]"#, tar).await?;
+    rt.import_image(&image, r#"ENTRYPOINT ["/pause"]"#, tar)
+        .await?;
     tracing::info!(image, "imported podtui's pause image");
     Ok(image)
 }

@@ -23,7 +23,13 @@ pub fn run_id(test: &str) -> String {
         .subsec_nanos();
     let slug: String = test
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .take(20)
         .collect();
     format!("t{}-{n}-{:x}-{slug}", std::process::id(), nanos % 0xfffff)
@@ -39,22 +45,35 @@ pub struct Cleanup {
 impl Cleanup {
     /// Cleans up objects labelled `RUN_LABEL=<id>`.
     pub fn run(id: &str) -> Self {
-        Self { filters: vec![format!("{RUN_LABEL}={id}")] }
+        Self {
+            filters: vec![format!("{RUN_LABEL}={id}")],
+        }
     }
 
     /// Cleans up objects owned by podtui node `node` (the engine's own labels).
     pub fn node(node: &str) -> Self {
-        Self { filters: vec![format!("dev.podtui.node={node}")] }
+        Self {
+            filters: vec![format!("dev.podtui.node={node}")],
+        }
     }
 }
 
 /// IDs of containers matching a label filter.
 pub fn containers_with(filter: &str) -> Vec<String> {
     let out = Command::new("docker")
-        .args(["ps", "-aq", "--no-trunc", "--filter", &format!("label={filter}")])
+        .args([
+            "ps",
+            "-aq",
+            "--no-trunc",
+            "--filter",
+            &format!("label={filter}"),
+        ])
         .output()
         .expect("docker ps");
-    String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect()
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect()
 }
 
 /// Names of volumes matching a label filter.
@@ -63,7 +82,10 @@ pub fn volumes_with(filter: &str) -> Vec<String> {
         .args(["volume", "ls", "-q", "--filter", &format!("label={filter}")])
         .output()
         .expect("docker volume ls");
-    String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect()
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect()
 }
 
 impl Drop for Cleanup {
@@ -71,11 +93,17 @@ impl Drop for Cleanup {
         for f in &self.filters {
             let ids = containers_with(f);
             if !ids.is_empty() {
-                let _ = Command::new("docker").args(["rm", "-f", "-v"]).args(&ids).output();
+                let _ = Command::new("docker")
+                    .args(["rm", "-f", "-v"])
+                    .args(&ids)
+                    .output();
             }
             let vols = volumes_with(f);
             if !vols.is_empty() {
-                let _ = Command::new("docker").args(["volume", "rm", "-f"]).args(&vols).output();
+                let _ = Command::new("docker")
+                    .args(["volume", "rm", "-f"])
+                    .args(&vols)
+                    .output();
             }
         }
     }
@@ -91,4 +119,238 @@ pub fn docker(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Polls `f` until `ok` accepts its value (at most 10 s); returns the last value.
+pub async fn eventually<T>(f: impl Fn() -> T, ok: impl Fn(&T) -> bool) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let v = f();
+        if ok(&v) || std::time::Instant::now() > deadline {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The seeded test image: busybox plus files at /var/log/nginx, as the real nginx image has.
+pub const SEEDED: &str = "localhost/podtui-test/seeded:1";
+
+pub mod engine {
+    //! Running podtui's engine in-process against the real Docker engine.
+
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use podtui::engine::backoff::BackoffConfig;
+    use podtui::engine::worker::{PauseImage, WorkerSettings};
+    use podtui::engine::{Engine, EngineConfig, EngineHandle, PodView, Snapshot};
+    use podtui::manifest::SourcesConfig;
+
+    /// An engine on a temporary manifest directory and state dir, with a unique node name; everything it
+    /// creates in Docker is removed when the test ends.
+    pub struct TestEngine {
+        pub handle: Option<EngineHandle>,
+        pub node: String,
+        pub manifests: tempfile::TempDir,
+        pub state: tempfile::TempDir,
+        _cleanup: super::Cleanup,
+    }
+
+    /// Fast back-off for tests.
+    pub fn fast_backoff() -> BackoffConfig {
+        BackoffConfig {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(4),
+        }
+    }
+
+    pub fn config(
+        node: &str,
+        manifests: &Path,
+        state: &Path,
+        backoff: BackoffConfig,
+    ) -> EngineConfig {
+        EngineConfig {
+            state_dir: state.to_path_buf(),
+            sources: SourcesConfig {
+                path: Some(manifests.to_path_buf()),
+                url: None,
+                url_headers: vec![],
+                node_name: node.to_string(),
+                file_check_frequency: Duration::from_secs(5),
+                http_check_frequency: Duration::from_secs(20),
+            },
+            settings: WorkerSettings {
+                node: node.to_string(),
+                host_port_address: std::net::IpAddr::from([127, 0, 0, 1]),
+                backoff,
+                pause: PauseImage::Own,
+            },
+            serve_socket: true,
+        }
+    }
+
+    impl TestEngine {
+        /// Writes nothing yet; call [`TestEngine::write`] before or after [`TestEngine::start`].
+        pub fn new(test: &str) -> Self {
+            let node = super::run_id(test);
+            Self {
+                handle: None,
+                _cleanup: super::Cleanup::node(&node),
+                node,
+                manifests: tempfile::tempdir().unwrap(),
+                state: tempfile::tempdir().unwrap(),
+            }
+        }
+
+        pub fn path(&self, file: &str) -> PathBuf {
+            self.manifests.path().join(file)
+        }
+
+        pub fn write(&self, file: &str, text: &str) {
+            std::fs::write(self.path(file), text).unwrap();
+        }
+
+        pub fn start(&mut self, backoff: BackoffConfig) {
+            let cfg = config(
+                &self.node,
+                self.manifests.path(),
+                self.state.path(),
+                backoff,
+            );
+            self.handle = Some(Engine::start(cfg).unwrap());
+        }
+
+        pub fn handle(&self) -> &EngineHandle {
+            self.handle.as_ref().expect("engine started")
+        }
+
+        pub fn snapshot(&self) -> Arc<Snapshot> {
+            self.handle().snapshot.borrow().clone()
+        }
+
+        /// The full pod name for `name`.
+        pub fn pod_name(&self, name: &str) -> String {
+            format!("{name}-{}", self.node)
+        }
+
+        /// Waits until `pred` holds for the snapshot.
+        pub async fn wait(
+            &self,
+            what: &str,
+            secs: u64,
+            pred: impl Fn(&Snapshot) -> bool,
+        ) -> Arc<Snapshot> {
+            let mut rx = self.handle().snapshot.clone();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+            loop {
+                let snap = rx.borrow_and_update().clone();
+                if pred(&snap) {
+                    return snap;
+                }
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    panic!(
+                        "timed out after {secs}s waiting for {what}; pods: {}",
+                        describe(&snap)
+                    );
+                }
+                let _ =
+                    tokio::time::timeout(left.min(Duration::from_millis(500)), rx.changed()).await;
+            }
+        }
+
+        /// Waits until pod `name` (short name) satisfies `pred`.
+        pub async fn wait_pod(
+            &self,
+            name: &str,
+            what: &str,
+            secs: u64,
+            pred: impl Fn(&PodView) -> bool,
+        ) -> Arc<PodView> {
+            let full = self.pod_name(name);
+            let snap = self
+                .wait(what, secs, |s| {
+                    s.pods
+                        .iter()
+                        .any(|p| p.name == full && p.desired && pred(p))
+                })
+                .await;
+            snap.pods
+                .iter()
+                .find(|p| p.name == full && p.desired && pred(p))
+                .unwrap()
+                .clone()
+        }
+
+        pub async fn stop(&mut self) {
+            if let Some(h) = self.handle.take() {
+                h.shutdown(false).await;
+            }
+        }
+    }
+
+    /// One line per pod for failure messages.
+    pub fn describe(s: &Snapshot) -> String {
+        let mut out = format!("docker={:?}\n", s.docker);
+        for p in &s.pods {
+            out.push_str(&format!(
+                "  {} uid={} ready={} status={} restarts={} desired={} events={:?}\n",
+                p.name,
+                &p.uid[..8],
+                p.columns.ready,
+                p.columns.status,
+                p.columns.restarts,
+                p.desired,
+                p.events
+                    .iter()
+                    .rev()
+                    .take(6)
+                    .map(|e| format!("{} {}", e.reason, e.message))
+                    .collect::<Vec<_>>()
+            ));
+        }
+        for f in &s.files {
+            out.push_str(&format!(
+                "  file {} {:?} {:?}\n",
+                f.path,
+                f.state,
+                f.findings.iter().map(|x| x.to_string()).collect::<Vec<_>>()
+            ));
+        }
+        out
+    }
+
+    /// The ID of the running instance of container `name` of the pod.
+    pub fn running_id(p: &PodView, name: &str) -> Option<String> {
+        p.observed
+            .instances(name)
+            .first()
+            .filter(|i| i.state.is_running())
+            .map(|i| i.id.clone())
+    }
+
+    /// The running sandbox's ID.
+    pub fn sandbox_id(p: &PodView) -> Option<String> {
+        p.observed
+            .latest_sandbox()
+            .filter(|s| s.state.is_running())
+            .map(|s| s.id.clone())
+    }
+
+    /// Container status `name` of a pod view.
+    pub fn container_status<'a>(
+        p: &'a PodView,
+        name: &str,
+    ) -> &'a k8s_openapi::api::core::v1::ContainerStatus {
+        let st = p.pod.status.as_ref().unwrap();
+        st.container_statuses
+            .iter()
+            .flatten()
+            .chain(st.init_container_statuses.iter().flatten())
+            .find(|c| c.name == name)
+            .unwrap()
+    }
 }

@@ -1,0 +1,514 @@
+//! The reconcile engine: makes Docker match the manifests, as a kubelet does with static pods.
+//!
+//! [`Engine::start`] returns an [`EngineHandle`]: commands go in over a channel, a read-only [`Snapshot`] comes
+//! out on a watch channel, and events on a broadcast channel. Inside, a supervisor task owns the set of pod
+//! workers (one per pod UID, see [`worker`]), routes Docker's events to them, starts and stops them as the
+//! desired state changes, and assembles the snapshot from their reports. The TUI and `podtui run` sit on this
+//! handle alike.
+
+pub mod backoff;
+mod connection;
+pub mod events;
+pub mod lock;
+pub mod plan;
+pub mod server;
+pub mod snapshot;
+pub mod spec;
+pub mod status;
+pub mod view;
+pub mod worker;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::manifest::{DesiredState, SourcesConfig, spawn_sources};
+use crate::runtime::DockerRuntime;
+use crate::runtime::labels;
+use crate::runtime::observe::{OwnedPod, list_pod_uids};
+use events::PodEvent;
+use lock::EngineLock;
+pub use snapshot::{DockerState, PodView, Snapshot};
+use worker::{OrphanIdentity, PodWorker, WorkerMsg, WorkerReport, WorkerSettings};
+
+/// How often the engine compares Docker with the manifests in full (on top of Docker's events).
+pub const RESYNC: Duration = Duration::from_secs(30);
+
+/// Everything the engine needs.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// The state dir (lock, socket).
+    pub state_dir: PathBuf,
+    /// Manifest sources.
+    pub sources: SourcesConfig,
+    /// Worker settings (node name, ports, back-off, pause image).
+    pub settings: WorkerSettings,
+    /// Serve the snapshot on `<state dir>/engine.sock`.
+    pub serve_socket: bool,
+}
+
+/// Errors starting the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// Another engine holds the state dir.
+    #[error(transparent)]
+    Lock(#[from] lock::LockError),
+    /// The manifest sources could not start.
+    #[error(transparent)]
+    Source(#[from] crate::manifest::source::SourceError),
+    /// The socket could not be served.
+    #[error("cannot serve the engine socket {path}: {source}")]
+    Socket {
+        /// Socket path.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// An intent sent to the engine.
+#[derive(Debug)]
+pub enum Command {
+    /// Kill every container of a pod (SIGKILL); the engine brings it back per its restartPolicy.
+    KillPod {
+        /// UID.
+        uid: String,
+    },
+    /// Stop one container and start a new instance of it now.
+    RestartContainer {
+        /// UID.
+        uid: String,
+        /// Container name.
+        container: String,
+    },
+    /// Stop the engine. With `cleanup`, every pod is terminated first (with its grace period).
+    Shutdown {
+        /// Terminate the pods first.
+        cleanup: bool,
+        /// Answered when the engine has stopped.
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// Something that happened, for event lines (`podtui run`) and the TUI's log.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct EngineEvent {
+    /// When.
+    pub time: Timestamp,
+    /// `namespace/name`, for pod events.
+    pub pod: Option<String>,
+    /// The event.
+    #[serde(flatten)]
+    pub event: PodEvent,
+}
+
+/// The engine as its users see it.
+pub struct EngineHandle {
+    /// Commands in.
+    pub commands: mpsc::Sender<Command>,
+    /// Snapshots out.
+    pub snapshot: watch::Receiver<Arc<Snapshot>>,
+    events: broadcast::Sender<EngineEvent>,
+    task: JoinHandle<()>,
+    cancel: CancellationToken,
+    _lock: EngineLock,
+}
+
+impl EngineHandle {
+    /// A receiver of engine events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.events.subscribe()
+    }
+
+    /// Stops the engine; with `cleanup`, terminates every pod first. Pods are otherwise left running.
+    pub async fn shutdown(self, cleanup: bool) {
+        let (tx, rx) = oneshot::channel();
+        if self
+            .commands
+            .send(Command::Shutdown { cleanup, done: tx })
+            .await
+            .is_ok()
+        {
+            let _ = rx.await;
+        }
+        self.cancel.cancel();
+        let _ = self.task.await;
+    }
+}
+
+/// The engine.
+pub struct Engine;
+
+impl Engine {
+    /// Starts the engine: takes the state dir's lock, starts the manifest sources, the Docker connection and
+    /// the supervisor. Must be called inside a tokio runtime.
+    pub fn start(config: EngineConfig) -> Result<EngineHandle, EngineError> {
+        let lock = EngineLock::acquire(&config.state_dir, &config.settings.node)?;
+        let cancel = CancellationToken::new();
+        let desired = spawn_sources(config.sources.clone(), cancel.clone())?;
+        let endpoint = crate::runtime::docker::endpoint();
+        let source = crate::manifest::source::describe(&config.sources);
+        let (snapshot_tx, snapshot_rx) = watch::channel(Arc::new(Snapshot::empty(
+            &config.settings.node,
+            &source,
+            &endpoint,
+        )));
+        let (runtime_tx, runtime_rx) = watch::channel(None);
+        let (state_tx, state_rx) = watch::channel(DockerState::Connecting { endpoint });
+        let (docker_events_tx, docker_events_rx) = mpsc::channel(1024);
+        let own_pause = config.settings.pause == worker::PauseImage::Own;
+        tokio::spawn(connection::run(
+            config.settings.node.clone(),
+            own_pause,
+            runtime_tx,
+            state_tx,
+            docker_events_tx,
+            cancel.clone(),
+        ));
+        if config.serve_socket {
+            let path = server::socket_path(&config.state_dir);
+            server::serve(path.clone(), snapshot_rx.clone(), cancel.clone()).map_err(|source| {
+                EngineError::Socket {
+                    path: path.display().to_string(),
+                    source,
+                }
+            })?;
+        }
+        let (commands_tx, commands_rx) = mpsc::channel(64);
+        let (events_tx, _) = broadcast::channel(1024);
+        let (report_tx, report_rx) = mpsc::unbounded_channel();
+        let sup = Supervisor {
+            settings: Arc::new(config.settings.clone()),
+            desired_rx: desired.clone(),
+            desired: desired.borrow().clone(),
+            runtime_rx,
+            state_rx,
+            docker_events_rx,
+            commands_rx,
+            report_tx,
+            report_rx,
+            snapshot_tx,
+            events_tx: events_tx.clone(),
+            workers: HashMap::new(),
+            pods: BTreeMap::new(),
+            in_docker: HashMap::new(),
+            scanned: false,
+            last_sync: None,
+            shutting_down: None,
+            dirty: true,
+        };
+        let task = tokio::spawn(sup.run(cancel.clone()));
+        Ok(EngineHandle {
+            commands: commands_tx,
+            snapshot: snapshot_rx,
+            events: events_tx,
+            task,
+            cancel,
+            _lock: lock,
+        })
+    }
+}
+
+struct WorkerEntry {
+    tx: mpsc::UnboundedSender<WorkerMsg>,
+    key: String,
+    desired: bool,
+}
+
+struct Supervisor {
+    settings: Arc<WorkerSettings>,
+    desired_rx: watch::Receiver<Arc<DesiredState>>,
+    desired: Arc<DesiredState>,
+    runtime_rx: watch::Receiver<Option<DockerRuntime>>,
+    state_rx: watch::Receiver<DockerState>,
+    docker_events_rx: mpsc::Receiver<bollard::models::EventMessage>,
+    commands_rx: mpsc::Receiver<Command>,
+    report_tx: mpsc::UnboundedSender<WorkerReport>,
+    report_rx: mpsc::UnboundedReceiver<WorkerReport>,
+    snapshot_tx: watch::Sender<Arc<Snapshot>>,
+    events_tx: broadcast::Sender<EngineEvent>,
+    workers: HashMap<String, WorkerEntry>,
+    pods: BTreeMap<String, Arc<PodView>>,
+    /// Pods Docker has, by UID, as of the last scan.
+    in_docker: HashMap<String, OwnedPod>,
+    /// A scan of Docker has completed since the engine started.
+    scanned: bool,
+    last_sync: Option<Timestamp>,
+    shutting_down: Option<oneshot::Sender<()>>,
+    dirty: bool,
+}
+
+impl Supervisor {
+    async fn run(mut self, cancel: CancellationToken) {
+        let mut resync = tokio::time::interval(RESYNC);
+        resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut publish_at: Option<tokio::time::Instant> = None;
+        loop {
+            if self.dirty && publish_at.is_none() {
+                publish_at = Some(tokio::time::Instant::now() + Duration::from_millis(20));
+            }
+            let publish = async {
+                match publish_at {
+                    Some(t) => tokio::time::sleep_until(t).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                changed = self.desired_rx.changed() => {
+                    if changed.is_err() { break; }
+                    self.desired = self.desired_rx.borrow_and_update().clone();
+                    self.reconcile_workers();
+                    self.dirty = true;
+                }
+                changed = self.runtime_rx.changed() => {
+                    if changed.is_err() { break; }
+                    let connected = self.runtime_rx.borrow_and_update().is_some();
+                    if connected {
+                        self.scan().await;
+                    }
+                    self.dirty = true;
+                }
+                changed = self.state_rx.changed() => {
+                    if changed.is_err() { break; }
+                    self.state_rx.borrow_and_update();
+                    self.dirty = true;
+                }
+                Some(ev) = self.docker_events_rx.recv() => self.route(ev),
+                Some(report) = self.report_rx.recv() => self.on_report(report),
+                Some(cmd) = self.commands_rx.recv() => {
+                    if self.on_command(cmd) {
+                        break;
+                    }
+                }
+                _ = resync.tick() => {
+                    self.scan().await;
+                    for w in self.workers.values() {
+                        let _ = w.tx.send(WorkerMsg::Wake);
+                    }
+                }
+                _ = publish => {
+                    publish_at = None;
+                    self.publish();
+                }
+            }
+            if let Some(done) = self.shutting_down.take() {
+                if self.workers.is_empty() {
+                    self.publish();
+                    let _ = done.send(());
+                    break;
+                }
+                self.shutting_down = Some(done);
+            }
+        }
+    }
+
+    /// Lists the pods Docker has for this node; then starts and stops workers.
+    async fn scan(&mut self) {
+        let rt = self.runtime_rx.borrow().clone();
+        let Some(rt) = rt else { return };
+        match list_pod_uids(&rt, &self.settings.node).await {
+            Ok(found) => {
+                self.in_docker = found;
+                self.scanned = true;
+                self.last_sync = Some(Timestamp::now());
+                self.reconcile_workers();
+                self.dirty = true;
+            }
+            Err(e) => tracing::warn!("listing podtui's containers failed: {e}"),
+        }
+    }
+
+    fn spawn(
+        &mut self,
+        uid: String,
+        desired: Option<Arc<crate::manifest::DesiredPod>>,
+        orphan: Option<OrphanIdentity>,
+    ) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let key = match (&desired, &orphan) {
+            (Some(d), _) => d.key(),
+            (None, Some(o)) => format!("{}/{}", o.namespace, o.name),
+            _ => uid.clone(),
+        };
+        let w = PodWorker::new(
+            uid.clone(),
+            desired.clone(),
+            orphan,
+            self.settings.clone(),
+            self.runtime_rx.clone(),
+            rx,
+            self.report_tx.clone(),
+        );
+        tokio::spawn(w.run());
+        self.workers.insert(
+            uid,
+            WorkerEntry {
+                tx,
+                key,
+                desired: desired.is_some(),
+            },
+        );
+    }
+
+    /// Starts workers for desired pods, terminates pods no longer desired, removes orphans.
+    fn reconcile_workers(&mut self) {
+        // Pods no longer desired terminate (with their grace period).
+        for (uid, w) in self.workers.iter_mut() {
+            if w.desired && (self.shutting_down.is_some() || !self.desired.pods.contains_key(uid)) {
+                w.desired = false;
+                let _ = w.tx.send(WorkerMsg::Terminate(None));
+            }
+        }
+        if !self.scanned || self.shutting_down.is_some() {
+            return;
+        }
+        // Pods in Docker that no manifest wants any more, once every source has been read.
+        if self.desired.synced {
+            let orphans: Vec<(String, OwnedPod)> = self
+                .in_docker
+                .iter()
+                .filter(|(uid, _)| {
+                    !self.desired.pods.contains_key(*uid) && !self.workers.contains_key(*uid)
+                })
+                .map(|(u, o)| (u.clone(), o.clone()))
+                .collect();
+            for (uid, o) in orphans {
+                tracing::info!(pod = %format!("{}/{}", o.namespace, o.name), uid, "removing a pod no manifest asks for");
+                self.spawn(
+                    uid,
+                    None,
+                    Some(OrphanIdentity {
+                        name: o.name,
+                        namespace: o.namespace,
+                        source: o.source,
+                        grace_seconds: o.grace_seconds,
+                    }),
+                );
+            }
+        }
+        // Desired pods start, unless an older version of the same pod is still there (it terminates first).
+        let pending: Vec<Arc<crate::manifest::DesiredPod>> = self
+            .desired
+            .pods
+            .iter()
+            .filter(|(uid, _)| !self.workers.contains_key(*uid))
+            .map(|(_, p)| p.clone())
+            .collect();
+        for dp in pending {
+            let key = dp.key();
+            let predecessor = self
+                .workers
+                .iter()
+                .any(|(u, w)| *u != dp.uid && w.key == key)
+                || self
+                    .in_docker
+                    .iter()
+                    .any(|(u, o)| *u != dp.uid && format!("{}/{}", o.namespace, o.name) == key);
+            if !predecessor {
+                self.spawn(dp.uid.clone(), Some(dp), None);
+            }
+        }
+    }
+
+    fn route(&mut self, ev: bollard::models::EventMessage) {
+        let Some(actor) = ev.actor else { return };
+        let attrs = actor.attributes.unwrap_or_default();
+        let Some(uid) = attrs.get(labels::POD_UID) else {
+            return;
+        };
+        let action = ev.action.unwrap_or_default();
+        if let Some(w) = self.workers.get(uid) {
+            let _ = w.tx.send(WorkerMsg::Changed(actor.id.unwrap_or_default()));
+        } else if action == "destroy" {
+            self.in_docker.remove(uid);
+        } else if action == "create" && !self.in_docker.contains_key(uid) {
+            // A container of a pod nobody runs (another process, or a leftover): look at it on the next scan.
+            tracing::debug!(uid, "container created for an unknown pod");
+        }
+    }
+
+    fn on_report(&mut self, report: WorkerReport) {
+        match report {
+            WorkerReport::Status(view) => {
+                self.pods.insert(view.uid.clone(), view);
+                self.dirty = true;
+            }
+            WorkerReport::Event { pod, event } => {
+                let _ = self.events_tx.send(EngineEvent {
+                    time: event.last_seen,
+                    pod: Some(pod),
+                    event,
+                });
+            }
+            WorkerReport::Gone { uid } => {
+                self.workers.remove(&uid);
+                self.pods.remove(&uid);
+                self.in_docker.remove(&uid);
+                self.reconcile_workers();
+                self.dirty = true;
+            }
+        }
+    }
+
+    /// Handles a command; returns true when the engine must stop now.
+    fn on_command(&mut self, cmd: Command) -> bool {
+        match cmd {
+            Command::KillPod { uid } => {
+                if let Some(w) = self.workers.get(&uid) {
+                    let _ = w.tx.send(WorkerMsg::Kill);
+                }
+            }
+            Command::RestartContainer { uid, container } => {
+                if let Some(w) = self.workers.get(&uid) {
+                    let _ = w.tx.send(WorkerMsg::Restart(container));
+                }
+            }
+            Command::Shutdown { cleanup, done } => {
+                if !cleanup {
+                    let _ = done.send(());
+                    return true;
+                }
+                self.shutting_down = Some(done);
+                self.reconcile_workers();
+                for w in self.workers.values() {
+                    let _ = w.tx.send(WorkerMsg::Terminate(None));
+                }
+            }
+        }
+        false
+    }
+
+    fn publish(&mut self) {
+        self.dirty = false;
+        let desired = &self.desired;
+        let mut pods: Vec<Arc<PodView>> = self.pods.values().cloned().collect();
+        pods.sort_by(|a, b| {
+            a.namespace
+                .cmp(&b.namespace)
+                .then(a.name.cmp(&b.name))
+                .then(a.uid.cmp(&b.uid))
+        });
+        let prev = self.snapshot_tx.borrow().clone();
+        let snap = Snapshot {
+            node_name: prev.node_name.clone(),
+            source: prev.source.clone(),
+            docker: self.state_rx.borrow().clone(),
+            pods,
+            files: desired.files.clone(),
+            synced: desired.synced,
+            last_sync: self.last_sync,
+            started: prev.started,
+            pid: prev.pid,
+        };
+        if *prev != snap {
+            let _ = self.snapshot_tx.send(Arc::new(snap));
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! The engine's snapshot served as JSON over a unix socket in the state dir (`engine.sock`): the counterpart of
+//! a kubelet's `/pods` endpoint. A client connects, writes `snapshot\n`, and reads one JSON document.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use super::snapshot::Snapshot;
+
+/// The socket's path in a state dir.
+pub fn socket_path(state_dir: &Path) -> PathBuf {
+    state_dir.join("engine.sock")
+}
+
+/// Serves `snapshot` on `path` until `cancel`. The caller holds the state dir's lock, so a leftover socket file
+/// is stale and removed.
+pub fn serve(
+    path: PathBuf,
+    snapshot: watch::Receiver<Arc<Snapshot>>,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path)?;
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                conn = listener.accept() => {
+                    let Ok((stream, _)) = conn else { continue };
+                    let snap = snapshot.borrow().clone();
+                    tokio::spawn(async move {
+                        let _ = tokio::time::timeout(Duration::from_secs(5), answer(stream, snap)).await;
+                    });
+                }
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+    });
+    Ok(())
+}
+
+async fn answer(stream: UnixStream, snap: Arc<Snapshot>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    BufReader::new(read).read_line(&mut line).await?;
+    match line.trim() {
+        "snapshot" => {
+            let body = serde_json::to_vec(&*snap).map_err(std::io::Error::other)?;
+            write.write_all(&body).await?;
+        }
+        other => {
+            let msg = serde_json::json!({ "error": format!("unknown request {other:?}; send \"snapshot\"") });
+            write.write_all(msg.to_string().as_bytes()).await?;
+        }
+    }
+    write.shutdown().await
+}
+
+/// Reads the snapshot of the engine running on `state_dir`, if one answers.
+pub async fn fetch_snapshot(state_dir: &Path) -> Option<Snapshot> {
+    let path = socket_path(state_dir);
+    let fut = async {
+        let mut stream = UnixStream::connect(&path).await.ok()?;
+        stream.write_all(b"snapshot\n").await.ok()?;
+        let mut buf = Vec::new();
+        tokio::io::AsyncReadExt::read_to_end(&mut stream, &mut buf)
+            .await
+            .ok()?;
+        serde_json::from_slice(&buf).ok()
+    };
+    tokio::time::timeout(Duration::from_secs(5), fut)
+        .await
+        .ok()
+        .flatten()
+}

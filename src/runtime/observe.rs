@@ -1,0 +1,394 @@
+//! What Docker has for one pod, read back from labels and `docker inspect`: the sandbox attempts and every
+//! container instance, with their states. This is all podtui needs to adopt a pod after a restart.
+
+use std::collections::HashMap;
+
+use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, ContainerSummary};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::docker::{DockerRuntime, RtResult};
+use super::labels;
+
+/// What a Docker container is to its pod.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The pause container that owns the pod's namespaces.
+    Sandbox,
+    /// An init container.
+    Init,
+    /// An app container.
+    App,
+}
+
+/// The state of a container instance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum InstanceState {
+    /// Created, never started.
+    Created,
+    /// Running since `started_at`.
+    Running {
+        /// Start time.
+        started_at: Option<Timestamp>,
+    },
+    /// Finished (or failed to start: then `error` says why).
+    Exited {
+        /// Exit code.
+        exit_code: i64,
+        /// Start time (absent if it never started).
+        started_at: Option<Timestamp>,
+        /// Finish time.
+        finished_at: Option<Timestamp>,
+        /// Killed by the OOM killer.
+        oom_killed: bool,
+        /// Docker's error (a start failure), if any.
+        error: Option<String>,
+    },
+    /// Paused, restarting, removing: states podtui does not create.
+    Other {
+        /// Docker's word for it.
+        status: String,
+    },
+}
+
+impl InstanceState {
+    /// True while running.
+    pub fn is_running(&self) -> bool {
+        matches!(self, InstanceState::Running { .. })
+    }
+}
+
+/// A published port of the sandbox.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedPort {
+    /// Container port.
+    pub container_port: u16,
+    /// tcp, udp or sctp.
+    pub protocol: String,
+    /// Host address it is bound to.
+    pub host_ip: String,
+    /// Host port.
+    pub host_port: String,
+}
+
+/// A mount of a container instance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountInfo {
+    /// `volume`, `bind` or `tmpfs`.
+    pub kind: String,
+    /// Docker volume name or host path.
+    pub source: String,
+    /// Path in the container.
+    pub destination: String,
+    /// Mounted read-only.
+    pub read_only: bool,
+}
+
+/// One Docker container of a pod.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instance {
+    /// Docker ID.
+    pub id: String,
+    /// Docker name (`k8s_…`).
+    pub docker_name: String,
+    /// Sandbox, init or app.
+    pub role: Role,
+    /// Kubernetes container name (`POD` for the sandbox).
+    pub name: String,
+    /// Restart count (containers) or attempt (sandbox), from the labels.
+    pub count: u32,
+    /// The sandbox it joined (containers).
+    pub sandbox_id: Option<String>,
+    /// Image as requested.
+    pub image: String,
+    /// Image ID.
+    pub image_id: String,
+    /// State.
+    pub state: InstanceState,
+    /// When Docker created it.
+    pub created: Option<Timestamp>,
+    /// `NetworkMode` (`bridge`, `host`, `container:<id>`).
+    pub network_mode: String,
+    /// `IpcMode` (`shareable`, `container:<id>`, `host`).
+    pub ipc_mode: String,
+    /// IP address on the bridge network (sandbox).
+    pub ip: Option<String>,
+    /// Hostname (sandbox).
+    pub hostname: String,
+    /// Published ports (sandbox).
+    pub ports: Vec<PublishedPort>,
+    /// Mounts.
+    pub mounts: Vec<MountInfo>,
+    /// All labels.
+    pub labels: HashMap<String, String>,
+}
+
+/// Every container of one pod.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedPod {
+    /// Sandboxes, oldest attempt first.
+    pub sandboxes: Vec<Instance>,
+    /// Init and app container instances, by name then restart count.
+    pub containers: Vec<Instance>,
+}
+
+impl ObservedPod {
+    /// The sandbox of the highest attempt.
+    pub fn latest_sandbox(&self) -> Option<&Instance> {
+        self.sandboxes.last()
+    }
+
+    /// Instances of container `name`, newest (highest restart count) first.
+    pub fn instances(&self, name: &str) -> Vec<&Instance> {
+        let mut v: Vec<&Instance> = self.containers.iter().filter(|c| c.name == name).collect();
+        v.sort_by(|a, b| b.count.cmp(&a.count).then(b.created.cmp(&a.created)));
+        v
+    }
+
+    /// Every instance, sandboxes included.
+    pub fn all(&self) -> impl Iterator<Item = &Instance> {
+        self.sandboxes.iter().chain(self.containers.iter())
+    }
+
+    /// Groups instances into a pod view.
+    pub fn from_instances(instances: Vec<Instance>) -> Self {
+        let mut pod = ObservedPod::default();
+        for i in instances {
+            if i.role == Role::Sandbox {
+                pod.sandboxes.push(i);
+            } else {
+                pod.containers.push(i);
+            }
+        }
+        pod.sandboxes
+            .sort_by(|a, b| a.count.cmp(&b.count).then(a.created.cmp(&b.created)));
+        pod.containers
+            .sort_by(|a, b| a.name.cmp(&b.name).then(a.count.cmp(&b.count)));
+        pod
+    }
+}
+
+fn parse_time(s: Option<&str>) -> Option<Timestamp> {
+    let s = s?;
+    if s.starts_with("0001-01-01") {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Builds an [`Instance`] from `docker inspect` output. Returns `None` for containers without podtui's labels.
+pub fn instance_from_inspect(c: &ContainerInspectResponse) -> Option<Instance> {
+    let config = c.config.as_ref()?;
+    let labels = config.labels.clone().unwrap_or_default();
+    labels.get(labels::POD_UID)?;
+    let role = match (
+        labels.get(labels::DOCKER_TYPE).map(String::as_str),
+        labels.get(labels::CONTAINER_KIND).map(String::as_str),
+    ) {
+        (Some(labels::TYPE_SANDBOX), _) => Role::Sandbox,
+        (_, Some("init")) => Role::Init,
+        _ => Role::App,
+    };
+    let count = if role == Role::Sandbox {
+        labels::number(&labels, labels::ATTEMPT)
+    } else {
+        labels::number(&labels, labels::RESTART_COUNT)
+    }
+    .unwrap_or(0);
+    let st = c.state.clone().unwrap_or_default();
+    let started_at = parse_time(st.started_at.as_deref());
+    let finished_at = parse_time(st.finished_at.as_deref());
+    let error = st.error.clone().filter(|e| !e.is_empty());
+    let state = match st.status {
+        Some(ContainerStateStatusEnum::RUNNING) => InstanceState::Running { started_at },
+        Some(ContainerStateStatusEnum::EXITED) | Some(ContainerStateStatusEnum::DEAD) => {
+            InstanceState::Exited {
+                exit_code: st.exit_code.unwrap_or(0),
+                started_at,
+                finished_at,
+                oom_killed: st.oom_killed.unwrap_or(false),
+                error,
+            }
+        }
+        Some(ContainerStateStatusEnum::CREATED) if error.is_some() => InstanceState::Exited {
+            exit_code: st.exit_code.unwrap_or(128),
+            started_at: None,
+            finished_at: finished_at.or(started_at),
+            oom_killed: false,
+            error,
+        },
+        Some(ContainerStateStatusEnum::CREATED) => InstanceState::Created,
+        other => InstanceState::Other {
+            status: other
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        },
+    };
+    let host = c.host_config.clone().unwrap_or_default();
+    let net = c.network_settings.clone().unwrap_or_default();
+    let ip = net.networks.as_ref().and_then(|n| {
+        n.values()
+            .find_map(|e| e.ip_address.clone().filter(|ip| !ip.is_empty()))
+    });
+    let mut ports: Vec<PublishedPort> = Vec::new();
+    for (key, bindings) in host.port_bindings.clone().unwrap_or_default() {
+        let (port, proto) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+        for b in bindings.unwrap_or_default() {
+            ports.push(PublishedPort {
+                container_port: port.parse().unwrap_or(0),
+                protocol: proto.to_string(),
+                host_ip: b.host_ip.unwrap_or_default(),
+                host_port: b.host_port.unwrap_or_default(),
+            });
+        }
+    }
+    ports.sort_by(|a, b| {
+        a.container_port
+            .cmp(&b.container_port)
+            .then(a.protocol.cmp(&b.protocol))
+    });
+    let mounts = c
+        .mounts
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| MountInfo {
+            kind: m.typ.map(|t| t.to_string()).unwrap_or_default(),
+            source: m
+                .name
+                .filter(|n| !n.is_empty())
+                .or(m.source)
+                .unwrap_or_default(),
+            destination: m.destination.unwrap_or_default(),
+            read_only: !m.rw.unwrap_or(true),
+        })
+        .collect();
+    Some(Instance {
+        id: c.id.clone().unwrap_or_default(),
+        docker_name: c
+            .name
+            .clone()
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string(),
+        role,
+        name: labels
+            .get(labels::CONTAINER_NAME)
+            .cloned()
+            .unwrap_or_default(),
+        count,
+        sandbox_id: labels.get(labels::SANDBOX_ID).cloned(),
+        image: config.image.clone().unwrap_or_default(),
+        image_id: c.image.clone().unwrap_or_default(),
+        state,
+        created: c.created.as_deref().and_then(|s| s.parse().ok()),
+        network_mode: host.network_mode.unwrap_or_default(),
+        ipc_mode: host.ipc_mode.unwrap_or_default(),
+        ip,
+        hostname: config.hostname.clone().unwrap_or_default(),
+        ports,
+        mounts,
+        labels,
+    })
+}
+
+/// Inspect results kept between observations: a container whose listed state has not changed is not inspected
+/// again.
+#[derive(Debug, Default)]
+pub struct InspectCache {
+    entries: HashMap<String, (String, Instance)>,
+}
+
+impl InspectCache {
+    /// Forgets one container (an event says it changed).
+    pub fn invalidate(&mut self, id: &str) {
+        self.entries.remove(id);
+    }
+
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
+fn summary_key(s: &ContainerSummary) -> String {
+    format!("{:?}", s.state)
+}
+
+/// Lists and inspects every container of pod `uid` on node `node`.
+pub async fn observe_pod(
+    rt: &DockerRuntime,
+    node: &str,
+    uid: &str,
+    cache: &mut InspectCache,
+) -> RtResult<ObservedPod> {
+    let mut filter = labels::node_filter(node);
+    filter.push(format!("{}={uid}", labels::POD_UID));
+    let summaries = rt.list_containers(&filter).await?;
+    let mut instances = Vec::with_capacity(summaries.len());
+    let mut seen = Vec::with_capacity(summaries.len());
+    for s in &summaries {
+        let Some(id) = s.id.clone() else { continue };
+        let key = summary_key(s);
+        seen.push(id.clone());
+        if let Some((k, inst)) = cache.entries.get(&id)
+            && *k == key
+            && !matches!(inst.state, InstanceState::Other { .. })
+        {
+            instances.push(inst.clone());
+            continue;
+        }
+        match rt.inspect(&id).await {
+            Ok(c) => {
+                if let Some(inst) = instance_from_inspect(&c) {
+                    cache.entries.insert(id, (key, inst.clone()));
+                    instances.push(inst);
+                }
+            }
+            // Removed between the list and the inspect.
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    cache.entries.retain(|id, _| seen.contains(id));
+    Ok(ObservedPod::from_instances(instances))
+}
+
+/// Every pod UID node `node` has containers for, with their source label and grace period.
+pub async fn list_pod_uids(rt: &DockerRuntime, node: &str) -> RtResult<HashMap<String, OwnedPod>> {
+    let summaries = rt.list_containers(&labels::node_filter(node)).await?;
+    let mut out: HashMap<String, OwnedPod> = HashMap::new();
+    for s in summaries {
+        let labels = s.labels.unwrap_or_default();
+        let Some(uid) = labels.get(labels::POD_UID) else {
+            continue;
+        };
+        let entry = out.entry(uid.clone()).or_default();
+        entry.name = labels.get(labels::POD_NAME).cloned().unwrap_or_default();
+        entry.namespace = labels
+            .get(labels::POD_NAMESPACE)
+            .cloned()
+            .unwrap_or_default();
+        entry.source = labels.get(labels::SOURCE).cloned().unwrap_or_default();
+        entry.grace_seconds = labels::number(&labels, labels::GRACE_PERIOD).or(entry.grace_seconds);
+        entry.containers += 1;
+    }
+    Ok(out)
+}
+
+/// A pod podtui finds in Docker, from its labels.
+#[derive(Clone, Debug, Default)]
+pub struct OwnedPod {
+    /// Pod name.
+    pub name: String,
+    /// Namespace.
+    pub namespace: String,
+    /// Manifest source label.
+    pub source: String,
+    /// Grace period label.
+    pub grace_seconds: Option<u32>,
+    /// Number of containers.
+    pub containers: usize,
+}
