@@ -113,14 +113,14 @@ fn container_status(
         terminated: Some(t),
         ..Default::default()
     });
-    match last.map(|l| &l.state) {
+    match last.map(|l| (l, &l.state)) {
         None => {
             st.state = Some(match override_ {
                 Some(w) => waiting(&w.reason, Some(w.message.clone())),
                 None => waiting(default_waiting, None),
             });
         }
-        Some(InstanceState::Running { started_at }) => {
+        Some((_, InstanceState::Running { started_at })) => {
             st.state = Some(ContainerState {
                 running: Some(ContainerStateRunning {
                     started_at: time(*started_at),
@@ -134,8 +134,7 @@ fn container_status(
                 .unwrap_or(true);
             st.last_state = prev_terminated;
         }
-        Some(InstanceState::Exited { .. }) => {
-            let last = last.expect("matched Some");
+        Some((last, InstanceState::Exited { .. })) => {
             let term = terminated(last).map(|t| ContainerState {
                 terminated: Some(t),
                 ..Default::default()
@@ -162,7 +161,7 @@ fn container_status(
                 st.last_state = prev_terminated;
             }
         }
-        Some(InstanceState::Created) | Some(InstanceState::Other { .. }) => {
+        Some((_, InstanceState::Created)) | Some((_, InstanceState::Other { .. })) => {
             st.state = Some(match override_ {
                 Some(w) => waiting(&w.reason, Some(w.message.clone())),
                 None => waiting("ContainerCreating", None),

@@ -1,0 +1,326 @@
+//! podtui as a process: SIGKILL and restart adopt the running pods, a manifest deleted while podtui was down
+//! removes its pod at start, one engine per state dir, engines of different node names leave each other alone,
+//! and the output of `get`, `logs` and `down`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{BUSYBOX, Cleanup, containers_with, docker, run_id};
+
+const BIN: &str = env!("CARGO_BIN_EXE_podtui");
+
+fn pod_yaml(name: &str, msg: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n  - name: app\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, 'trap \"exit 0\" TERM; echo {msg}; echo {msg}-err >&2; while true; do sleep 1; done']\n  - name: side\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, 'trap \"exit 0\" TERM; while true; do sleep 1; done']\n"
+    )
+}
+
+struct Setup {
+    node: String,
+    manifests: tempfile::TempDir,
+    state: tempfile::TempDir,
+    _cleanup: Cleanup,
+}
+
+impl Setup {
+    fn new(test: &str) -> Self {
+        let node = run_id(test);
+        Self {
+            _cleanup: Cleanup::node(&node),
+            node,
+            manifests: tempfile::tempdir().unwrap(),
+            state: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .arg("--node-name")
+            .arg(&self.node)
+            .arg("--state-dir")
+            .arg(self.state.path())
+            .env("PODTUI_BACKOFF_INITIAL", "1s")
+            .env("PODTUI_BACKOFF_MAX", "4s");
+        c
+    }
+
+    fn spawn_run(&self) -> Child {
+        self.cmd(&["run", self.manifests.path().to_str().unwrap()])
+            .stderr(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    fn output(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.cmd(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Running containers of this node: name → id.
+    fn running(&self) -> Vec<(String, String)> {
+        let out = docker(&[
+            "ps",
+            "--no-trunc",
+            "--filter",
+            &format!("label=dev.podtui.node={}", self.node),
+            "--format",
+            "{{.Names}} {{.ID}}",
+        ]);
+        let mut v: Vec<(String, String)> = out
+            .lines()
+            .filter_map(|l| {
+                l.split_once(' ')
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn wait_running(&self, n: usize, secs: u64) -> Vec<(String, String)> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let r = self.running();
+            if r.len() == n {
+                return r;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {n} running containers, have {r:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+fn kill9(child: &mut Child) {
+    // SAFETY: signalling our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    let _ = child.wait();
+}
+
+#[test]
+fn sigkill_and_restart_adopts_the_same_containers() {
+    let s = Setup::new("adopt");
+    std::fs::write(s.manifests.path().join("a.yaml"), pod_yaml("a", "hello")).unwrap();
+    let mut p = s.spawn_run();
+    let before = s.wait_running(3, 60);
+    std::thread::sleep(Duration::from_millis(500));
+    kill9(&mut p);
+    // The pods keep running without podtui.
+    assert_eq!(s.running(), before);
+
+    let mut p = s.spawn_run();
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        s.running(),
+        before,
+        "a restarted podtui adopts the running pod without restarting it"
+    );
+    let (code, out, _) = s.output(&["get", "pods", s.manifests.path().to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let row = out.lines().nth(1).unwrap();
+    assert!(row.contains("2/2") && row.contains("Running"), "{out}");
+    assert!(
+        row.split_whitespace().nth(3) == Some("0"),
+        "restart count kept at 0: {out}"
+    );
+    kill9(&mut p);
+}
+
+#[test]
+fn manifest_deleted_while_down_is_removed_at_start_and_the_lock_is_exclusive() {
+    let s = Setup::new("gone-while-down");
+    std::fs::write(s.manifests.path().join("a.yaml"), pod_yaml("a", "x")).unwrap();
+    std::fs::write(s.manifests.path().join("b.yaml"), pod_yaml("b", "y")).unwrap();
+    let mut p = s.spawn_run();
+    s.wait_running(6, 60);
+
+    // A second engine on the same state dir refuses to start and names the holder.
+    let (code, _, err) = s.output(&["run", s.manifests.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!("pid {}", p.id())) && err.contains("engine.lock"),
+        "{err}"
+    );
+
+    kill9(&mut p);
+    std::fs::remove_file(s.manifests.path().join("b.yaml")).unwrap();
+    let mut p = s.spawn_run();
+    let left = s.wait_running(3, 30);
+    assert!(
+        left.iter()
+            .all(|(n, _)| n.contains(&format!("_a-{}_", s.node))),
+        "{left:?}"
+    );
+    kill9(&mut p);
+}
+
+#[test]
+fn engines_of_different_nodes_leave_each_other_alone() {
+    let one = Setup::new("node-one");
+    let two = Setup::new("node-two");
+    std::fs::write(one.manifests.path().join("a.yaml"), pod_yaml("a", "1")).unwrap();
+    std::fs::write(two.manifests.path().join("a.yaml"), pod_yaml("a", "2")).unwrap();
+    let mut p1 = one.spawn_run();
+    let mut p2 = two.spawn_run();
+    one.wait_running(3, 60);
+    let two_running = two.wait_running(3, 60);
+    // Node one's manifest goes away: only node one's pod is removed.
+    std::fs::remove_file(one.manifests.path().join("a.yaml")).unwrap();
+    one.wait_running(0, 30);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(two.running(), two_running);
+    kill9(&mut p1);
+    kill9(&mut p2);
+}
+
+#[test]
+fn get_logs_and_down() {
+    let s = Setup::new("cli");
+    let dir = s.manifests.path().to_str().unwrap().to_string();
+    std::fs::write(s.manifests.path().join("a.yaml"), pod_yaml("a", "hello")).unwrap();
+    let mut p = s.spawn_run();
+    s.wait_running(3, 60);
+    let pod = format!("a-{}", s.node);
+
+    // get: from the engine's socket.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let out = loop {
+        let (code, out, err) = s.output(&["get", "pods", &dir, "-o", "wide"]);
+        assert_eq!(code, 0, "{err}");
+        if out.contains("Running") || Instant::now() > deadline {
+            break out;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        [
+            "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "FILE"
+        ]
+    );
+    let cells: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(cells[0], pod);
+    assert_eq!(&cells[1..4], ["2/2", "Running", "0"]);
+    assert!(
+        cells[5].starts_with("172.") || cells[5].contains('.'),
+        "{out}"
+    );
+    assert_eq!(cells[6], s.node);
+    assert!(cells[7].ends_with("a.yaml"));
+
+    // get -o json: a List of Pods with status.
+    let (_, json, _) = s.output(&["get", "pods", &dir, "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["kind"], "List");
+    assert_eq!(v["items"][0]["metadata"]["name"], pod);
+    assert_eq!(v["items"][0]["status"]["phase"], "Running");
+    let (_, yaml, _) = s.output(&["get", "pods", &dir, "-o", "yaml"]);
+    assert!(
+        yaml.contains("kind: List") && yaml.contains("phase: Running"),
+        "{yaml}"
+    );
+
+    // logs: stdout and stderr, default container with a note, -c, --previous.
+    let (code, out, err) = s.output(&["logs", "a", &dir]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "hello\n");
+    assert!(
+        err.contains("hello-err") && err.contains("Defaulted container \"app\" out of: app, side"),
+        "{err}"
+    );
+    let (code, out, _) = s.output(&["logs", &pod, &dir, "-c", "app", "--timestamps"]);
+    assert_eq!(code, 0);
+    assert!(out.ends_with(" hello\n") && out.starts_with("20"), "{out}");
+    let (code, _, err) = s.output(&["logs", "a", &dir, "--previous"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("previous terminated container not found"),
+        "{err}"
+    );
+
+    // get without an engine: derived from Docker, with a note.
+    kill9(&mut p);
+    let (code, out, err) = s.output(&["get", "pods", &dir]);
+    assert_eq!(code, 0);
+    assert!(err.contains("no podtui engine is running"), "{err}");
+    assert!(out.contains(&pod) && out.contains("Running"), "{out}");
+
+    // down: terminates with the grace period and removes everything, volumes included.
+    let (code, _, err) = s.output(&["down", &dir]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("pod default/{pod} removed")), "{err}");
+    assert!(containers_with(&format!("dev.podtui.node={}", s.node)).is_empty());
+    assert!(common::volumes_with(&format!("dev.podtui.node={}", s.node)).is_empty());
+    let (_, out, err) = s.output(&["get", "pods", &dir]);
+    assert!(
+        out.lines().nth(1).is_none_or(|l| !l.contains("Running")),
+        "{out}{err}"
+    );
+}
+
+#[test]
+fn run_prints_event_lines_and_stops_on_sigterm_leaving_pods() {
+    let s = Setup::new("run-lines");
+    std::fs::write(s.manifests.path().join("a.yaml"), pod_yaml("a", "hi")).unwrap();
+    let mut child = s
+        .cmd(&[
+            "run",
+            s.manifests.path().to_str().unwrap(),
+            "--log-format",
+            "json",
+        ])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    s.wait_running(3, 60);
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr);
+    let reasons: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap_or_else(|_| panic!("not JSON: {l}"))
+        })
+        .map(|v| v["reason"].as_str().unwrap_or_default().to_string())
+        .collect();
+    for r in [
+        "Starting",
+        "Manifest",
+        "Connected",
+        "SandboxCreated",
+        "Created",
+        "Started",
+        "Stopping",
+    ] {
+        assert!(
+            reasons.iter().any(|x| x == r),
+            "{r} missing from {reasons:?}"
+        );
+    }
+    assert_eq!(s.running().len(), 3, "pods keep running after podtui stops");
+    assert!(
+        !Path::new(&s.state.path().join("engine.sock")).exists(),
+        "the socket is removed"
+    );
+}
