@@ -278,7 +278,7 @@ fn get_logs_and_down() {
 fn run_prints_event_lines_and_stops_on_sigterm_leaving_pods() {
     let s = Setup::new("run-lines");
     std::fs::write(s.manifests.path().join("a.yaml"), pod_yaml("a", "hi")).unwrap();
-    let mut child = s
+    let child = s
         .cmd(&[
             "run",
             s.manifests.path().to_str().unwrap(),
