@@ -81,3 +81,41 @@ build_busybox_image() {
   rm -rf "$work"
   say "built $ref from Debian's busybox-static"
 }
+
+# Builds image $1 (e.g. nginx:latest) from Debian's nginx package and its dependencies (downloaded with
+# apt-get, unpacked with dpkg-deb; no maintainer scripts run, so the few things they would do are done here).
+build_nginx_image() {
+  local ref=$1 work pkgs
+  work=$(mktemp -d)
+  chmod 755 "$work"
+  busybox_rootfs "$work/rootfs"
+  pkgs=$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+           --no-replaces --no-enhances nginx 2>/dev/null | grep '^[a-z0-9]' | sort -u)
+  [ -n "$pkgs" ] || { apt-get update -qq >/dev/null 2>&1 || true; pkgs=$(apt-cache depends --recurse --no-recommends \
+           --no-suggests --no-conflicts --no-breaks --no-replaces --no-enhances nginx | grep '^[a-z0-9]' | sort -u); }
+  say "downloading Debian's nginx and its $(echo "$pkgs" | wc -l) dependencies"
+  (cd "$work" && apt-get download -qq $pkgs >/dev/null) || die "apt-get download failed"
+  local deb
+  for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$work/rootfs"; done
+  mkdir -p "$work/rootfs"/{var/log/nginx,var/lib/nginx,run,var/www/html,etc/nginx/sites-enabled}
+  ln -sf /etc/nginx/sites-available/default "$work/rootfs/etc/nginx/sites-enabled/default"
+  cat >"$work/rootfs/var/www/html/index.html" <<'HTML'
+<!DOCTYPE html><html><head><title>Welcome to nginx!</title></head>
+<body><h1>Welcome to nginx!</h1><p>Served by Debian's nginx in a podtui pod, built offline.</p></body></html>
+HTML
+  import_rootfs "$work/rootfs" "$ref" 'CMD ["nginx", "-g", "daemon off;"]'
+  rm -rf "$work"
+  say "built $ref from Debian's nginx package"
+}
+
+# Makes image $1 available: already present, pulled from a registry, or built locally by function $2.
+ensure_example_image() {
+  local ref=$1 builder=$2
+  image_exists "$ref" && return 0
+  if timeout 120 docker pull -q "$ref" >/dev/null 2>&1; then
+    say "pulled $ref"
+    return 0
+  fi
+  say "$ref is not present and no registry answers: building it locally from Debian packages"
+  "$builder" "$ref"
+}
