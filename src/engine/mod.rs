@@ -117,6 +117,7 @@ pub struct EngineHandle {
     events: broadcast::Sender<EngineEvent>,
     task: JoinHandle<()>,
     cancel: CancellationToken,
+    socket: Option<PathBuf>,
     _lock: EngineLock,
 }
 
@@ -139,6 +140,9 @@ impl EngineHandle {
         }
         self.cancel.cancel();
         let _ = self.task.await;
+        if let Some(path) = &self.socket {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
@@ -171,8 +175,10 @@ impl Engine {
             docker_events_tx,
             cancel.clone(),
         ));
+        let mut socket = None;
         if config.serve_socket {
             let path = server::socket_path(&config.state_dir);
+            socket = Some(path.clone());
             server::serve(path.clone(), snapshot_rx.clone(), cancel.clone()).map_err(|source| {
                 EngineError::Socket {
                     path: path.display().to_string(),
@@ -210,6 +216,7 @@ impl Engine {
             events: events_tx,
             task,
             cancel,
+            socket,
             _lock: lock,
         })
     }

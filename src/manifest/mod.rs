@@ -19,6 +19,7 @@ pub mod files;
 pub mod http;
 pub mod source;
 pub mod state;
+pub mod store;
 
 pub use source::{SourcesConfig, read_once, spawn_sources};
 pub use state::{DesiredState, FileState, FileStatus};
