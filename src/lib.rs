@@ -11,3 +11,4 @@ pub mod engine;
 pub mod logging;
 pub mod manifest;
 pub mod runtime;
+pub mod tui;

@@ -36,8 +36,9 @@ fn main() -> color_eyre::Result<()> {
             })?
         }
         None => {
-            eprintln!("podtui: the terminal UI is not built yet; use `podtui run`");
-            2
+            let path = cli.path.clone().unwrap_or_else(|| std::path::PathBuf::from("./manifests"));
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(commands::tui::run(&path, &cli.engine, &common))
         }
     };
     std::process::exit(code);

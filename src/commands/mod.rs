@@ -4,4 +4,5 @@ pub mod down;
 pub mod get;
 pub mod logs;
 pub mod run;
+pub mod tui;
 pub mod validate;

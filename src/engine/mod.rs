@@ -28,6 +28,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::manifest::store;
 use crate::manifest::{DesiredState, SourcesConfig, spawn_sources};
 use crate::runtime::DockerRuntime;
 use crate::runtime::labels;
@@ -87,6 +88,30 @@ pub enum Command {
         /// Container name.
         container: String,
     },
+    /// Validate and save a manifest atomically (the previous version goes to `<state dir>/backups`). An invalid
+    /// text is refused and nothing is written. The directory watch then applies it.
+    SaveManifest {
+        /// The file.
+        path: PathBuf,
+        /// The new text.
+        text: String,
+        /// The outcome.
+        reply: oneshot::Sender<Result<store::SaveReport, store::StoreError>>,
+    },
+    /// Move a manifest to `<state dir>/trash` (its pods are then removed).
+    DeleteManifest {
+        /// The file.
+        path: PathBuf,
+        /// The outcome.
+        reply: oneshot::Sender<Result<store::TrashEntry, store::StoreError>>,
+    },
+    /// Put a trashed manifest back (the newest, or the one with this id).
+    RestoreManifest {
+        /// Trash entry id; `None` for the newest.
+        id: Option<String>,
+        /// The outcome: the restored path.
+        reply: oneshot::Sender<Result<PathBuf, store::StoreError>>,
+    },
     /// Stop the engine. With `cleanup`, every pod is terminated first (with its grace period).
     Shutdown {
         /// Terminate the pods first.
@@ -114,6 +139,8 @@ pub struct EngineHandle {
     pub commands: mpsc::Sender<Command>,
     /// Snapshots out.
     pub snapshot: watch::Receiver<Arc<Snapshot>>,
+    /// The Docker connection, when there is one (for logs and exec, which stream outside the engine).
+    pub runtime: watch::Receiver<Option<DockerRuntime>>,
     events: broadcast::Sender<EngineEvent>,
     task: JoinHandle<()>,
     cancel: CancellationToken,
@@ -189,7 +216,9 @@ impl Engine {
         let (commands_tx, commands_rx) = mpsc::channel(64);
         let (events_tx, _) = broadcast::channel(1024);
         let (report_tx, report_rx) = mpsc::unbounded_channel();
+        let runtime_for_handle = runtime_rx.clone();
         let sup = Supervisor {
+            state_dir: config.state_dir.clone(),
             settings: Arc::new(config.settings.clone()),
             desired_rx: desired.clone(),
             desired: desired.borrow().clone(),
@@ -213,6 +242,7 @@ impl Engine {
         Ok(EngineHandle {
             commands: commands_tx,
             snapshot: snapshot_rx,
+            runtime: runtime_for_handle,
             events: events_tx,
             task,
             cancel,
@@ -229,6 +259,7 @@ struct WorkerEntry {
 }
 
 struct Supervisor {
+    state_dir: PathBuf,
     settings: Arc<WorkerSettings>,
     desired_rx: watch::Receiver<Arc<DesiredState>>,
     desired: Arc<DesiredState>,
@@ -476,6 +507,22 @@ impl Supervisor {
                 if let Some(w) = self.workers.get(&uid) {
                     let _ = w.tx.send(WorkerMsg::Restart(container));
                 }
+            }
+            Command::SaveManifest { path, text, reply } => {
+                let r = store::save_manifest(&path, &text, &self.settings.node, &self.state_dir.join("backups"));
+                match &r {
+                    Ok(rep) => tracing::info!(path = %rep.path.display(), backup = ?rep.backup, "manifest saved"),
+                    Err(e) => tracing::info!(path = %path.display(), "manifest save refused: {e}"),
+                }
+                let _ = reply.send(r);
+            }
+            Command::DeleteManifest { path, reply } => {
+                let r = store::trash_manifest(&path, &self.state_dir.join("trash"));
+                let _ = reply.send(r);
+            }
+            Command::RestoreManifest { id, reply } => {
+                let r = store::restore_manifest(&self.state_dir.join("trash"), id.as_deref());
+                let _ = reply.send(r);
             }
             Command::Shutdown { cleanup, done } => {
                 if !cleanup {

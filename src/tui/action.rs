@@ -1,0 +1,97 @@
+//! Everything a key (or the command prompt, or a mouse click) can ask the UI to do.
+
+use serde::{Deserialize, Serialize};
+
+/// A user intent. The keymap maps keys to these, per mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    /// Quit; pods keep running.
+    Quit,
+    /// Quit and terminate every pod (asks first).
+    QuitAll,
+    /// Show the keys of the current view.
+    Help,
+    /// Open the `:` command prompt.
+    Command,
+    /// Filter the list (`/`), or search the log.
+    Filter,
+    /// Move up.
+    Up,
+    /// Move down.
+    Down,
+    /// One page up.
+    PageUp,
+    /// One page down.
+    PageDown,
+    /// To the top.
+    Top,
+    /// To the bottom.
+    Bottom,
+    /// Open the selected item.
+    Open,
+    /// Go back / close.
+    Back,
+    /// Next pane or tab.
+    NextPane,
+    /// Previous pane or tab.
+    PrevPane,
+    /// The pod's logs.
+    Logs,
+    /// The pod's details.
+    Describe,
+    /// The pod's YAML.
+    Yaml,
+    /// The pod's events.
+    Events,
+    /// Edit the manifest in the built-in editor.
+    Edit,
+    /// Edit the manifest in $VISUAL / $EDITOR.
+    EditExternal,
+    /// New manifest from a template.
+    New,
+    /// Kill the pod's containers (asks first).
+    Kill,
+    /// Delete the manifest: to the trash (asks first).
+    Delete,
+    /// Restore the last deleted manifest.
+    Undelete,
+    /// Restart the selected container (asks first).
+    Restart,
+    /// Shell into the selected container.
+    Shell,
+    /// Sort by the next column.
+    SortNext,
+    /// Reverse the sort.
+    SortReverse,
+    /// Mouse capture on/off (off lets the terminal select text).
+    ToggleMouse,
+    /// Logs: follow on/off.
+    Follow,
+    /// Logs: wrap on/off.
+    Wrap,
+    /// Logs: timestamps on/off.
+    Timestamps,
+    /// Logs: next search match.
+    SearchNext,
+    /// Logs: previous search match.
+    SearchPrev,
+    /// Logs: the previous (exited) instance.
+    Previous,
+    /// Logs: save to a file.
+    SaveLogs,
+    /// Logs / containers: next container.
+    NextContainer,
+    /// YAML: switch between the manifest as applied and the pod as podtui sees it.
+    ToggleYaml,
+}
+
+impl Action {
+    /// The action's name in the config file (`kill`, `quit-all`).
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,22 @@
+//! The terminal UI: `podtui [PATH]`. It runs the engine as a background task and talks to it only through the
+//! engine's handle (snapshots in, commands out); logs and shells stream straight from Docker.
+//!
+//! - [`app`]: all UI state and what keys do to it (testable with key streams, no terminal needed).
+//! - [`views`]: drawing that state with ratatui.
+//! - [`run`]: the loop that owns the app, and the effects (logs, shell, external editor, engine commands).
+
+pub mod action;
+pub mod keymap;
+pub mod logbuf;
+pub mod sanitize;
+pub mod theme;
+pub mod app;
+pub mod editor;
+pub mod views;
+pub mod input;
+pub mod logstream;
+pub mod run;
+pub mod shell;
+pub mod terminal;
+
+pub use run::{app_config, run};

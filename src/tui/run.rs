@@ -1,0 +1,355 @@
+//! The UI's loop: one `select!` owns the [`App`]; it wakes for input, a new engine snapshot, a log batch, an
+//! effect's result, or the 1 Hz tick (ages and countdowns), and redraws only then. Effects run here.
+
+use std::io::stdout;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use jiff::Timestamp;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use super::app::{App, AppConfig, AppEvent, Effect, EngineRequest, LOG_TAIL};
+use super::input::Input;
+use super::{logstream, shell, terminal, views};
+use crate::engine::{Command, EngineHandle};
+
+/// Runs the UI over a started engine until the user quits. Pods are left running unless the user chose `Q`.
+pub async fn run(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> {
+    terminal::install_panic_hook();
+    terminal::enter(cfg.mouse)?;
+    let result = run_inner(handle, cfg).await;
+    terminal::restore();
+    result
+}
+
+struct Loop {
+    handle: EngineHandle,
+    app: App,
+    input: Input,
+    results_tx: mpsc::Sender<AppEvent>,
+    log_task: Option<JoinHandle<()>>,
+    key_tx: mpsc::UnboundedSender<Event>,
+}
+
+async fn run_inner(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> {
+    let mut term = Terminal::new(CrosstermBackend::new(stdout()))?;
+    term.clear()?;
+    let (key_tx, mut key_rx) = mpsc::unbounded_channel();
+    let input = Input::start(key_tx.clone());
+    let (results_tx, mut results_rx) = mpsc::channel::<AppEvent>(8);
+    let mut snaps = handle.snapshot.clone();
+    let first = snaps.borrow_and_update().clone();
+    let mut l = Loop {
+        app: App::new(cfg, first),
+        handle,
+        input,
+        results_tx,
+        log_task: None,
+        key_tx,
+    };
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let (mut sigterm, mut sighup) = (
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?,
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?,
+    );
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - Duration::from_secs(1);
+    let mut mouse = l.app.mouse;
+    loop {
+        if dirty {
+            // Log floods redraw at most ~30 times a second; everything else at once.
+            let since = last_draw.elapsed();
+            if since < Duration::from_millis(30) {
+                tokio::time::sleep(Duration::from_millis(30) - since).await;
+            }
+            l.app.now = Timestamp::now();
+            term.draw(|f| views::draw(f, &mut l.app))?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        tokio::select! {
+            ev = key_rx.recv() => {
+                let Some(ev) = ev else { break };
+                l.app.now = Timestamp::now();
+                match ev {
+                    Event::Key(k) => {
+                        l.app.on_key(k);
+                        dirty = true;
+                    }
+                    // Pointer motion changes nothing on screen: no redraw for it.
+                    Event::Mouse(m) if m.kind == crossterm::event::MouseEventKind::Moved => {}
+                    Event::Mouse(m) => {
+                        l.app.on_mouse(m);
+                        dirty = true;
+                    }
+                    Event::Resize(..) => {
+                        term.autoresize()?;
+                        dirty = true;
+                    }
+                    _ => {}
+                }
+            }
+            changed = snaps.changed() => {
+                if changed.is_err() { break; }
+                let s = snaps.borrow_and_update().clone();
+                l.app.on_snapshot(s);
+                dirty = true;
+            }
+            Some(ev) = results_rx.recv() => {
+                l.app.on_event(ev);
+                dirty = true;
+            }
+            _ = tick.tick() => dirty = true,
+            _ = sigterm.recv() => break,
+            _ = sighup.recv() => break,
+        }
+        if l.app.mouse != mouse {
+            mouse = l.app.mouse;
+            terminal::set_mouse(mouse);
+        }
+        let mut quit = None;
+        for effect in l.app.take_effects() {
+            if let Effect::Quit { cleanup } = effect {
+                quit = Some(cleanup);
+                continue;
+            }
+            if l.run_effect(effect, &mut term).await? {
+                dirty = true;
+            }
+        }
+        if let Some(cleanup) = quit {
+            l.stop_logs();
+            if cleanup {
+                return l.quit_with_cleanup(&mut term).await;
+            }
+            break;
+        }
+    }
+    l.stop_logs();
+    l.handle.shutdown(false).await;
+    Ok(())
+}
+
+type Term = Terminal<CrosstermBackend<std::io::Stdout>>;
+
+impl Loop {
+    fn stop_logs(&mut self) {
+        if let Some(t) = self.log_task.take() {
+            t.abort();
+        }
+    }
+
+    /// Runs one effect; returns whether the screen must be redrawn.
+    async fn run_effect(&mut self, effect: Effect, term: &mut Term) -> std::io::Result<bool> {
+        match effect {
+            Effect::Engine(req) => self.engine(req),
+            Effect::FollowLogs { generation, container_id, follow, timestamps } => {
+                self.stop_logs();
+                let rt = self.handle.runtime.borrow().clone();
+                match rt {
+                    Some(rt) => {
+                        let colors = !self.app.cfg.theme.mono;
+                        let tx = self.results_tx.clone();
+                        let req = logstream::LogRequest {
+                            id: container_id,
+                            generation,
+                            follow,
+                            timestamps,
+                            tail: LOG_TAIL,
+                            colors,
+                        };
+                        self.log_task = Some(tokio::spawn(logstream::stream(rt, req, tx)));
+                    }
+                    None => self.app.on_event(AppEvent::LogEnded {
+                        generation,
+                        error: Some("Docker is not connected".into()),
+                    }),
+                }
+            }
+            Effect::StopLogs => self.stop_logs(),
+            Effect::Shell { container_id, title } => {
+                let rt = self.handle.runtime.borrow().clone();
+                let Some(rt) = rt else {
+                    self.app.on_event(AppEvent::ShellEnded(Err("Docker is not connected".into())));
+                    return Ok(true);
+                };
+                self.input.pause();
+                terminal::suspend(true);
+                println!("\r\npodtui: shell in {title} (exit the shell to come back)\r");
+                let result = shell::run_shell(&rt, &container_id).await;
+                terminal::resume(self.app.mouse)?;
+                term.clear()?;
+                self.input.resume();
+                match result {
+                    Ok((msg, leftover)) => {
+                        self.replay(&leftover);
+                        self.app.on_event(AppEvent::ShellEnded(Ok(msg)));
+                    }
+                    Err(e) => self.app.on_event(AppEvent::ShellEnded(Err(e))),
+                }
+            }
+            Effect::ExternalEditor { path, text } => {
+                self.input.pause();
+                terminal::suspend(false);
+                let result = external_edit(&self.app.cfg.state_dir, &path, &text).await;
+                terminal::resume(self.app.mouse)?;
+                term.clear()?;
+                self.input.resume();
+                self.app.on_event(AppEvent::ExternalEdited { path, text: result });
+            }
+            Effect::SaveLogs { path, text } => {
+                let r = path
+                    .parent()
+                    .map(std::fs::create_dir_all)
+                    .unwrap_or(Ok(()))
+                    .and_then(|_| std::fs::write(&path, text));
+                self.app.on_event(match r {
+                    Ok(()) => AppEvent::Message(format!("saved the log to {}", path.display()), false),
+                    Err(e) => AppEvent::Message(format!("cannot save {}: {e}", path.display()), true),
+                });
+            }
+            Effect::Quit { .. } => {}
+        }
+        Ok(true)
+    }
+
+    /// Keys typed after a shell ended go to the UI.
+    fn replay(&self, bytes: &[u8]) {
+        for b in String::from_utf8_lossy(bytes).chars() {
+            let code = match b {
+                '\r' | '\n' => KeyCode::Enter,
+                '\u{1b}' => KeyCode::Esc,
+                '\u{7f}' => KeyCode::Backspace,
+                c if c.is_control() => continue,
+                c => KeyCode::Char(c),
+            };
+            let _ = self.key_tx.send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        }
+    }
+
+    fn engine(&mut self, req: EngineRequest) {
+        let commands = self.handle.commands.clone();
+        let results = self.results_tx.clone();
+        tokio::spawn(async move {
+            let event = match req {
+                EngineRequest::Kill { uid } => {
+                    let _ = commands.send(Command::KillPod { uid }).await;
+                    return;
+                }
+                EngineRequest::Restart { uid, container } => {
+                    let _ = commands.send(Command::RestartContainer { uid, container }).await;
+                    return;
+                }
+                EngineRequest::Save { path, text } => {
+                    let (reply, rx) = oneshot::channel();
+                    let _ = commands.send(Command::SaveManifest { path, text, reply }).await;
+                    match rx.await {
+                        Ok(r) => AppEvent::Saved(r),
+                        Err(_) => AppEvent::Message("the engine stopped".into(), true),
+                    }
+                }
+                EngineRequest::Delete { path } => {
+                    let (reply, rx) = oneshot::channel();
+                    let _ = commands.send(Command::DeleteManifest { path, reply }).await;
+                    match rx.await {
+                        Ok(r) => AppEvent::Deleted(r),
+                        Err(_) => AppEvent::Message("the engine stopped".into(), true),
+                    }
+                }
+                EngineRequest::Restore { id } => {
+                    let (reply, rx) = oneshot::channel();
+                    let _ = commands.send(Command::RestoreManifest { id, reply }).await;
+                    match rx.await {
+                        Ok(r) => AppEvent::Restored(r),
+                        Err(_) => AppEvent::Message("the engine stopped".into(), true),
+                    }
+                }
+            };
+            let _ = results.send(event).await;
+        });
+    }
+
+    /// `Q`: terminates every pod, showing them go, then quits.
+    async fn quit_with_cleanup(self, term: &mut Term) -> std::io::Result<()> {
+        let Loop { handle, mut app, .. } = self;
+        let mut snaps = handle.snapshot.clone();
+        app.message = Some(super::app::Message {
+            text: "terminating every pod (each with its grace period)…".into(),
+            error: false,
+            at: Timestamp::now(),
+        });
+        let shutdown = handle.shutdown(true);
+        tokio::pin!(shutdown);
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            app.now = Timestamp::now();
+            if let Some(m) = app.message.as_mut() {
+                m.at = app.now;
+            }
+            term.draw(|f| views::draw(f, &mut app))?;
+            tokio::select! {
+                _ = &mut shutdown => break,
+                changed = snaps.changed() => {
+                    if changed.is_ok() {
+                        let s = snaps.borrow_and_update().clone();
+                        app.on_snapshot(s);
+                    }
+                }
+                _ = tick.tick() => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Edits `text` in $VISUAL / $EDITOR (vi when neither is set) on a copy in the state dir; returns the new text.
+async fn external_edit(state_dir: &std::path::Path, path: &std::path::Path, text: &str) -> Result<String, String> {
+    let dir = state_dir.join("edit");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "manifest.yaml".into());
+    let copy: PathBuf = dir.join(name);
+    std::fs::write(&copy, text).map_err(|e| e.to_string())?;
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| std::env::var("EDITOR").ok().filter(|v| !v.trim().is_empty()))
+        .unwrap_or_else(|| "vi".into());
+    let copy2 = copy.clone();
+    let status = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("podtui-editor")
+            .arg(&copy2)
+            .status()
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("cannot run the editor: {e}"))?;
+    if !status.success() {
+        return Err(format!("the editor exited with {status}; the manifest is unchanged (your text is in {})", copy.display()));
+    }
+    std::fs::read_to_string(&copy).map_err(|e| e.to_string())
+}
+
+/// Settings for [`run`] from the config file and the environment.
+pub fn app_config(node: &str, state_dir: &std::path::Path, watch: Option<PathBuf>) -> Result<AppConfig, String> {
+    let path = crate::config::default_config_dir().join("config.yaml");
+    let ui = super::keymap::UiConfig::load(&path)?;
+    let keymap = ui.keymap().map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(AppConfig {
+        node: node.to_string(),
+        state_dir: state_dir.to_path_buf(),
+        watch_path: watch,
+        keymap,
+        theme: super::theme::Theme::detect(ui.theme.as_deref() == Some("mono")),
+        mouse: ui.mouse.unwrap_or(true),
+        external_editor: ui.editor.as_deref() == Some("external"),
+    })
+}
+

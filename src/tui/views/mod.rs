@@ -1,0 +1,242 @@
+//! Drawing the UI from [`App`]: header, the current screen, footer hints, and overlays (help, confirm, prompt).
+//! Everything is sized for 80x24 and up; smaller terminals get what fits, never a panic.
+
+mod detail;
+mod editor;
+mod logs;
+mod pods;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::app::{App, PromptKind, Screen};
+use super::keymap::Mode;
+use crate::engine::snapshot::DockerState;
+use crate::engine::status::short_age;
+use crate::manifest::FileState;
+
+/// Draws the whole UI.
+pub fn draw(f: &mut Frame, app: &mut App) {
+    let area = f.area();
+    if area.width < 20 || area.height < 6 {
+        f.render_widget(Paragraph::new("podtui: the terminal is too small"), area);
+        return;
+    }
+    if app.editor.is_some() {
+        editor::draw(f, app, area);
+        overlays(f, app, area);
+        return;
+    }
+    let [header, main, footer] =
+        Layout::vertical([Constraint::Length(2), Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    draw_header(f, app, header);
+    match app.screen {
+        Screen::Pods => pods::draw(f, app, main),
+        Screen::Events => pods::draw_events(f, app, main),
+        Screen::Detail => detail::draw(f, app, main),
+    }
+    draw_footer(f, app, footer);
+    overlays(f, app, area);
+}
+
+fn overlays(f: &mut Frame, app: &mut App, area: Rect) {
+    if app.help {
+        draw_help(f, app, area);
+    }
+    if let Some(c) = &app.confirm {
+        let lines: Vec<Line> = c
+            .text
+            .lines()
+            .map(|l| Line::from(l.to_string()))
+            .chain([Line::from(""), Line::from(vec![
+                Span::styled("y", app.cfg.theme.key()),
+                Span::raw("/enter: yes   "),
+                Span::styled("n", app.cfg.theme.key()),
+                Span::raw("/esc: no"),
+            ])])
+            .collect();
+        let h = (lines.len() as u16 + 4).min(area.height);
+        let w = area.width.saturating_sub(4).min(90);
+        let r = centered(area, w, h);
+        f.render_widget(Clear, r);
+        f.render_widget(
+            Paragraph::new(lines)
+                .wrap(Wrap { trim: false })
+                .block(Block::default().borders(Borders::ALL).title(" Confirm ").border_style(app.cfg.theme.border_focus())),
+            r,
+        );
+    }
+    if let Some(p) = &app.prompt {
+        let label = match p.kind {
+            PromptKind::Command => ":".to_string(),
+            PromptKind::Filter => "/".to_string(),
+            PromptKind::Search => "search: ".to_string(),
+            PromptKind::NewFile => format!(
+                "new manifest in {}: ",
+                app.watch_dir().map(|d| d.display().to_string()).unwrap_or_else(|| "?".into())
+            ),
+        };
+        let r = Rect::new(area.x, area.y + area.height - 1, area.width, 1);
+        f.render_widget(Clear, r);
+        let line = Line::from(vec![Span::styled(label.clone(), app.cfg.theme.key()), Span::raw(p.input.clone())]);
+        f.render_widget(Paragraph::new(line), r);
+        let x = r.x + (label.chars().count() + p.input.chars().count()) as u16;
+        f.set_cursor_position((x.min(r.x + r.width.saturating_sub(1)), r.y));
+    }
+}
+
+/// A rectangle of at most `w`×`h` centred in `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+}
+
+fn draw_header(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.cfg.theme;
+    let snap = &app.snap;
+    let mut first = vec![
+        Span::styled("podtui", t.title()),
+        Span::raw(format!("  node {}  ", snap.node_name)),
+        Span::styled("│ ", t.dim()),
+        Span::raw(format!("watching {}  ", snap.source)),
+        Span::styled("│ ", t.dim()),
+    ];
+    match &snap.docker {
+        DockerState::Connected(i) => {
+            first.push(Span::styled(format!("docker {} (API {})", i.version, i.api_version), t.ok()));
+            first.push(Span::styled(format!(" {}", i.endpoint), t.dim()));
+        }
+        DockerState::Connecting { endpoint } => first.push(Span::styled(format!("connecting to {endpoint}…"), t.warn())),
+        DockerState::Disconnected { endpoint, error, retry_at } => {
+            let secs = retry_at.duration_since(app.now).as_secs().max(0);
+            first.push(Span::styled(format!("docker disconnected, retrying in {secs}s"), t.error()));
+            first.push(Span::styled(format!(" ({endpoint}: {})", one_line(error, 60)), t.dim()));
+        }
+    }
+    let mut second = vec![Span::raw(format!("pods {}", snap.pods.len()))];
+    let counts = snap.counts();
+    if !counts.is_empty() {
+        second.push(Span::raw(": "));
+        for (i, (status, n)) in counts.iter().enumerate() {
+            if i > 0 {
+                second.push(Span::styled(" · ", t.dim()));
+            }
+            second.push(Span::styled(format!("{n} {status}"), t.status(status)));
+        }
+    }
+    let invalid = snap.files.iter().filter(|f| matches!(f.state, FileState::Invalid { .. })).count();
+    let conflicts = snap.files.iter().filter(|f| f.state == FileState::Conflict).count();
+    let manifests = snap.files.iter().filter(|f| !matches!(f.state, FileState::Skipped { .. })).count();
+    second.push(Span::styled("  │ ", t.dim()));
+    second.push(Span::raw(format!("manifests {manifests}")));
+    if invalid > 0 {
+        second.push(Span::styled(format!(" · {invalid} invalid"), t.error()));
+    }
+    if conflicts > 0 {
+        second.push(Span::styled(format!(" · {conflicts} conflict"), t.warn()));
+    }
+    second.push(Span::styled("  │ ", t.dim()));
+    second.push(Span::raw(match snap.last_sync {
+        Some(s) => format!("synced {} ago", short_age(app.now.duration_since(s))),
+        None => "not synced yet".into(),
+    }));
+    if !app.mouse {
+        second.push(Span::styled("  │ mouse off", t.dim()));
+    }
+    f.render_widget(Paragraph::new(vec![Line::from(first), Line::from(second)]), area);
+}
+
+/// The footer: the current view's hint keys (from the keymap), or the latest message.
+fn draw_footer(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.cfg.theme;
+    let right = " q quits · pods keep running ";
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Min(10), Constraint::Length(right.len() as u16)]).areas(area);
+    let left = if let Some(m) = app.current_message() {
+        Line::from(Span::styled(one_line(&m.text, left_area.width as usize), if m.error { t.error() } else { t.text() }))
+    } else {
+        hints(app, app.mode())
+    };
+    f.render_widget(Paragraph::new(left), left_area);
+    f.render_widget(Paragraph::new(Span::styled(right, t.dim())), right_area);
+}
+
+/// The footer hints of `mode`: its hinted bindings, then global ones.
+pub fn hints(app: &App, mode: Mode) -> Line<'static> {
+    let t = &app.cfg.theme;
+    let mut spans = Vec::new();
+    for m in [mode, Mode::Global] {
+        for b in app.cfg.keymap.bindings(m).iter().filter(|b| b.hint) {
+            let Some(k) = b.keys.first() else { continue };
+            let label = b.help.split([':', '(', ';']).next().unwrap_or(b.help).trim().to_string();
+            if m == Mode::Global && b.action == super::action::Action::Quit {
+                continue;
+            }
+            spans.push(Span::styled(format!("{k}"), t.key()));
+            spans.push(Span::raw(format!(" {label}  ")));
+        }
+    }
+    Line::from(spans)
+}
+
+fn draw_help(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.cfg.theme;
+    let mode = app.mode();
+    let mut lines = Vec::new();
+    for m in [mode, Mode::Global] {
+        lines.push(Line::from(Span::styled(format!("Keys: {}", m.title()), t.title())));
+        for b in app.cfg.keymap.bindings(m) {
+            let keys: Vec<String> = b.keys.iter().map(|k| k.to_string()).collect();
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<16}", keys.join(" ")), t.key()),
+                Span::raw(b.help.to_string()),
+            ]));
+        }
+        lines.push(Line::from(""));
+    }
+    lines.push(Line::from(Span::styled(
+        format!(
+            "Keys can be rebound in {}. Any key closes this help.",
+            crate::config::default_config_dir().join("config.yaml").display()
+        ),
+        t.dim(),
+    )));
+    let r = centered(area, area.width.saturating_sub(4).min(100), area.height.saturating_sub(2));
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::ALL).title(" Help ").border_style(t.border_focus())),
+        r,
+    );
+}
+
+/// `s` cut to `max` characters on one line, with an ellipsis.
+pub fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let mut out: String = flat.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// A bordered block, highlighted when focused.
+pub fn block(app: &App, title: String, focused: bool) -> Block<'static> {
+    let t = &app.cfg.theme;
+    Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, t.title()))
+        .border_style(if focused { t.border_focus() } else { t.border() })
+}
+
+/// A style for secondary text.
+pub fn dim(app: &App) -> Style {
+    app.cfg.theme.dim()
+}

@@ -1,0 +1,245 @@
+//! The pods table (virtualised: only visible rows are built), the manifests pane and the all-pods events view.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table};
+
+use super::{block, one_line};
+use crate::engine::events::EventType;
+use crate::engine::status::{restarts_text, short_age};
+use crate::manifest::FileState;
+use crate::tui::app::{App, Focus};
+
+/// The pods screen: table on top, manifests below (or only the focused one when the terminal is short).
+pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
+    let both = area.height >= 14;
+    if both {
+        let files = app.snap.files.len() as u16;
+        let extra: u16 = app
+            .snap
+            .files
+            .iter()
+            .filter(|f| matches!(f.state, FileState::Invalid { .. }) || f.state == FileState::Conflict)
+            .map(|f| f.findings.iter().filter(|x| x.is_error()).count().min(2) as u16 + f.conflicts.len() as u16)
+            .sum();
+        let want = (files + extra + 2).max(4);
+        let max = area.height * 2 / 5;
+        let [top, bottom] = Layout::vertical([Constraint::Min(5), Constraint::Length(want.min(max))]).areas(area);
+        draw_table(f, app, top);
+        draw_manifests(f, app, bottom);
+    } else if app.focus == Focus::Manifests {
+        draw_manifests(f, app, area);
+    } else {
+        draw_table(f, app, area);
+    }
+}
+
+fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
+    let t = app.cfg.theme.clone();
+    let focused = app.focus == Focus::Pods;
+    let arrow = if app.reverse { "↑" } else { "↓" };
+    let mut title = format!(" Pods ({}/{}) · by {}{arrow} ", app.visible.len(), app.snap.pods.len(), app.sort.column());
+    if !app.filter.is_empty() {
+        title.push_str(&format!("· filter /{} ", app.filter));
+    }
+    let b = block(app, title, focused);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    let height = inner.height.saturating_sub(1) as usize;
+    app.page = height.max(1);
+    app.pods_pos.scroll_into_view(height);
+    app.areas.pods_rows = Rect::new(inner.x, inner.y + 1, inner.width, inner.height.saturating_sub(1));
+
+    let w = inner.width;
+    let show_ip = w >= 84;
+    let show_file = w >= 104;
+    let window: Vec<usize> = app.visible.iter().skip(app.pods_pos.offset).take(height).copied().collect();
+    let name_w = window
+        .iter()
+        .map(|i| app.snap.pods[*i].name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, if show_file { 44 } else { 32 }) as u16;
+    let mut header = vec!["NAME", "READY", "STATUS", "RESTARTS", "AGE"];
+    let mut widths = vec![
+        Constraint::Length(name_w),
+        Constraint::Length(5),
+        Constraint::Length(18),
+        Constraint::Length(13),
+        Constraint::Length(5),
+    ];
+    if show_ip {
+        header.push("IP");
+        widths.push(Constraint::Length(15));
+    }
+    if show_file {
+        header.push("FILE");
+        widths.push(Constraint::Min(8));
+    }
+    let now = app.now;
+    let rows: Vec<Row> = window
+        .iter()
+        .enumerate()
+        .map(|(k, i)| {
+            let p = &app.snap.pods[*i];
+            let mut status = p.columns.status.clone();
+            if let Some(d) = p.terminating {
+                status = format!("Terminating {}s", d.duration_since(now).as_secs().max(0));
+            }
+            let mut cells = vec![
+                Span::raw(p.name.clone()),
+                Span::raw(p.columns.ready.clone()),
+                Span::styled(status, t.status(&p.columns.status)),
+                Span::raw(restarts_text(&p.columns, now)),
+                Span::raw(p.start_time().map(|s| short_age(now.duration_since(s))).unwrap_or_else(|| "-".into())),
+            ];
+            if show_ip {
+                cells.push(Span::raw(p.ip().unwrap_or("<none>").to_string()));
+            }
+            if show_file {
+                let file = match p.line {
+                    Some(l) if l > 1 => format!("{}:{l}", p.source),
+                    _ => p.source.clone(),
+                };
+                cells.push(Span::styled(file, t.dim()));
+            }
+            let row = Row::new(cells);
+            if app.pods_pos.offset + k == app.pods_pos.selected && focused {
+                row.style(t.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(t.title()))
+        .column_spacing(1);
+    f.render_widget(table, inner);
+    if app.snap.pods.is_empty() {
+        let msg = if app.snap.docker.is_connected() {
+            "no pods: add a manifest to the watched directory (n creates one from a template)"
+        } else {
+            "no pods yet: waiting for the Docker engine"
+        };
+        let r = Rect::new(inner.x, inner.y + 1, inner.width, 1.min(inner.height.saturating_sub(1)));
+        f.render_widget(Paragraph::new(Span::styled(msg, t.dim())), r);
+    }
+}
+
+fn draw_manifests(f: &mut Frame, app: &mut App, area: Rect) {
+    let t = app.cfg.theme.clone();
+    let focused = app.focus == Focus::Manifests;
+    let b = block(app, format!(" Manifests ({}) ", app.snap.files.len()), focused);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    app.areas.manifest_rows = inner;
+    let width = inner.width as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    let mut first_line_of: Vec<usize> = Vec::new();
+    for (i, file) in app.snap.files.iter().enumerate() {
+        first_line_of.push(lines.len());
+        let (word, style) = match &file.state {
+            FileState::Applied => ("applied", t.ok()),
+            FileState::Invalid { .. } => ("invalid", t.error()),
+            FileState::Skipped { .. } => ("skipped", t.dim()),
+            FileState::Conflict => ("conflict", t.warn()),
+            FileState::Pending => ("pending", t.warn()),
+        };
+        let detail = match &file.state {
+            FileState::Skipped { reason } => reason.clone(),
+            FileState::Invalid { stale: true } => {
+                format!("the running version is stale: {} keeps running the last good version", file.pods.join(", "))
+            }
+            FileState::Invalid { stale: false } => "not applied".into(),
+            _ => {
+                let warnings = file.findings.iter().filter(|x| !x.is_error()).count();
+                let mut d = file.pods.join(", ");
+                if warnings > 0 {
+                    d.push_str(&format!("  ({warnings} warning(s))"));
+                }
+                d
+            }
+        };
+        let selected = focused && i == app.files_pos.selected;
+        let row_style = if selected { t.selected() } else { Style::default() };
+        let name = file.path.rsplit('/').next().unwrap_or(&file.path).to_string();
+        lines.push(
+            Line::from(vec![
+                Span::styled(format!("{word:<9}"), style),
+                Span::raw(format!("{name:<24} ")),
+                Span::styled(one_line(&detail, width.saturating_sub(34)), t.dim()),
+            ])
+            .style(row_style),
+        );
+        for finding in file.findings.iter().filter(|x| x.is_error()).take(2) {
+            lines.push(Line::from(Span::styled(format!("         {}", one_line(&finding.to_string(), width.saturating_sub(10))), t.error())));
+        }
+        for c in &file.conflicts {
+            lines.push(Line::from(Span::styled(
+                format!("         conflict: pod {} is already defined in {}", c.pod, c.owner),
+                t.warn(),
+            )));
+        }
+    }
+    if lines.is_empty() {
+        lines.push(Line::from(Span::styled("the watched directory has no entries", t.dim())));
+    }
+    let height = inner.height as usize;
+    let sel_line = first_line_of.get(app.files_pos.selected).copied().unwrap_or(0);
+    let mut pos = crate::tui::app::ListPos { selected: sel_line, offset: app.files_pos.offset };
+    pos.scroll_into_view(height);
+    app.files_pos.offset = pos.offset;
+    let visible: Vec<Line> = lines.into_iter().skip(pos.offset).take(height).collect();
+    f.render_widget(Paragraph::new(visible), inner);
+    // Mouse hits map rows to files only where a file starts; keep the simple mapping for the common case.
+    if first_line_of.iter().enumerate().all(|(i, l)| *l == i) {
+        app.areas.manifest_rows = inner;
+    } else {
+        app.areas.manifest_rows = Rect::default();
+    }
+}
+
+/// Every pod's events, newest first.
+pub fn draw_events(f: &mut Frame, app: &mut App, area: Rect) {
+    let t = app.cfg.theme.clone();
+    let mut all: Vec<(&str, &crate::engine::events::PodEvent)> = app
+        .snap
+        .pods
+        .iter()
+        .flat_map(|p| p.events.iter().map(move |e| (p.name.as_str(), e)))
+        .collect();
+    all.sort_by_key(|e| std::cmp::Reverse(e.1.last_seen));
+    let b = block(app, format!(" Events ({}) ", all.len()), true);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    let height = inner.height.saturating_sub(1) as usize;
+    app.page = height.max(1);
+    app.events_pos.scroll_into_view(height);
+    let now = app.now;
+    let rows: Vec<Row> = all
+        .iter()
+        .enumerate()
+        .skip(app.events_pos.offset)
+        .take(height)
+        .map(|(i, (pod, e))| {
+            let style = if e.kind == EventType::Warning { t.error() } else { Style::default() };
+            let row = Row::new(vec![
+                Span::raw(short_age(now.duration_since(e.last_seen))),
+                Span::styled(format!("{:?}", e.kind), style),
+                Span::raw(e.reason.clone()),
+                Span::raw(pod.to_string()),
+                Span::raw(if e.count > 1 { format!("{} (x{})", e.message, e.count) } else { e.message.clone() }),
+            ]);
+            if i == app.events_pos.selected { row.style(t.selected()) } else { row }
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [Constraint::Length(5), Constraint::Length(8), Constraint::Length(20), Constraint::Length(24), Constraint::Min(10)],
+    )
+    .header(Row::new(["AGE", "TYPE", "REASON", "POD", "MESSAGE"]).style(t.title()))
+    .column_spacing(1);
+    f.render_widget(table, inner);
+}
