@@ -36,7 +36,10 @@ fn main() -> color_eyre::Result<()> {
             })?
         }
         None => {
-            let path = cli.path.clone().unwrap_or_else(|| std::path::PathBuf::from("./manifests"));
+            let path = cli
+                .path
+                .clone()
+                .unwrap_or_else(|| std::path::PathBuf::from("./manifests"));
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(commands::tui::run(&path, &cli.engine, &common))
         }

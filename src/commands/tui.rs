@@ -9,10 +9,17 @@ use crate::engine::Engine;
 /// Starts the engine and the UI; returns the exit code.
 pub async fn run(path: &Path, engine: &EngineArgs, common: &Common) -> i32 {
     if !path.exists() && common.args.manifest_url.is_none() {
-        eprintln!("podtui: {}: no such file or directory (give a manifest directory or file)", path.display());
+        eprintln!(
+            "podtui: {}: no such file or directory (give a manifest directory or file)",
+            path.display()
+        );
         return 2;
     }
-    let cfg = match crate::tui::app_config(&common.node_name, &common.state_dir, Some(path.to_path_buf())) {
+    let cfg = match crate::tui::app_config(
+        &common.node_name,
+        &common.state_dir,
+        Some(path.to_path_buf()),
+    ) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("podtui: config: {e}");

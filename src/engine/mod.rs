@@ -509,9 +509,16 @@ impl Supervisor {
                 }
             }
             Command::SaveManifest { path, text, reply } => {
-                let r = store::save_manifest(&path, &text, &self.settings.node, &self.state_dir.join("backups"));
+                let r = store::save_manifest(
+                    &path,
+                    &text,
+                    &self.settings.node,
+                    &self.state_dir.join("backups"),
+                );
                 match &r {
-                    Ok(rep) => tracing::info!(path = %rep.path.display(), backup = ?rep.backup, "manifest saved"),
+                    Ok(rep) => {
+                        tracing::info!(path = %rep.path.display(), backup = ?rep.backup, "manifest saved")
+                    }
                     Err(e) => tracing::info!(path = %path.display(), "manifest save refused: {e}"),
                 }
                 let _ = reply.send(r);

@@ -60,7 +60,12 @@ fn stamp() -> String {
 
 /// Validates `text` as the manifest at `path` for node `node`, backs up the current file into `backups`, and
 /// writes `text` atomically.
-pub fn save_manifest(path: &Path, text: &str, node: &str, backups: &Path) -> Result<SaveReport, StoreError> {
+pub fn save_manifest(
+    path: &Path,
+    text: &str,
+    node: &str,
+    backups: &Path,
+) -> Result<SaveReport, StoreError> {
     let display = path.display().to_string();
     let source = SourceId::File(display.clone());
     let parsed = parse_manifest(&ParseInput {
@@ -77,7 +82,10 @@ pub fn save_manifest(path: &Path, text: &str, node: &str, backups: &Path) -> Res
     let mut backup = None;
     if !created {
         fs::create_dir_all(backups).map_err(io("create", backups))?;
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let b = backups.join(format!("{name}.{}.bak", stamp()));
         fs::copy(path, &b).map_err(io("back up", path))?;
         backup = Some(b);
@@ -93,8 +101,14 @@ pub fn save_manifest(path: &Path, text: &str, node: &str, backups: &Path) -> Res
 /// Writes `bytes` to a hidden temporary file next to `path` (skipped by the directory source), syncs it, and
 /// renames it over `path`. The file keeps its permissions.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.podtui-{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp).map_err(io("create", &tmp))?;
@@ -130,7 +144,10 @@ pub struct TrashEntry {
 pub fn trash_manifest(path: &Path, trash: &Path) -> Result<TrashEntry, StoreError> {
     fs::create_dir_all(trash).map_err(io("create", trash))?;
     let original = std::path::absolute(path).map_err(io("resolve", path))?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let id = format!("{}-{name}", stamp());
     let target = trash.join(&id);
     if fs::rename(path, &target).is_err() {
@@ -197,8 +214,17 @@ mod tests {
         let state = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.yaml");
         fs::write(&path, GOOD).unwrap();
-        let err = save_manifest(&path, &GOOD.replace("name: c", "name: C"), "n", &state.path().join("backups")).unwrap_err();
-        assert!(matches!(err, StoreError::Invalid(ref f) if f.len() == 1), "{err:?}");
+        let err = save_manifest(
+            &path,
+            &GOOD.replace("name: c", "name: C"),
+            "n",
+            &state.path().join("backups"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Invalid(ref f) if f.len() == 1),
+            "{err:?}"
+        );
         assert_eq!(fs::read_to_string(&path).unwrap(), GOOD);
 
         let new = GOOD.replace("i:1", "i:2");
@@ -220,9 +246,15 @@ mod tests {
         assert!(!path.exists());
         assert_eq!(list_trash(trash.path()), vec![e.clone()]);
         fs::write(&path, "other").unwrap();
-        assert!(restore_manifest(trash.path(), None).is_err(), "never overwrites");
+        assert!(
+            restore_manifest(trash.path(), None).is_err(),
+            "never overwrites"
+        );
         fs::remove_file(&path).unwrap();
-        assert_eq!(restore_manifest(trash.path(), Some(&e.id)).unwrap(), std::path::absolute(&path).unwrap());
+        assert_eq!(
+            restore_manifest(trash.path(), Some(&e.id)).unwrap(),
+            std::path::absolute(&path).unwrap()
+        );
         assert_eq!(fs::read_to_string(&path).unwrap(), GOOD);
         assert!(list_trash(trash.path()).is_empty());
     }

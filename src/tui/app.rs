@@ -53,7 +53,14 @@ pub enum Tab {
 
 impl Tab {
     /// All tabs in order.
-    pub const ALL: [Tab; 6] = [Tab::Containers, Tab::Network, Tab::Volumes, Tab::Logs, Tab::Events, Tab::Yaml];
+    pub const ALL: [Tab; 6] = [
+        Tab::Containers,
+        Tab::Network,
+        Tab::Volumes,
+        Tab::Logs,
+        Tab::Events,
+        Tab::Yaml,
+    ];
 
     /// The tab's title.
     pub fn title(self) -> &'static str {
@@ -328,7 +335,9 @@ impl ListPos {
         match action {
             Action::Down => self.selected = (self.selected + 1).min(len.saturating_sub(1)),
             Action::Up => self.selected = self.selected.saturating_sub(1),
-            Action::PageDown => self.selected = (self.selected + page.max(1)).min(len.saturating_sub(1)),
+            Action::PageDown => {
+                self.selected = (self.selected + page.max(1)).min(len.saturating_sub(1))
+            }
             Action::PageUp => self.selected = self.selected.saturating_sub(page.max(1)),
             Action::Top => self.selected = 0,
             Action::Bottom => self.selected = len.saturating_sub(1),
@@ -601,9 +610,13 @@ impl App {
         if self.screen == Screen::Detail {
             if self.detail_pod().is_none() {
                 // The pod is gone (deleted, or replaced by a new version): follow the replacement by name.
-                let replacement = self
-                    .detail_key()
-                    .and_then(|key| self.snap.pods.iter().find(|p| p.key() == key && p.desired).cloned());
+                let replacement = self.detail_key().and_then(|key| {
+                    self.snap
+                        .pods
+                        .iter()
+                        .find(|p| p.key() == key && p.desired)
+                        .cloned()
+                });
                 match replacement {
                     Some(p) => {
                         self.say(format!("{} was replaced by a new version", p.name));
@@ -619,7 +632,9 @@ impl App {
             if let Some(p) = self.detail_pod() {
                 self.last_detail_key = Some(p.key());
             }
-            self.container_sel = self.container_sel.min(self.container_rows().len().saturating_sub(1));
+            self.container_sel = self
+                .container_sel
+                .min(self.container_rows().len().saturating_sub(1));
             if self.tab == Tab::Logs {
                 self.sync_logs();
             }
@@ -653,7 +668,8 @@ impl App {
         idx.sort_by(|a, b| {
             let (a, b) = (&pods[*a], &pods[*b]);
             let ord = match key {
-                SortKey::Name => (a.namespace.as_str(), a.name.as_str()).cmp(&(b.namespace.as_str(), b.name.as_str())),
+                SortKey::Name => (a.namespace.as_str(), a.name.as_str())
+                    .cmp(&(b.namespace.as_str(), b.name.as_str())),
                 SortKey::Status => a.columns.status.cmp(&b.columns.status),
                 SortKey::Restarts => a.columns.restarts.cmp(&b.columns.restarts),
                 SortKey::Age => b.start_time().cmp(&a.start_time()),
@@ -676,7 +692,9 @@ impl App {
 
     /// The pod under the cursor in the pods table.
     pub fn selected_pod(&self) -> Option<&Arc<PodView>> {
-        self.visible.get(self.pods_pos.selected).and_then(|i| self.snap.pods.get(*i))
+        self.visible
+            .get(self.pods_pos.selected)
+            .and_then(|i| self.snap.pods.get(*i))
     }
 
     /// The pod of the detail screen.
@@ -687,7 +705,9 @@ impl App {
 
     /// The containers listed in the pod view: the sandbox, then init and app containers in spec order.
     pub fn container_rows(&self) -> Vec<ContainerRow> {
-        let Some(p) = self.detail_pod() else { return Vec::new() };
+        let Some(p) = self.detail_pod() else {
+            return Vec::new();
+        };
         container_rows(p)
     }
 
@@ -727,7 +747,10 @@ impl App {
             Action::QuitAll => {
                 let n = self.snap.pods.len();
                 self.confirm = Some(Confirm {
-                    text: format!("Quit and terminate all {n} pod(s) of node {}?\nEach gets its grace period; their volumes are removed.", self.snap.node_name),
+                    text: format!(
+                        "Quit and terminate all {n} pod(s) of node {}?\nEach gets its grace period; their volumes are removed.",
+                        self.snap.node_name
+                    ),
                     pending: Pending::QuitAll,
                 });
             }
@@ -735,7 +758,11 @@ impl App {
             Action::Command => self.open_prompt(PromptKind::Command),
             Action::ToggleMouse => {
                 self.mouse = !self.mouse;
-                self.say(if self.mouse { "mouse capture on" } else { "mouse capture off: select text with the mouse" });
+                self.say(if self.mouse {
+                    "mouse capture on"
+                } else {
+                    "mouse capture off: select text with the mouse"
+                });
             }
             _ => match self.screen {
                 Screen::Pods if self.focus == Focus::Manifests => self.act_manifests(action),
@@ -782,7 +809,9 @@ impl App {
             Action::Yaml => self.open_detail(Tab::Yaml),
             Action::Events => self.open_detail(Tab::Events),
             Action::New => self.open_prompt(PromptKind::NewFile),
-            Action::Undelete => self.effects.push(Effect::Engine(EngineRequest::Restore { id: None })),
+            Action::Undelete => self
+                .effects
+                .push(Effect::Engine(EngineRequest::Restore { id: None })),
             _ => {
                 let Some(p) = self.selected_pod().cloned() else {
                     self.fail("no pod selected");
@@ -805,7 +834,11 @@ impl App {
                     text: format!(
                         "Kill the {running} running container(s) of {} (SIGKILL, the pause container too)?\npodtui brings the pod back per its restartPolicy ({}).",
                         p.name,
-                        p.pod.spec.as_ref().and_then(|s| s.restart_policy.clone()).unwrap_or_else(|| "Always".into())
+                        p.pod
+                            .spec
+                            .as_ref()
+                            .and_then(|s| s.restart_policy.clone())
+                            .unwrap_or_else(|| "Always".into())
                     ),
                     pending: Pending::Kill { uid: p.uid.clone() },
                 });
@@ -821,7 +854,9 @@ impl App {
                         p.source,
                         self.cfg.state_dir.join("trash").display()
                     ),
-                    pending: Pending::Delete { path: PathBuf::from(&p.source) },
+                    pending: Pending::Delete {
+                        path: PathBuf::from(&p.source),
+                    },
                 });
             }
             Action::Restart => {
@@ -830,8 +865,14 @@ impl App {
                     return;
                 };
                 self.confirm = Some(Confirm {
-                    text: format!("Restart container {} of {}?\nIt is stopped with the pod's grace period and started again at once.", c.name, p.name),
-                    pending: Pending::Restart { uid: p.uid.clone(), container: c.name.clone() },
+                    text: format!(
+                        "Restart container {} of {}?\nIt is stopped with the pod's grace period and started again at once.",
+                        c.name, p.name
+                    ),
+                    pending: Pending::Restart {
+                        uid: p.uid.clone(),
+                        container: c.name.clone(),
+                    },
                 });
             }
             Action::Shell => {
@@ -868,10 +909,18 @@ impl App {
         match action {
             Action::NextPane | Action::PrevPane | Action::Back => self.focus = Focus::Pods,
             Action::New => self.open_prompt(PromptKind::NewFile),
-            Action::Undelete => self.effects.push(Effect::Engine(EngineRequest::Restore { id: None })),
+            Action::Undelete => self
+                .effects
+                .push(Effect::Engine(EngineRequest::Restore { id: None })),
             Action::Open => {
                 let Some(f) = file else { return };
-                match self.snap.pods.iter().find(|p| f.pods.contains(&p.key())).cloned() {
+                match self
+                    .snap
+                    .pods
+                    .iter()
+                    .find(|p| f.pods.contains(&p.key()))
+                    .cloned()
+                {
                     Some(p) => {
                         self.selected_uid = Some(p.uid.clone());
                         self.refresh_visible();
@@ -902,7 +951,9 @@ impl App {
                                 f.path,
                                 self.cfg.state_dir.join("trash").display()
                             ),
-                            pending: Pending::Delete { path: PathBuf::from(&f.path) },
+                            pending: Pending::Delete {
+                                path: PathBuf::from(&f.path),
+                            },
                         })
                     }
                 }
@@ -934,6 +985,7 @@ impl App {
         self.detail_uid = Some(p.uid.clone());
         self.last_detail_key = Some(p.key());
         self.screen = Screen::Detail;
+        self.logs.previous = false;
         self.detail_scroll = 0;
         let rows = container_rows(&p);
         self.container_sel = rows.iter().position(|c| c.role == Role::App).unwrap_or(0);
@@ -981,7 +1033,15 @@ impl App {
         if self.tab == Tab::Logs {
             return self.act_logs(action, &p);
         }
-        let nav = matches!(action, Action::Up | Action::Down | Action::PageUp | Action::PageDown | Action::Top | Action::Bottom);
+        let nav = matches!(
+            action,
+            Action::Up
+                | Action::Down
+                | Action::PageUp
+                | Action::PageDown
+                | Action::Top
+                | Action::Bottom
+        );
         if nav {
             if self.tab == Tab::Containers {
                 let mut pos = ListPos {
@@ -1032,16 +1092,21 @@ impl App {
         match self.wanted_log_target() {
             Ok(t) if self.logs.target.as_ref() == Some(&t) => {}
             Ok(t) => {
-                let same_container = self
-                    .logs
-                    .target
-                    .as_ref()
-                    .is_some_and(|o| o.uid == t.uid && o.container == t.container && o.previous == t.previous && o.timestamps == t.timestamps);
+                let same_container = self.logs.target.as_ref().is_some_and(|o| {
+                    o.uid == t.uid
+                        && o.container == t.container
+                        && o.previous == t.previous
+                        && o.timestamps == t.timestamps
+                });
                 if same_container && !t.previous {
                     // A new instance of the same container (it restarted): keep the old lines, mark the boundary.
                     self.logs.buffer.extend([LogLine::new(
                         vec![Span {
-                            text: format!("──── container {} restarted: new instance {} ────", t.container, crate::runtime::docker::short(&t.container_id)),
+                            text: format!(
+                                "──── container {} restarted: new instance {} ────",
+                                t.container,
+                                crate::runtime::docker::short(&t.container_id)
+                            ),
                             style: self.cfg.theme.dim(),
                         }],
                         StreamKind::Out,
@@ -1084,7 +1149,11 @@ impl App {
         match action {
             Action::Follow => {
                 self.logs.follow = !self.logs.follow;
-                self.say(if self.logs.follow { "follow on" } else { "follow off" });
+                self.say(if self.logs.follow {
+                    "follow on"
+                } else {
+                    "follow off"
+                });
             }
             Action::Wrap => self.logs.wrap = !self.logs.wrap,
             Action::Timestamps => {
@@ -1094,7 +1163,11 @@ impl App {
             Action::Previous => {
                 self.logs.previous = !self.logs.previous;
                 self.sync_logs();
-                self.say(if self.logs.previous { "previous instance" } else { "current instance" });
+                self.say(if self.logs.previous {
+                    "previous instance"
+                } else {
+                    "current instance"
+                });
             }
             Action::NextContainer => {
                 if !rows.is_empty() {
@@ -1143,7 +1216,11 @@ impl App {
                 }
             }
             Action::Down | Action::PageDown => {
-                let step = if action == Action::Down { 1 } else { self.page.max(1) };
+                let step = if action == Action::Down {
+                    1
+                } else {
+                    self.page.max(1)
+                };
                 if !self.logs.follow {
                     self.logs.top = self.logs.top.saturating_add(step);
                 }
@@ -1161,7 +1238,11 @@ impl App {
             self.fail("no search: press / to search");
             return;
         }
-        let from = self.logs.matched.unwrap_or(if back { 0 } else { self.logs.buffer.len().saturating_sub(1) });
+        let from = self.logs.matched.unwrap_or(if back {
+            0
+        } else {
+            self.logs.buffer.len().saturating_sub(1)
+        });
         match self.logs.buffer.find(&self.logs.search, from, back) {
             Some(i) => {
                 self.logs.matched = Some(i);
@@ -1175,7 +1256,9 @@ impl App {
     // ----- prompt, confirm, editor -----------------------------------------------------------------------------
 
     fn on_prompt_key(&mut self, key: KeyEvent) {
-        let Some(prompt) = self.prompt.as_mut() else { return };
+        let Some(prompt) = self.prompt.as_mut() else {
+            return;
+        };
         match key.code {
             KeyCode::Esc => {
                 let kind = prompt.kind;
@@ -1186,7 +1269,10 @@ impl App {
                 }
             }
             KeyCode::Enter => {
-                let p = self.prompt.take().unwrap_or(Prompt { kind: PromptKind::Command, input: String::new() });
+                let p = self.prompt.take().unwrap_or(Prompt {
+                    kind: PromptKind::Command,
+                    input: String::new(),
+                });
                 self.submit_prompt(p);
             }
             KeyCode::Backspace => {
@@ -1248,13 +1334,18 @@ impl App {
             }
             "restore" | "undelete" => {
                 let id = words.next().map(str::to_string);
-                self.effects.push(Effect::Engine(EngineRequest::Restore { id }));
+                self.effects
+                    .push(Effect::Engine(EngineRequest::Restore { id }));
             }
             "help" | "h" => self.help = true,
             "mouse" => self.act(Action::ToggleMouse),
             "mono" => self.cfg.theme.mono = true,
-            "color" | "colour" => self.cfg.theme.mono = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
-            other => self.fail(format!("unknown command :{other} (try :q, :pods, :manifests, :events, :restore, :help)")),
+            "color" | "colour" => {
+                self.cfg.theme.mono = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+            }
+            other => self.fail(format!(
+                "unknown command :{other} (try :q, :pods, :manifests, :events, :restore, :help)"
+            )),
         }
     }
 
@@ -1270,13 +1361,17 @@ impl App {
     fn confirmed(&mut self, pending: Pending) {
         match pending {
             Pending::Kill { uid } => {
-                self.effects.push(Effect::Engine(EngineRequest::Kill { uid }));
+                self.effects
+                    .push(Effect::Engine(EngineRequest::Kill { uid }));
                 self.say("killing the pod's containers; podtui brings them back");
             }
-            Pending::Delete { path } => self.effects.push(Effect::Engine(EngineRequest::Delete { path })),
+            Pending::Delete { path } => self
+                .effects
+                .push(Effect::Engine(EngineRequest::Delete { path })),
             Pending::Restart { uid, container } => {
                 self.say(format!("restarting {container}"));
-                self.effects.push(Effect::Engine(EngineRequest::Restart { uid, container }));
+                self.effects
+                    .push(Effect::Engine(EngineRequest::Restart { uid, container }));
             }
             Pending::QuitAll => {
                 self.quitting = Some(true);
@@ -1287,7 +1382,8 @@ impl App {
                 if let Some(ed) = &self.editor {
                     let path = ed.path.clone();
                     let text = ed.text();
-                    self.effects.push(Effect::Engine(EngineRequest::Save { path, text }));
+                    self.effects
+                        .push(Effect::Engine(EngineRequest::Save { path, text }));
                 }
             }
         }
@@ -1300,7 +1396,9 @@ impl App {
         }
         let path = PathBuf::from(source);
         match std::fs::read_to_string(&path) {
-            Ok(text) => self.editor = Some(Editor::open(path, &text, false, &self.cfg.node, &self.snap)),
+            Ok(text) => {
+                self.editor = Some(Editor::open(path, &text, false, &self.cfg.node, &self.snap))
+            }
             Err(e) => self.fail(format!("cannot read {source}: {e}")),
         }
     }
@@ -1319,7 +1417,9 @@ impl App {
 
     fn new_file(&mut self, name: &str) {
         let Some(dir) = self.cfg.watch_path.clone().filter(|p| p.is_dir()) else {
-            self.fail("new manifests need a watched directory (podtui was started on a file or URL)");
+            self.fail(
+                "new manifests need a watched directory (podtui was started on a file or URL)",
+            );
             return;
         };
         if name.is_empty() || name.contains('/') || name.starts_with('.') {
@@ -1333,7 +1433,10 @@ impl App {
         };
         let path = dir.join(&file);
         if path.exists() {
-            self.fail(format!("{} exists already: use e to edit it", path.display()));
+            self.fail(format!(
+                "{} exists already: use e to edit it",
+                path.display()
+            ));
             return;
         }
         let text = template(&name_from_file(&file));
@@ -1342,23 +1445,44 @@ impl App {
 
     fn on_editor_key(&mut self, key: KeyEvent) {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        let Some(ed) = self.editor.as_mut() else { return };
+        let Some(ed) = self.editor.as_mut() else {
+            return;
+        };
         match key.code {
             KeyCode::Char('s') if ctrl => {
                 ed.validate(&self.snap);
                 if ed.errors() > 0 {
-                    let first = ed.findings.iter().find(|f| f.is_error()).map(ToString::to_string).unwrap_or_default();
-                    ed.message = Some(format!("save refused: {} error(s); the text is kept. First: {first}", ed.errors()));
+                    let first = ed
+                        .findings
+                        .iter()
+                        .find(|f| f.is_error())
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    ed.message = Some(format!(
+                        "save refused: {} error(s); the text is kept. First: {first}",
+                        ed.errors()
+                    ));
                     return;
                 }
                 let verb = if ed.new_file { "Create" } else { "Save" };
-                let text = format!("{verb} {}?\n{}\nThe previous version is backed up to {}.", ed.path.display(), ed.preview.summary(), self.cfg.state_dir.join("backups").display());
-                self.confirm = Some(Confirm { text, pending: Pending::Save });
+                let text = format!(
+                    "{verb} {}?\n{}\nThe previous version is backed up to {}.",
+                    ed.path.display(),
+                    ed.preview.summary(),
+                    self.cfg.state_dir.join("backups").display()
+                );
+                self.confirm = Some(Confirm {
+                    text,
+                    pending: Pending::Save,
+                });
             }
             KeyCode::Esc => {
                 if ed.modified() {
                     self.confirm = Some(Confirm {
-                        text: format!("Close the editor and drop the changes to {}?", ed.path.display()),
+                        text: format!(
+                            "Close the editor and drop the changes to {}?",
+                            ed.path.display()
+                        ),
                         pending: Pending::Discard,
                     });
                 } else {
@@ -1380,13 +1504,22 @@ impl App {
     pub fn on_event(&mut self, ev: AppEvent) {
         match ev {
             AppEvent::Saved(Ok(r)) => {
-                let backup = r.backup.map(|b| format!(" (previous version: {})", b.display())).unwrap_or_default();
+                let backup = r
+                    .backup
+                    .map(|b| format!(" (previous version: {})", b.display()))
+                    .unwrap_or_default();
                 self.say(format!("saved {}{backup}", r.path.display()));
                 self.editor = None;
             }
             AppEvent::Saved(Err(e)) => {
                 let text = match &e {
-                    StoreError::Invalid(f) => format!("save refused: {}", f.iter().find(|x| x.is_error()).map(ToString::to_string).unwrap_or_default()),
+                    StoreError::Invalid(f) => format!(
+                        "save refused: {}",
+                        f.iter()
+                            .find(|x| x.is_error())
+                            .map(ToString::to_string)
+                            .unwrap_or_default()
+                    ),
                     other => format!("save failed: {other}"),
                 };
                 match self.editor.as_mut() {
@@ -1395,8 +1528,16 @@ impl App {
                 }
             }
             AppEvent::Deleted(Ok(e)) => {
-                let key = self.cfg.keymap.key_for(Mode::Pods, Action::Undelete).map(|k| k.to_string()).unwrap_or_else(|| "u".into());
-                self.say(format!("moved {} to the trash; press {key} (or :restore) to bring it back", e.original.display()));
+                let key = self
+                    .cfg
+                    .keymap
+                    .key_for(Mode::Pods, Action::Undelete)
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|| "u".into());
+                self.say(format!(
+                    "moved {} to the trash; press {key} (or :restore) to bring it back",
+                    e.original.display()
+                ));
             }
             AppEvent::Deleted(Err(e)) => self.fail(format!("delete failed: {e}")),
             AppEvent::Restored(Ok(p)) => self.say(format!("restored {}", p.display())),
@@ -1425,14 +1566,24 @@ impl App {
                         self.say("no change");
                         return;
                     }
-                    let ed = Editor::open(path.clone(), &text, !path.exists(), &self.cfg.node, &self.snap);
+                    let ed = Editor::open(
+                        path.clone(),
+                        &text,
+                        !path.exists(),
+                        &self.cfg.node,
+                        &self.snap,
+                    );
                     if ed.errors() > 0 {
                         let mut ed = ed;
                         ed.original = original;
-                        ed.message = Some(format!("the edited text has {} error(s); fix them here (ctrl-s saves) or esc to drop it", ed.errors()));
+                        ed.message = Some(format!(
+                            "the edited text has {} error(s); fix them here (ctrl-s saves) or esc to drop it",
+                            ed.errors()
+                        ));
                         self.editor = Some(ed);
                     } else {
-                        self.effects.push(Effect::Engine(EngineRequest::Save { path, text }));
+                        self.effects
+                            .push(Effect::Engine(EngineRequest::Save { path, text }));
                     }
                 }
             },
@@ -1453,7 +1604,12 @@ impl App {
         if !self.mouse || self.editor.is_some() || self.confirm.is_some() || self.prompt.is_some() {
             return;
         }
-        let inside = |r: Rect| ev.column >= r.x && ev.column < r.x + r.width && ev.row >= r.y && ev.row < r.y + r.height;
+        let inside = |r: Rect| {
+            ev.column >= r.x
+                && ev.column < r.x + r.width
+                && ev.row >= r.y
+                && ev.row < r.y + r.height
+        };
         match ev.kind {
             MouseEventKind::ScrollDown => self.act(Action::Down),
             MouseEventKind::ScrollUp => self.act(Action::Up),
@@ -1485,7 +1641,10 @@ impl App {
                         }
                         x += w;
                     }
-                } else if self.screen == Screen::Detail && self.tab == Tab::Containers && inside(self.areas.container_rows) {
+                } else if self.screen == Screen::Detail
+                    && self.tab == Tab::Containers
+                    && inside(self.areas.container_rows)
+                {
                     let i = (ev.row - self.areas.container_rows.y) as usize;
                     if i < self.container_rows().len() {
                         self.container_sel = i;
@@ -1534,9 +1693,18 @@ pub fn container_rows(p: &PodView) -> Vec<ContainerRow> {
             });
         }
     } else {
-        let mut names: Vec<(String, Role)> = p.observed.containers.iter().map(|c| (c.name.clone(), c.role)).collect();
+        let mut names: Vec<(String, Role)> = p
+            .observed
+            .containers
+            .iter()
+            .map(|c| (c.name.clone(), c.role))
+            .collect();
         names.dedup();
-        rows.extend(names.into_iter().map(|(name, role)| ContainerRow { name, role }));
+        rows.extend(
+            names
+                .into_iter()
+                .map(|(name, role)| ContainerRow { name, role }),
+        );
     }
     rows
 }

@@ -30,9 +30,15 @@ impl ApplyPreview {
     /// One line for the status bar.
     pub fn summary(&self) -> String {
         match self {
-            ApplyPreview::Invalid(n) => format!("{n} error(s): saving is refused until they are fixed"),
+            ApplyPreview::Invalid(n) => {
+                format!("{n} error(s): saving is refused until they are fixed")
+            }
             ApplyPreview::NoChange => "no change: the running pods stay as they are".into(),
-            ApplyPreview::Changes { replaced, created, removed } => {
+            ApplyPreview::Changes {
+                replaced,
+                created,
+                removed,
+            } => {
                 let mut parts = Vec::new();
                 if !replaced.is_empty() {
                     parts.push(format!(
@@ -75,8 +81,14 @@ impl Editor {
     /// Opens `text` as the content of `path`.
     pub fn open(path: PathBuf, text: &str, new_file: bool, node: &str, snap: &Snapshot) -> Self {
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
-        let mut area = TextArea::new(if lines.is_empty() { vec![String::new()] } else { lines });
-        area.set_line_number_style(ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM));
+        let mut area = TextArea::new(if lines.is_empty() {
+            vec![String::new()]
+        } else {
+            lines
+        });
+        area.set_line_number_style(
+            ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM),
+        );
         area.set_tab_length(2);
         area.set_hard_tab_indent(false);
         let mut e = Self {
@@ -153,13 +165,21 @@ impl Editor {
         self.preview = if replaced.is_empty() && created.is_empty() && removed.is_empty() {
             ApplyPreview::NoChange
         } else {
-            ApplyPreview::Changes { replaced, created, removed }
+            ApplyPreview::Changes {
+                replaced,
+                created,
+                removed,
+            }
         };
     }
 
     /// Lines (1-based) with an error.
     pub fn error_lines(&self) -> Vec<usize> {
-        self.findings.iter().filter(|f| f.is_error()).filter_map(|f| f.line).collect()
+        self.findings
+            .iter()
+            .filter(|f| f.is_error())
+            .filter_map(|f| f.line)
+            .collect()
     }
 }
 
@@ -179,8 +199,18 @@ pub fn name_from_file(file: &str) -> String {
     let stem = file.rsplit_once('.').map(|(s, _)| s).unwrap_or(file);
     let mut name: String = stem
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     name = name.trim_matches('-').to_string();
-    if name.is_empty() { "new-pod".into() } else { name }
+    if name.is_empty() {
+        "new-pod".into()
+    } else {
+        name
+    }
 }

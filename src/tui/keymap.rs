@@ -72,10 +72,16 @@ impl KeySpec {
         let mut alt = false;
         let mut rest = s.trim();
         loop {
-            if let Some(r) = rest.strip_prefix("ctrl-").or_else(|| rest.strip_prefix("ctrl+")) {
+            if let Some(r) = rest
+                .strip_prefix("ctrl-")
+                .or_else(|| rest.strip_prefix("ctrl+"))
+            {
                 ctrl = true;
                 rest = r;
-            } else if let Some(r) = rest.strip_prefix("alt-").or_else(|| rest.strip_prefix("alt+")) {
+            } else if let Some(r) = rest
+                .strip_prefix("alt-")
+                .or_else(|| rest.strip_prefix("alt+"))
+            {
                 alt = true;
                 rest = r;
             } else {
@@ -160,8 +166,8 @@ pub struct Binding {
     pub action: Action,
     /// Help text.
     pub help: &'static str,
-    /// Shown in the footer.
-    pub hint: bool,
+    /// The footer's short label, for bindings the footer shows.
+    pub hint: Option<&'static str>,
 }
 
 /// The whole keymap.
@@ -170,7 +176,7 @@ pub struct Keymap {
     modes: BTreeMap<Mode, Vec<Binding>>,
 }
 
-fn b(keys: &[&str], action: Action, help: &'static str, hint: bool) -> Binding {
+fn b(keys: &[&str], action: Action, help: &'static str, hint: Option<&'static str>) -> Binding {
     Binding {
         keys: keys.iter().filter_map(|k| KeySpec::parse(k).ok()).collect(),
         action,
@@ -184,90 +190,170 @@ impl Default for Keymap {
         use Action::*;
         let nav = || {
             vec![
-                b(&["j", "down"], Down, "move down", false),
-                b(&["k", "up"], Up, "move up", false),
-                b(&["pgdn", "ctrl-f"], PageDown, "page down", false),
-                b(&["pgup", "ctrl-b"], PageUp, "page up", false),
-                b(&["g", "home"], Top, "go to the top", false),
-                b(&["G", "end"], Bottom, "go to the bottom", false),
+                b(&["j", "down"], Down, "move down", None),
+                b(&["k", "up"], Up, "move up", None),
+                b(&["pgdn", "ctrl-f"], PageDown, "page down", None),
+                b(&["pgup", "ctrl-b"], PageUp, "page up", None),
+                b(&["g", "home"], Top, "go to the top", None),
+                b(&["G", "end"], Bottom, "go to the bottom", None),
             ]
         };
         let mut modes = BTreeMap::new();
         modes.insert(
             Mode::Global,
             vec![
-                b(&["?"], Help, "help: every key of this view", true),
-                b(&[":"], Command, "command prompt (:q :pods :manifests :events :restore)", true),
-                b(&["q", "ctrl-c"], Quit, "quit; pods keep running", true),
-                b(&["Q"], QuitAll, "quit and terminate every pod (asks first)", false),
-                b(&["M"], ToggleMouse, "mouse capture on/off (off: select text with the mouse)", false),
+                b(&["?"], Help, "help: every key of this view", Some("help")),
+                b(
+                    &[":"],
+                    Command,
+                    "command prompt (:q :pods :manifests :events :restore)",
+                    Some("command"),
+                ),
+                b(
+                    &["q", "ctrl-c"],
+                    Quit,
+                    "quit; pods keep running",
+                    Some("quit"),
+                ),
+                b(
+                    &["Q"],
+                    QuitAll,
+                    "quit and terminate every pod (asks first)",
+                    None,
+                ),
+                b(
+                    &["M"],
+                    ToggleMouse,
+                    "mouse capture on/off (off: select text with the mouse)",
+                    None,
+                ),
             ],
         );
         let mut pods = vec![
-            b(&["enter", "d"], Describe, "pod details", true),
-            b(&["l"], Logs, "logs", true),
-            b(&["y"], Yaml, "YAML", false),
-            b(&["v"], Events, "the pod's events", false),
-            b(&["e"], Edit, "edit the manifest (built-in editor)", true),
-            b(&["E"], EditExternal, "edit the manifest in $VISUAL/$EDITOR", false),
-            b(&["n"], New, "new manifest from a template", false),
-            b(&["s"], Shell, "shell into the pod's first container", false),
-            b(&["ctrl-k"], Kill, "kill the pod's containers (asks first)", true),
-            b(&["ctrl-d"], Delete, "delete the manifest to the trash (asks first)", true),
-            b(&["u"], Undelete, "restore the last deleted manifest", false),
-            b(&["/"], Filter, "filter", true),
-            b(&["o"], SortNext, "sort by the next column", false),
-            b(&["O"], SortReverse, "reverse the sort", false),
-            b(&["tab"], NextPane, "switch to the manifests pane", false),
-            b(&["esc"], Back, "clear the filter", false),
+            b(&["enter", "d"], Describe, "pod details", Some("details")),
+            b(&["l"], Logs, "logs", Some("logs")),
+            b(&["y"], Yaml, "YAML", None),
+            b(&["v"], Events, "the pod's events", None),
+            b(
+                &["e"],
+                Edit,
+                "edit the manifest (built-in editor)",
+                Some("edit"),
+            ),
+            b(
+                &["E"],
+                EditExternal,
+                "edit the manifest in $VISUAL/$EDITOR",
+                None,
+            ),
+            b(&["n"], New, "new manifest from a template", None),
+            b(&["s"], Shell, "shell into the pod's first container", None),
+            b(
+                &["ctrl-k"],
+                Kill,
+                "kill the pod's containers (asks first)",
+                Some("kill"),
+            ),
+            b(
+                &["ctrl-d"],
+                Delete,
+                "delete the manifest to the trash (asks first)",
+                Some("delete"),
+            ),
+            b(&["u"], Undelete, "restore the last deleted manifest", None),
+            b(&["/"], Filter, "filter", Some("filter")),
+            b(&["o"], SortNext, "sort by the next column", None),
+            b(&["O"], SortReverse, "reverse the sort", None),
+            b(&["tab"], NextPane, "switch to the manifests pane", None),
+            b(&["esc"], Back, "clear the filter", None),
         ];
         pods.extend(nav());
         modes.insert(Mode::Pods, pods);
         let mut manifests = vec![
-            b(&["enter"], Open, "the pod of this manifest", true),
-            b(&["e"], Edit, "edit (built-in editor)", true),
-            b(&["E"], EditExternal, "edit in $VISUAL/$EDITOR", false),
-            b(&["n"], New, "new manifest from a template", true),
-            b(&["ctrl-d"], Delete, "delete to the trash (asks first)", true),
-            b(&["u"], Undelete, "restore the last deleted manifest", false),
-            b(&["tab", "esc"], NextPane, "back to the pods", false),
+            b(&["enter"], Open, "the pod of this manifest", Some("open")),
+            b(&["e"], Edit, "edit (built-in editor)", Some("edit")),
+            b(&["E"], EditExternal, "edit in $VISUAL/$EDITOR", None),
+            b(&["n"], New, "new manifest from a template", Some("new")),
+            b(
+                &["ctrl-d"],
+                Delete,
+                "delete to the trash (asks first)",
+                Some("delete"),
+            ),
+            b(&["u"], Undelete, "restore the last deleted manifest", None),
+            b(&["tab", "esc"], NextPane, "back to the pods", None),
         ];
         manifests.extend(nav());
         modes.insert(Mode::Manifests, manifests);
-        let mut events = vec![b(&["esc"], Back, "back to the pods", true)];
+        let mut events = vec![b(&["esc"], Back, "back to the pods", Some("back"))];
         events.extend(nav());
         modes.insert(Mode::Events, events);
         let mut detail = vec![
-            b(&["tab", "right"], NextPane, "next tab", true),
-            b(&["shift-tab", "left"], PrevPane, "previous tab", false),
-            b(&["esc"], Back, "back to the pods", true),
-            b(&["l"], Logs, "logs of the selected container", true),
-            b(&["y"], Yaml, "YAML tab", false),
-            b(&["v"], Events, "events tab", false),
-            b(&["Y"], ToggleYaml, "YAML: manifest as applied / pod as podtui sees it", false),
-            b(&["e"], Edit, "edit the manifest", false),
-            b(&["E"], EditExternal, "edit in $VISUAL/$EDITOR", false),
-            b(&["r"], Restart, "restart the selected container (asks first)", true),
-            b(&["s"], Shell, "shell into the selected container", true),
-            b(&["ctrl-k"], Kill, "kill the pod's containers (asks first)", false),
-            b(&["ctrl-d"], Delete, "delete the manifest (asks first)", false),
+            b(&["tab", "right"], NextPane, "next tab", Some("tab")),
+            b(&["shift-tab", "left"], PrevPane, "previous tab", None),
+            b(&["esc"], Back, "back to the pods", Some("back")),
+            b(&["l"], Logs, "logs of the selected container", Some("logs")),
+            b(&["y"], Yaml, "YAML tab", None),
+            b(&["v"], Events, "events tab", None),
+            b(
+                &["Y"],
+                ToggleYaml,
+                "YAML: manifest as applied / pod as podtui sees it",
+                None,
+            ),
+            b(&["e"], Edit, "edit the manifest", None),
+            b(&["E"], EditExternal, "edit in $VISUAL/$EDITOR", None),
+            b(
+                &["r"],
+                Restart,
+                "restart the selected container (asks first)",
+                Some("restart"),
+            ),
+            b(
+                &["s"],
+                Shell,
+                "shell into the selected container",
+                Some("shell"),
+            ),
+            b(
+                &["ctrl-k"],
+                Kill,
+                "kill the pod's containers (asks first)",
+                None,
+            ),
+            b(
+                &["ctrl-d"],
+                Delete,
+                "delete the manifest (asks first)",
+                None,
+            ),
         ];
         detail.extend(nav());
         modes.insert(Mode::Detail, detail);
         let mut logs = vec![
-            b(&["esc"], Back, "back to the pods", true),
-            b(&["f"], Follow, "follow on/off", true),
-            b(&["w"], Wrap, "wrap on/off", true),
-            b(&["t"], Timestamps, "timestamps on/off", false),
-            b(&["/"], Filter, "search", true),
-            b(&["n"], SearchNext, "next match", false),
-            b(&["N"], SearchPrev, "previous match", false),
-            b(&["p"], Previous, "previous instance on/off", true),
-            b(&["c"], NextContainer, "next container (the pause container too)", true),
-            b(&["ctrl-s"], SaveLogs, "save to a file", false),
-            b(&["s"], Shell, "shell into this container", false),
-            b(&["tab", "right"], NextPane, "next tab", false),
-            b(&["shift-tab", "left"], PrevPane, "previous tab", false),
+            b(&["esc"], Back, "back to the pods", Some("back")),
+            b(&["f"], Follow, "follow on/off", Some("follow")),
+            b(&["w"], Wrap, "wrap on/off", Some("wrap")),
+            b(&["t"], Timestamps, "timestamps on/off", None),
+            b(&["/"], Filter, "search", Some("search")),
+            b(&["n"], SearchNext, "next match", None),
+            b(&["N"], SearchPrev, "previous match", None),
+            b(
+                &["p"],
+                Previous,
+                "previous instance on/off",
+                Some("previous"),
+            ),
+            b(
+                &["c"],
+                NextContainer,
+                "next container (the pause container too)",
+                Some("container"),
+            ),
+            b(&["ctrl-s"], SaveLogs, "save to a file", None),
+            b(&["s"], Shell, "shell into this container", None),
+            b(&["tab", "right"], NextPane, "next tab", None),
+            b(&["shift-tab", "left"], PrevPane, "previous tab", None),
         ];
         logs.extend(nav());
         modes.insert(Mode::Logs, logs);
@@ -311,7 +397,13 @@ impl Keymap {
         }
         match list.iter_mut().find(|b| b.action == action) {
             Some(binding) => binding.keys = keys,
-            None => return Err(format!("{} has no action {:?}", mode.title(), action.name())),
+            None => {
+                return Err(format!(
+                    "{} has no action {:?}",
+                    mode.title(),
+                    action.name()
+                ));
+            }
         }
         Ok(())
     }
@@ -364,7 +456,10 @@ impl UiConfig {
                     OneOrMany::One(k) => vec![k.clone()],
                     OneOrMany::Many(v) => v.clone(),
                 };
-                let parsed = list.iter().map(|k| KeySpec::parse(k)).collect::<Result<Vec<_>, _>>()?;
+                let parsed = list
+                    .iter()
+                    .map(|k| KeySpec::parse(k))
+                    .collect::<Result<Vec<_>, _>>()?;
                 km.rebind(*mode, *action, parsed)?;
             }
         }
@@ -383,22 +478,55 @@ mod tests {
     #[test]
     fn lookup_prefers_the_mode_then_global() {
         let km = Keymap::default();
-        assert_eq!(km.lookup(Mode::Pods, &key(KeyCode::Char('k'), KeyModifiers::CONTROL)), Some(Action::Kill));
-        assert_eq!(km.lookup(Mode::Pods, &key(KeyCode::Char('k'), KeyModifiers::NONE)), Some(Action::Up));
-        assert_eq!(km.lookup(Mode::Logs, &key(KeyCode::Char('?'), KeyModifiers::SHIFT)), Some(Action::Help));
-        assert_eq!(km.lookup(Mode::Pods, &key(KeyCode::Char('Q'), KeyModifiers::SHIFT)), Some(Action::QuitAll));
-        assert_eq!(km.lookup(Mode::Logs, &key(KeyCode::Char('n'), KeyModifiers::NONE)), Some(Action::SearchNext));
-        assert_eq!(km.lookup(Mode::Pods, &key(KeyCode::Char('n'), KeyModifiers::NONE)), Some(Action::New));
+        assert_eq!(
+            km.lookup(Mode::Pods, &key(KeyCode::Char('k'), KeyModifiers::CONTROL)),
+            Some(Action::Kill)
+        );
+        assert_eq!(
+            km.lookup(Mode::Pods, &key(KeyCode::Char('k'), KeyModifiers::NONE)),
+            Some(Action::Up)
+        );
+        assert_eq!(
+            km.lookup(Mode::Logs, &key(KeyCode::Char('?'), KeyModifiers::SHIFT)),
+            Some(Action::Help)
+        );
+        assert_eq!(
+            km.lookup(Mode::Pods, &key(KeyCode::Char('Q'), KeyModifiers::SHIFT)),
+            Some(Action::QuitAll)
+        );
+        assert_eq!(
+            km.lookup(Mode::Logs, &key(KeyCode::Char('n'), KeyModifiers::NONE)),
+            Some(Action::SearchNext)
+        );
+        assert_eq!(
+            km.lookup(Mode::Pods, &key(KeyCode::Char('n'), KeyModifiers::NONE)),
+            Some(Action::New)
+        );
     }
 
     #[test]
     fn config_rebinds_keys() {
-        let cfg: UiConfig = serde_yaml::from_str("keys:\n  pods:\n    kill: ctrl-x\n  global:\n    quit: [ctrl-q]\n").unwrap();
+        let cfg: UiConfig = serde_yaml::from_str(
+            "keys:\n  pods:\n    kill: ctrl-x\n  global:\n    quit: [ctrl-q]\n",
+        )
+        .unwrap();
         let km = cfg.keymap().unwrap();
-        assert_eq!(km.lookup(Mode::Pods, &key(KeyCode::Char('x'), KeyModifiers::CONTROL)), Some(Action::Kill));
-        assert_eq!(km.lookup(Mode::Pods, &key(KeyCode::Char('k'), KeyModifiers::CONTROL)), None);
-        assert_eq!(km.lookup(Mode::Pods, &key(KeyCode::Char('q'), KeyModifiers::NONE)), None);
-        assert_eq!(km.lookup(Mode::Pods, &key(KeyCode::Char('q'), KeyModifiers::CONTROL)), Some(Action::Quit));
+        assert_eq!(
+            km.lookup(Mode::Pods, &key(KeyCode::Char('x'), KeyModifiers::CONTROL)),
+            Some(Action::Kill)
+        );
+        assert_eq!(
+            km.lookup(Mode::Pods, &key(KeyCode::Char('k'), KeyModifiers::CONTROL)),
+            None
+        );
+        assert_eq!(
+            km.lookup(Mode::Pods, &key(KeyCode::Char('q'), KeyModifiers::NONE)),
+            None
+        );
+        assert_eq!(
+            km.lookup(Mode::Pods, &key(KeyCode::Char('q'), KeyModifiers::CONTROL)),
+            Some(Action::Quit)
+        );
         let bad: Result<UiConfig, _> = serde_yaml::from_str("keys:\n  pods:\n    explode: x\n");
         assert!(bad.is_err());
         let unknown: Result<UiConfig, _> = serde_yaml::from_str("colour: red\n");
@@ -408,9 +536,20 @@ mod tests {
     #[test]
     fn every_mode_has_help_for_every_binding() {
         let km = Keymap::default();
-        for mode in [Mode::Global, Mode::Pods, Mode::Manifests, Mode::Events, Mode::Detail, Mode::Logs] {
+        for mode in [
+            Mode::Global,
+            Mode::Pods,
+            Mode::Manifests,
+            Mode::Events,
+            Mode::Detail,
+            Mode::Logs,
+        ] {
             for b in km.bindings(mode) {
-                assert!(!b.keys.is_empty() && !b.help.is_empty(), "{mode:?} {:?}", b.action);
+                assert!(
+                    !b.keys.is_empty() && !b.help.is_empty(),
+                    "{mode:?} {:?}",
+                    b.action
+                );
             }
         }
     }

@@ -44,7 +44,10 @@ impl LogLine {
     /// A line from sanitized spans.
     pub fn new(spans: Vec<Span>, stream: StreamKind, cut: bool) -> Self {
         Self {
-            width: spans.iter().map(|s| UnicodeWidthStr::width(s.text.as_str())).sum(),
+            width: spans
+                .iter()
+                .map(|s| UnicodeWidthStr::width(s.text.as_str()))
+                .sum(),
             bytes: spans.iter().map(|s| s.text.len()).sum(),
             spans,
             stream,
@@ -59,7 +62,11 @@ impl LogLine {
 
     /// Rows the line takes when wrapped at `width` columns.
     pub fn rows(&self, width: usize) -> usize {
-        if width == 0 { 1 } else { self.width.div_ceil(width).max(1) }
+        if width == 0 {
+            1
+        } else {
+            self.width.div_ceil(width).max(1)
+        }
     }
 }
 
@@ -104,7 +111,9 @@ impl LineAssembler {
         }
         self.partial.extend_from_slice(bytes);
         while self.partial.len() >= MAX_LINE_BYTES {
-            let rest = self.partial.split_off(cut_point(&self.partial, MAX_LINE_BYTES));
+            let rest = self
+                .partial
+                .split_off(cut_point(&self.partial, MAX_LINE_BYTES));
             let piece = std::mem::replace(&mut self.partial, rest);
             self.emit(&piece, true, &mut out);
         }
@@ -178,8 +187,12 @@ impl LogBuffer {
             }
             self.lines.push_back(l);
         }
-        while self.lines.len() > self.max_lines || (self.bytes > self.max_bytes && self.lines.len() > 1) {
-            let Some(l) = self.lines.pop_front() else { break };
+        while self.lines.len() > self.max_lines
+            || (self.bytes > self.max_bytes && self.lines.len() > 1)
+        {
+            let Some(l) = self.lines.pop_front() else {
+                break;
+            };
             self.bytes -= l.bytes;
             self.dropped += 1;
             if let Some((_, rows, total)) = self.wrap.as_mut()
@@ -246,7 +259,9 @@ impl LogBuffer {
     /// The line and the row within it at wrapped row `row`.
     pub fn locate_row(&mut self, width: usize, row: usize) -> (usize, usize) {
         self.ensure_wrap(width);
-        let Some((_, rows, _)) = self.wrap.as_ref() else { return (0, 0) };
+        let Some((_, rows, _)) = self.wrap.as_ref() else {
+            return (0, 0);
+        };
         let mut acc = 0;
         for (i, r) in rows.iter().enumerate() {
             if row < acc + r {
@@ -260,7 +275,10 @@ impl LogBuffer {
     /// The first wrapped row of line `line`.
     pub fn row_of_line(&mut self, width: usize, line: usize) -> usize {
         self.ensure_wrap(width);
-        self.wrap.as_ref().map(|(_, rows, _)| rows.iter().take(line).sum()).unwrap_or(0)
+        self.wrap
+            .as_ref()
+            .map(|(_, rows, _)| rows.iter().take(line).sum())
+            .unwrap_or(0)
     }
 
     /// The next line (after `from`, or before it when `back`) containing `query`, case-insensitively, wrapping around.
@@ -271,7 +289,13 @@ impl LogBuffer {
         let q = query.to_lowercase();
         let n = self.lines.len();
         (1..=n)
-            .map(|k| if back { (from + n - k % n) % n } else { (from + k) % n })
+            .map(|k| {
+                if back {
+                    (from + n - k % n) % n
+                } else {
+                    (from + k) % n
+                }
+            })
             .find(|i| self.lines[*i].text().to_lowercase().contains(&q))
     }
 }
@@ -285,9 +309,15 @@ mod tests {
         let mut a = LineAssembler::new(StreamKind::Out, true);
         assert!(a.push(b"hel").is_empty());
         let lines = a.push(b"lo\nwor");
-        assert_eq!(lines.iter().map(|l| l.text()).collect::<Vec<_>>(), ["hello"]);
+        assert_eq!(
+            lines.iter().map(|l| l.text()).collect::<Vec<_>>(),
+            ["hello"]
+        );
         let lines = a.push(b"ld\r\n\n");
-        assert_eq!(lines.iter().map(|l| l.text()).collect::<Vec<_>>(), ["world", ""]);
+        assert_eq!(
+            lines.iter().map(|l| l.text()).collect::<Vec<_>>(),
+            ["world", ""]
+        );
         assert!(a.finish().is_none());
     }
 
@@ -309,7 +339,16 @@ mod tests {
     #[test]
     fn wrapping_is_cached_and_updated_incrementally() {
         let mut buf = LogBuffer::with_limits(3, usize::MAX);
-        let line = |n: usize| LogLine::new(vec![Span { text: "y".repeat(n), style: Default::default() }], StreamKind::Out, false);
+        let line = |n: usize| {
+            LogLine::new(
+                vec![Span {
+                    text: "y".repeat(n),
+                    style: Default::default(),
+                }],
+                StreamKind::Out,
+                false,
+            )
+        };
         buf.extend([line(10), line(25)]);
         assert_eq!(buf.total_rows(10), 1 + 3);
         buf.extend([line(0), line(11)]);
@@ -324,7 +363,14 @@ mod tests {
     fn search_wraps_around() {
         let mut buf = LogBuffer::new();
         for t in ["alpha", "Beta", "gamma", "beta again"] {
-            buf.extend([LogLine::new(vec![Span { text: t.into(), style: Default::default() }], StreamKind::Out, false)]);
+            buf.extend([LogLine::new(
+                vec![Span {
+                    text: t.into(),
+                    style: Default::default(),
+                }],
+                StreamKind::Out,
+                false,
+            )]);
         }
         assert_eq!(buf.find("beta", 0, false), Some(1));
         assert_eq!(buf.find("beta", 1, false), Some(3));

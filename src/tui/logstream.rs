@@ -37,7 +37,14 @@ pub struct LogRequest {
 
 /// Streams a container's log until the stream ends or the task is aborted.
 pub async fn stream(rt: DockerRuntime, req: LogRequest, tx: mpsc::Sender<AppEvent>) {
-    let LogRequest { id, generation, follow, timestamps, tail, colors } = req;
+    let LogRequest {
+        id,
+        generation,
+        follow,
+        timestamps,
+        tail,
+        colors,
+    } = req;
     let opts = LogsOptions {
         follow,
         stdout: true,
@@ -73,7 +80,11 @@ pub async fn stream(rt: DockerRuntime, req: LogRequest, tx: mpsc::Sender<AppEven
         if batch.len() >= BATCH_LINES || (due && !batch.is_empty()) {
             let lines = std::mem::take(&mut batch);
             deadline = None;
-            if tx.send(AppEvent::LogLines { generation, lines }).await.is_err() {
+            if tx
+                .send(AppEvent::LogLines { generation, lines })
+                .await
+                .is_err()
+            {
                 return;
             }
         } else if !batch.is_empty() && deadline.is_none() {
@@ -85,7 +96,12 @@ pub async fn stream(rt: DockerRuntime, req: LogRequest, tx: mpsc::Sender<AppEven
     batch.extend(out.finish());
     batch.extend(err.finish());
     if !batch.is_empty() {
-        let _ = tx.send(AppEvent::LogLines { generation, lines: batch }).await;
+        let _ = tx
+            .send(AppEvent::LogLines {
+                generation,
+                lines: batch,
+            })
+            .await;
     }
     let _ = tx.send(AppEvent::LogEnded { generation, error }).await;
 }

@@ -6,17 +6,17 @@
 //! - [`run`]: the loop that owns the app, and the effects (logs, shell, external editor, engine commands).
 
 pub mod action;
-pub mod keymap;
-pub mod logbuf;
-pub mod sanitize;
-pub mod theme;
 pub mod app;
 pub mod editor;
-pub mod views;
 pub mod input;
+pub mod keymap;
+pub mod logbuf;
 pub mod logstream;
 pub mod run;
+pub mod sanitize;
 pub mod shell;
 pub mod terminal;
+pub mod theme;
+pub mod views;
 
 pub use run::{app_config, run};

@@ -148,7 +148,12 @@ impl Loop {
     async fn run_effect(&mut self, effect: Effect, term: &mut Term) -> std::io::Result<bool> {
         match effect {
             Effect::Engine(req) => self.engine(req),
-            Effect::FollowLogs { generation, container_id, follow, timestamps } => {
+            Effect::FollowLogs {
+                generation,
+                container_id,
+                follow,
+                timestamps,
+            } => {
                 self.stop_logs();
                 let rt = self.handle.runtime.borrow().clone();
                 match rt {
@@ -172,10 +177,14 @@ impl Loop {
                 }
             }
             Effect::StopLogs => self.stop_logs(),
-            Effect::Shell { container_id, title } => {
+            Effect::Shell {
+                container_id,
+                title,
+            } => {
                 let rt = self.handle.runtime.borrow().clone();
                 let Some(rt) = rt else {
-                    self.app.on_event(AppEvent::ShellEnded(Err("Docker is not connected".into())));
+                    self.app
+                        .on_event(AppEvent::ShellEnded(Err("Docker is not connected".into())));
                     return Ok(true);
                 };
                 self.input.pause();
@@ -200,7 +209,8 @@ impl Loop {
                 terminal::resume(self.app.mouse)?;
                 term.clear()?;
                 self.input.resume();
-                self.app.on_event(AppEvent::ExternalEdited { path, text: result });
+                self.app
+                    .on_event(AppEvent::ExternalEdited { path, text: result });
             }
             Effect::SaveLogs { path, text } => {
                 let r = path
@@ -209,8 +219,12 @@ impl Loop {
                     .unwrap_or(Ok(()))
                     .and_then(|_| std::fs::write(&path, text));
                 self.app.on_event(match r {
-                    Ok(()) => AppEvent::Message(format!("saved the log to {}", path.display()), false),
-                    Err(e) => AppEvent::Message(format!("cannot save {}: {e}", path.display()), true),
+                    Ok(()) => {
+                        AppEvent::Message(format!("saved the log to {}", path.display()), false)
+                    }
+                    Err(e) => {
+                        AppEvent::Message(format!("cannot save {}: {e}", path.display()), true)
+                    }
                 });
             }
             Effect::Quit { .. } => {}
@@ -228,7 +242,9 @@ impl Loop {
                 c if c.is_control() => continue,
                 c => KeyCode::Char(c),
             };
-            let _ = self.key_tx.send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+            let _ = self
+                .key_tx
+                .send(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
         }
     }
 
@@ -242,12 +258,16 @@ impl Loop {
                     return;
                 }
                 EngineRequest::Restart { uid, container } => {
-                    let _ = commands.send(Command::RestartContainer { uid, container }).await;
+                    let _ = commands
+                        .send(Command::RestartContainer { uid, container })
+                        .await;
                     return;
                 }
                 EngineRequest::Save { path, text } => {
                     let (reply, rx) = oneshot::channel();
-                    let _ = commands.send(Command::SaveManifest { path, text, reply }).await;
+                    let _ = commands
+                        .send(Command::SaveManifest { path, text, reply })
+                        .await;
                     match rx.await {
                         Ok(r) => AppEvent::Saved(r),
                         Err(_) => AppEvent::Message("the engine stopped".into(), true),
@@ -276,7 +296,9 @@ impl Loop {
 
     /// `Q`: terminates every pod, showing them go, then quits.
     async fn quit_with_cleanup(self, term: &mut Term) -> std::io::Result<()> {
-        let Loop { handle, mut app, .. } = self;
+        let Loop {
+            handle, mut app, ..
+        } = self;
         let mut snaps = handle.snapshot.clone();
         app.message = Some(super::app::Message {
             text: "terminating every pod (each with its grace period)…".into(),
@@ -308,16 +330,27 @@ impl Loop {
 }
 
 /// Edits `text` in $VISUAL / $EDITOR (vi when neither is set) on a copy in the state dir; returns the new text.
-async fn external_edit(state_dir: &std::path::Path, path: &std::path::Path, text: &str) -> Result<String, String> {
+async fn external_edit(
+    state_dir: &std::path::Path,
+    path: &std::path::Path,
+    text: &str,
+) -> Result<String, String> {
     let dir = state_dir.join("edit");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "manifest.yaml".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "manifest.yaml".into());
     let copy: PathBuf = dir.join(name);
     std::fs::write(&copy, text).map_err(|e| e.to_string())?;
     let editor = std::env::var("VISUAL")
         .ok()
         .filter(|v| !v.trim().is_empty())
-        .or_else(|| std::env::var("EDITOR").ok().filter(|v| !v.trim().is_empty()))
+        .or_else(|| {
+            std::env::var("EDITOR")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+        })
         .unwrap_or_else(|| "vi".into());
     let copy2 = copy.clone();
     let status = tokio::task::spawn_blocking(move || {
@@ -332,16 +365,25 @@ async fn external_edit(state_dir: &std::path::Path, path: &std::path::Path, text
     .map_err(|e| e.to_string())?
     .map_err(|e| format!("cannot run the editor: {e}"))?;
     if !status.success() {
-        return Err(format!("the editor exited with {status}; the manifest is unchanged (your text is in {})", copy.display()));
+        return Err(format!(
+            "the editor exited with {status}; the manifest is unchanged (your text is in {})",
+            copy.display()
+        ));
     }
     std::fs::read_to_string(&copy).map_err(|e| e.to_string())
 }
 
 /// Settings for [`run`] from the config file and the environment.
-pub fn app_config(node: &str, state_dir: &std::path::Path, watch: Option<PathBuf>) -> Result<AppConfig, String> {
+pub fn app_config(
+    node: &str,
+    state_dir: &std::path::Path,
+    watch: Option<PathBuf>,
+) -> Result<AppConfig, String> {
     let path = crate::config::default_config_dir().join("config.yaml");
     let ui = super::keymap::UiConfig::load(&path)?;
-    let keymap = ui.keymap().map_err(|e| format!("{}: {e}", path.display()))?;
+    let keymap = ui
+        .keymap()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(AppConfig {
         node: node.to_string(),
         state_dir: state_dir.to_path_buf(),
@@ -352,4 +394,3 @@ pub fn app_config(node: &str, state_dir: &std::path::Path, watch: Option<PathBuf
         external_editor: ui.editor.as_deref() == Some("external"),
     })
 }
-

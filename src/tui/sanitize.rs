@@ -131,7 +131,10 @@ impl Sanitizer {
         let nums: Vec<u16> = if params.is_empty() {
             vec![0]
         } else {
-            params.split([';', ':']).map(|p| p.parse().unwrap_or(0)).collect()
+            params
+                .split([';', ':'])
+                .map(|p| p.parse().unwrap_or(0))
+                .collect()
         };
         let mut i = 0;
         let mut s = self.style;
@@ -163,7 +166,9 @@ impl Sanitizer {
                             c
                         }
                         Some(2) => {
-                            let get = |k: usize| nums.get(i + k).map(|v| (*v).min(255) as u8).unwrap_or(0);
+                            let get = |k: usize| {
+                                nums.get(i + k).map(|v| (*v).min(255) as u8).unwrap_or(0)
+                            };
                             let c = Color::Rgb(get(2), get(3), get(4));
                             i += 4;
                             Some(c)
@@ -218,7 +223,13 @@ mod tests {
     fn monochrome_strips_colours() {
         let mut s = Sanitizer::new(false);
         let spans = s.line("\u{1b}[1;32mgreen\u{1b}[0m");
-        assert_eq!(spans, vec![Span { text: "green".into(), style: Style::default() }]);
+        assert_eq!(
+            spans,
+            vec![Span {
+                text: "green".into(),
+                style: Style::default()
+            }]
+        );
     }
 
     #[test]

@@ -33,11 +33,18 @@ async fn exit_code(rt: &DockerRuntime, id: &str, cmd: &[&str]) -> Result<i64, St
         )
         .await
         .map_err(|e| e.to_string())?;
-    if let StartExecResults::Attached { mut output, .. } = docker.start_exec(&exec.id, None).await.map_err(|e| e.to_string())? {
+    if let StartExecResults::Attached { mut output, .. } = docker
+        .start_exec(&exec.id, None)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         while output.next().await.is_some() {}
     }
     for _ in 0..50 {
-        let info = docker.inspect_exec(&exec.id).await.map_err(|e| e.to_string())?;
+        let info = docker
+            .inspect_exec(&exec.id)
+            .await
+            .map_err(|e| e.to_string())?;
         if info.running != Some(true) {
             return Ok(info.exit_code.unwrap_or(-1));
         }
@@ -82,13 +89,32 @@ pub async fn run_shell(rt: &DockerRuntime, id: &str) -> Result<(String, Leftover
         .await
         .map_err(|e| e.to_string())?;
     let started = docker
-        .start_exec(&exec.id, Some(StartExecOptions { detach: false, tty: true, output_capacity: None }))
+        .start_exec(
+            &exec.id,
+            Some(StartExecOptions {
+                detach: false,
+                tty: true,
+                output_capacity: None,
+            }),
+        )
         .await
         .map_err(|e| e.to_string())?;
-    let StartExecResults::Attached { mut output, mut input } = started else {
+    let StartExecResults::Attached {
+        mut output,
+        mut input,
+    } = started
+    else {
         return Err("the exec did not attach".into());
     };
-    let _ = docker.resize_exec(&exec.id, ResizeExecOptions { h: rows as i32, w: cols as i32 }).await;
+    let _ = docker
+        .resize_exec(
+            &exec.id,
+            ResizeExecOptions {
+                h: rows as i32,
+                w: cols as i32,
+            },
+        )
+        .await;
 
     // stdin → channel, on a thread that polls so it can stop as soon as the shell ends.
     let done = Arc::new(AtomicBool::new(false));
@@ -99,7 +125,11 @@ pub async fn run_shell(rt: &DockerRuntime, id: &str) -> Result<(String, Leftover
             let mut stdin = std::io::stdin();
             let mut buf = [0u8; 4096];
             while !done.load(Ordering::SeqCst) {
-                let mut pfd = libc::pollfd { fd: 0, events: libc::POLLIN, revents: 0 };
+                let mut pfd = libc::pollfd {
+                    fd: 0,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
                 // SAFETY: polling fd 0 with a valid pollfd and a 50 ms timeout.
                 let n = unsafe { libc::poll(&mut pfd, 1, 50) };
                 if n > 0 && pfd.revents & libc::POLLIN != 0 {
@@ -150,6 +180,11 @@ pub async fn run_shell(rt: &DockerRuntime, id: &str) -> Result<(String, Leftover
     while let Ok(b) = rx.try_recv() {
         leftover.extend(b);
     }
-    let code = docker.inspect_exec(&exec.id).await.ok().and_then(|i| i.exit_code).unwrap_or(0);
+    let code = docker
+        .inspect_exec(&exec.id)
+        .await
+        .ok()
+        .and_then(|i| i.exit_code)
+        .unwrap_or(0);
     Ok((format!("{shell} exited with code {code}"), leftover))
 }

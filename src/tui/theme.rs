@@ -14,11 +14,17 @@ impl Theme {
     /// The theme for this environment: monochrome when `NO_COLOR` is set (to anything non-empty) or asked for.
     pub fn detect(mono: bool) -> Self {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Self { mono: mono || no_color }
+        Self {
+            mono: mono || no_color,
+        }
     }
 
     fn fg(&self, c: Color) -> Style {
-        if self.mono { Style::default() } else { Style::default().fg(c) }
+        if self.mono {
+            Style::default()
+        } else {
+            Style::default().fg(c)
+        }
     }
 
     /// Plain text.
@@ -53,22 +59,38 @@ impl Theme {
 
     /// Something is on its way (pending, creating).
     pub fn warn(&self) -> Style {
-        if self.mono { Style::default().add_modifier(Modifier::ITALIC) } else { self.fg(Color::Yellow) }
+        if self.mono {
+            Style::default().add_modifier(Modifier::ITALIC)
+        } else {
+            self.fg(Color::Yellow)
+        }
     }
 
     /// Something is wrong.
     pub fn error(&self) -> Style {
-        if self.mono { Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED) } else { self.fg(Color::Red) }
+        if self.mono {
+            Style::default().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+        } else {
+            self.fg(Color::Red)
+        }
     }
 
     /// Finished.
     pub fn done(&self) -> Style {
-        if self.mono { self.dim() } else { self.fg(Color::Blue) }
+        if self.mono {
+            self.dim()
+        } else {
+            self.fg(Color::Blue)
+        }
     }
 
     /// Going away.
     pub fn terminating(&self) -> Style {
-        if self.mono { Style::default().add_modifier(Modifier::ITALIC | Modifier::DIM) } else { self.fg(Color::Magenta) }
+        if self.mono {
+            Style::default().add_modifier(Modifier::ITALIC | Modifier::DIM)
+        } else {
+            self.fg(Color::Magenta)
+        }
     }
 
     /// Borders of the focused pane.

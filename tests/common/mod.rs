@@ -354,3 +354,5 @@ pub mod engine {
             .unwrap()
     }
 }
+
+pub mod tui;

@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table, Tabs};
+use ratatui::widgets::{Paragraph, Row, Table, Tabs, Wrap};
 
 use super::{block, one_line};
 use crate::engine::events::EventType;
@@ -22,11 +22,18 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
         return;
     };
     let t = app.cfg.theme.clone();
-    let [title, tabs, body] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let [title, tabs, body] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(area);
     let mut status = p.columns.status.clone();
     if let Some(d) = p.terminating {
-        status = format!("Terminating ({}s left)", d.duration_since(app.now).as_secs().max(0));
+        status = format!(
+            "Terminating ({}s left)",
+            d.duration_since(app.now).as_secs().max(0)
+        );
     }
     let file = match p.line {
         Some(l) if l > 1 => format!("{}:{l}", p.source),
@@ -37,7 +44,11 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
             Span::styled(format!("Pod {}", p.name), t.title()),
             Span::raw(format!(" ({}) ", p.namespace)),
             Span::styled(status, t.status(&p.columns.status)),
-            Span::raw(format!(" · ready {} · IP {} · ", p.columns.ready, p.ip().unwrap_or("<none>"))),
+            Span::raw(format!(
+                " · ready {} · IP {} · ",
+                p.columns.ready,
+                p.ip().unwrap_or("<none>")
+            )),
             Span::styled(file, t.dim()),
             Span::styled(format!(" · uid {}", &p.uid[..p.uid.len().min(8)]), t.dim()),
         ])),
@@ -47,7 +58,11 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
     let sel = Tab::ALL.iter().position(|x| *x == app.tab).unwrap_or(0);
     app.areas.tabs = tabs;
     f.render_widget(
-        Tabs::new(titles).select(sel).highlight_style(t.selected()).divider("│").padding(" ", " "),
+        Tabs::new(titles)
+            .select(sel)
+            .highlight_style(t.selected())
+            .divider("│")
+            .padding(" ", " "),
         tabs,
     );
     match app.tab {
@@ -59,8 +74,14 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
         Tab::Yaml => {
             let (title, text) = if app.yaml_applied {
                 (
-                    format!(" manifest as applied: {} (Y: the pod as podtui sees it) ", p.source),
-                    p.manifest.as_deref().map(str::to_string).unwrap_or_else(|| "# no manifest: this pod is being removed".into()),
+                    format!(
+                        " manifest as applied: {} (Y: the pod as podtui sees it) ",
+                        p.source
+                    ),
+                    p.manifest
+                        .as_deref()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| "# no manifest: this pod is being removed".into()),
                 )
             } else {
                 (
@@ -68,7 +89,18 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
                     serde_yaml::to_string(&p.pod).unwrap_or_default(),
                 )
             };
-            let lines = text.lines().map(|l| Line::from(super::super::sanitize::Sanitizer::new(false).line(l).into_iter().map(|s| Span::raw(s.text)).collect::<Vec<_>>())).collect();
+            let lines = text
+                .lines()
+                .map(|l| {
+                    Line::from(
+                        super::super::sanitize::Sanitizer::new(false)
+                            .line(l)
+                            .into_iter()
+                            .map(|s| Span::raw(s.text))
+                            .collect::<Vec<_>>(),
+                    )
+                })
+                .collect();
             text_tab(f, app, &title, lines, body)
         }
     }
@@ -80,10 +112,13 @@ fn text_tab(f: &mut Frame, app: &mut App, title: &str, lines: Vec<Line<'static>>
     f.render_widget(b, area);
     let height = inner.height as usize;
     app.page = height.max(1);
-    let max = lines.len().saturating_sub(height);
-    app.detail_scroll = app.detail_scroll.min(max);
-    let visible: Vec<Line> = lines.into_iter().skip(app.detail_scroll).take(height).collect();
-    f.render_widget(Paragraph::new(visible), inner);
+    let para = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let total = para.line_count(inner.width);
+    app.detail_scroll = app.detail_scroll.min(total.saturating_sub(height));
+    f.render_widget(
+        para.scroll((app.detail_scroll.min(u16::MAX as usize) as u16, 0)),
+        inner,
+    );
 }
 
 fn state_text(state: &InstanceState) -> &'static str {
@@ -97,11 +132,20 @@ fn state_text(state: &InstanceState) -> &'static str {
 
 fn containers(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
     let t = app.cfg.theme.clone();
-    let b = block(app, " Containers (the pause container owns the pod's namespaces) ".into(), true);
+    let b = block(
+        app,
+        " Containers (the pause container owns the pod's namespaces) ".into(),
+        true,
+    );
     let inner = b.inner(area);
     f.render_widget(b, area);
     let rows_spec = container_rows(p);
-    app.areas.container_rows = Rect::new(inner.x, inner.y + 1, inner.width, inner.height.saturating_sub(1));
+    app.areas.container_rows = Rect::new(
+        inner.x,
+        inner.y + 1,
+        inner.width,
+        inner.height.saturating_sub(1),
+    );
     let wide = inner.width >= 120;
     let status = p.pod.status.clone().unwrap_or_default();
     let statuses: Vec<_> = status
@@ -115,7 +159,9 @@ fn containers(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
     let mut rows = Vec::new();
     for (i, c) in rows_spec.iter().enumerate() {
         let inst = instance(p, &c.name, false);
-        let st = statuses.iter().find(|s| s.name == c.name && c.role != Role::Sandbox);
+        let st = statuses
+            .iter()
+            .find(|s| s.name == c.name && c.role != Role::Sandbox);
         let role = match c.role {
             Role::Sandbox => "sandbox",
             Role::Init => "init",
@@ -125,9 +171,21 @@ fn containers(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
             (Some(s), _) => {
                 let cs = s.state.clone().unwrap_or_default();
                 if let Some(w) = cs.waiting {
-                    ("waiting".to_string(), w.reason.unwrap_or_default(), t.status("Waiting"))
+                    (
+                        "waiting".to_string(),
+                        w.reason.unwrap_or_default(),
+                        t.status("Waiting"),
+                    )
                 } else if cs.running.is_some() {
-                    ("running".to_string(), if s.ready { "ready".into() } else { "not ready".into() }, t.ok())
+                    (
+                        "running".to_string(),
+                        if s.ready {
+                            "ready".into()
+                        } else {
+                            "not ready".into()
+                        },
+                        t.ok(),
+                    )
                 } else if let Some(term) = cs.terminated {
                     let r = term.reason.unwrap_or_default();
                     let st = t.status(&r);
@@ -138,24 +196,37 @@ fn containers(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
             }
             (None, Some(i)) => {
                 let s = state_text(&i.state).to_string();
-                let style = if i.state.is_running() { t.ok() } else { t.error() };
-                (s, if c.role == Role::Sandbox { format!("attempt {}", i.count) } else { String::new() }, style)
+                let style = if i.state.is_running() {
+                    t.ok()
+                } else {
+                    t.error()
+                };
+                (
+                    s,
+                    if c.role == Role::Sandbox {
+                        format!("attempt {}", i.count)
+                    } else {
+                        String::new()
+                    },
+                    style,
+                )
             }
             (None, None) => ("-".into(), "not created".into(), t.dim()),
         };
         let reason = match p.backoff.iter().find(|(n, _)| *n == c.name) {
-            Some((_, until)) => format!("{reason}, restarting in {}s", until.duration_since(now).as_secs().max(0)),
+            Some((_, until)) => format!(
+                "{reason}, restarting in {}s",
+                until.duration_since(now).as_secs().max(0)
+            ),
             None => reason,
         };
         let pulling = p
             .pulls
             .iter()
             .find(|pl| Some(pl.image.as_str()) == st.map(|s| s.image.as_str()))
-            .map(|pl| {
-                match (pl.current * 100).checked_div(pl.total) {
-                    Some(pct) => format!(" pulling {pct}%"),
-                    None => format!(" {}", pl.status),
-                }
+            .map(|pl| match (pl.current * 100).checked_div(pl.total) {
+                Some(pct) => format!(" pulling {pct}%"),
+                None => format!(" {}", pl.status),
             })
             .unwrap_or_default();
         let restarts = if c.role == Role::Sandbox {
@@ -172,17 +243,29 @@ fn containers(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
                 .unwrap_or_default(),
         };
         let (started, finished) = match inst.map(|i| &i.state) {
-            Some(InstanceState::Running { started_at }) => (started_at.map(|s| short_age(now.duration_since(s))), None),
-            Some(InstanceState::Exited { started_at, finished_at, .. }) => (
+            Some(InstanceState::Running { started_at }) => {
+                (started_at.map(|s| short_age(now.duration_since(s))), None)
+            }
+            Some(InstanceState::Exited {
+                started_at,
+                finished_at,
+                ..
+            }) => (
                 started_at.map(|s| short_age(now.duration_since(s))),
                 finished_at.map(|s| short_age(now.duration_since(s))),
             ),
             _ => (None, None),
         };
-        let image = inst.map(|i| i.image.clone()).or_else(|| st.map(|s| s.image.clone())).unwrap_or_default();
+        let image = inst
+            .map(|i| i.image.clone())
+            .or_else(|| st.map(|s| s.image.clone()))
+            .unwrap_or_default();
         let mut cells = vec![
             Span::raw(format!("{} ({role})", c.name)),
-            Span::raw(inst.map(|i| short(&i.id).to_string()).unwrap_or_else(|| "-".into())),
+            Span::raw(
+                inst.map(|i| short(&i.id).to_string())
+                    .unwrap_or_else(|| "-".into()),
+            ),
             Span::styled(format!("{state}{pulling}"), style),
             Span::raw(reason),
             Span::raw(restarts),
@@ -190,28 +273,44 @@ fn containers(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
             Span::raw(started.map(|s| format!("{s} ago")).unwrap_or_default()),
         ];
         if wide {
-            cells.push(Span::raw(finished.map(|s| format!("{s} ago")).unwrap_or_default()));
+            cells.push(Span::raw(
+                finished.map(|s| format!("{s} ago")).unwrap_or_default(),
+            ));
             cells.push(Span::styled(image, t.dim()));
         }
         let row = Row::new(cells);
-        rows.push(if i == app.container_sel { row.style(t.selected()) } else { row });
+        rows.push(if i == app.container_sel {
+            row.style(t.selected())
+        } else {
+            row
+        });
     }
-    let mut header = vec!["NAME", "ID", "STATE", "REASON", "RESTARTS", "EXIT", "STARTED"];
+    let name_w = rows_spec
+        .iter()
+        .map(|c| c.name.chars().count() + if c.role == Role::Sandbox { 10 } else { 6 })
+        .max()
+        .unwrap_or(10)
+        .clamp(10, 30) as u16;
+    let mut header = vec![
+        "NAME", "ID", "STATE", "REASON", "RESTARTS", "EXIT", "STARTED",
+    ];
     let mut widths = vec![
-        Constraint::Length(24),
+        Constraint::Length(name_w),
         Constraint::Length(12),
-        Constraint::Length(11),
-        Constraint::Min(10),
+        Constraint::Length(10),
+        Constraint::Min(16),
         Constraint::Length(8),
         Constraint::Length(5),
-        Constraint::Length(9),
+        Constraint::Length(8),
     ];
     if wide {
         header.extend(["FINISHED", "IMAGE"]);
         widths.extend([Constraint::Length(9), Constraint::Length(30)]);
     }
     f.render_widget(
-        Table::new(rows, widths).header(Row::new(header).style(t.title())).column_spacing(1),
+        Table::new(rows, widths)
+            .header(Row::new(header).style(t.title()))
+            .column_spacing(1),
         inner,
     );
 }
@@ -221,30 +320,49 @@ fn containers(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
 pub fn network_lines(p: &PodView, t: &Theme) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let Some(sb) = p.observed.latest_sandbox() else {
-        out.push(Line::from("no sandbox yet: the pod's network namespace does not exist"));
+        out.push(Line::from(
+            "no sandbox yet: the pod's network namespace does not exist",
+        ));
         return out;
     };
     let host = sb.network_mode == "host";
     out.push(Line::from(vec![
         Span::styled("network namespace", t.title()),
         Span::raw(if host {
-            " — the host's (hostNetwork: true): every container sees the host's interfaces".to_string()
+            " — the host's (hostNetwork: true): every container sees the host's interfaces"
+                .to_string()
         } else {
             " — owned by the pause container; every container of the pod shares it".to_string()
         }),
     ]));
     out.push(Line::from(""));
-    let sb_state = if sb.state.is_running() { Span::styled("running", t.ok()) } else { Span::styled("NOT running", t.error()) };
+    let sb_state = if sb.state.is_running() {
+        Span::styled("running", t.ok())
+    } else {
+        Span::styled("NOT running", t.error())
+    };
     out.push(Line::from(vec![
         Span::raw("┌─ "),
-        Span::styled("pause", t.title()),
-        Span::raw(format!(" {} (id {}, attempt {}) ", sb.docker_name, short(&sb.id), sb.count)),
+        Span::styled("pause (sandbox)", t.title()),
+        Span::raw(format!(" id {}, attempt {}, ", short(&sb.id), sb.count)),
         sb_state,
     ]));
+    out.push(Line::from(Span::styled(
+        format!("│  {}", sb.docker_name),
+        t.dim(),
+    )));
     out.push(Line::from(format!(
         "│  IP {}   hostname {}   NetworkMode {}   IpcMode {}",
-        if host { "<host>".to_string() } else { sb.ip.clone().unwrap_or_else(|| "<none>".into()) },
-        if sb.hostname.is_empty() { "<host>".into() } else { sb.hostname.clone() },
+        if host {
+            "<host>".to_string()
+        } else {
+            sb.ip.clone().unwrap_or_else(|| "<none>".into())
+        },
+        if sb.hostname.is_empty() {
+            "<host>".into()
+        } else {
+            sb.hostname.clone()
+        },
         sb.network_mode,
         sb.ipc_mode
     )));
@@ -265,12 +383,20 @@ pub fn network_lines(p: &PodView, t: &Theme) -> Vec<Line<'static>> {
         let last = k + 1 == members.len();
         let branch = if last { "└─" } else { "├─" };
         let Some(i) = instance(p, &c.name, false) else {
-            out.push(Line::from(format!("{branch} {} ({}): not created yet", c.name, if c.role == Role::Init { "init" } else { "app" })));
+            out.push(Line::from(format!(
+                "{branch} {} ({}): not created yet",
+                c.name,
+                if c.role == Role::Init { "init" } else { "app" }
+            )));
             continue;
         };
         let net_ok = i.network_mode == joined || (host && i.network_mode == "host");
         let ipc_ok = i.ipc_mode == joined;
-        let state = if i.state.is_running() { "running" } else { "stopped" };
+        let state = if i.state.is_running() {
+            "running"
+        } else {
+            "stopped"
+        };
         out.push(Line::from(vec![
             Span::raw(format!("{branch} {} ", c.name)),
             Span::styled(format!("({state}, id {})", short(&i.id)), t.dim()),
@@ -278,10 +404,20 @@ pub fn network_lines(p: &PodView, t: &Theme) -> Vec<Line<'static>> {
         let pad = if last { "   " } else { "│  " };
         out.push(Line::from(vec![
             Span::raw(format!("{pad}NetworkMode ")),
-            Span::styled(abbrev_mode(&i.network_mode), if net_ok { t.ok() } else { t.error() }),
+            Span::styled(
+                abbrev_mode(&i.network_mode),
+                if net_ok { t.ok() } else { t.error() },
+            ),
             Span::raw("   IpcMode "),
-            Span::styled(abbrev_mode(&i.ipc_mode), if ipc_ok { t.ok() } else { t.error() }),
-            Span::raw(if net_ok { "" } else { "   ← not in the current sandbox" }),
+            Span::styled(
+                abbrev_mode(&i.ipc_mode),
+                if ipc_ok { t.ok() } else { t.error() },
+            ),
+            Span::raw(if net_ok {
+                ""
+            } else {
+                "   ← not in the current sandbox"
+            }),
         ]));
     }
     out.push(Line::from(""));
@@ -320,10 +456,16 @@ fn volume_lines(p: &PodView, t: &Theme) -> Vec<Line<'static>> {
             Span::styled(v.source.clone(), t.dim()),
         ]));
         if v.mounts.is_empty() {
-            out.push(Line::from(Span::styled("  mounted by no container", t.dim())));
+            out.push(Line::from(Span::styled(
+                "  mounted by no container",
+                t.dim(),
+            )));
         }
         for (c, path, ro) in &v.mounts {
-            out.push(Line::from(format!("  └─ {c:<20} {path}{}", if *ro { "  (read-only)" } else { "" })));
+            out.push(Line::from(format!(
+                "  └─ {c:<20} {path}{}",
+                if *ro { "  (read-only)" } else { "" }
+            )));
         }
         out.push(Line::from(""));
     }
@@ -332,7 +474,11 @@ fn volume_lines(p: &PodView, t: &Theme) -> Vec<Line<'static>> {
 
 fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
     let t = app.cfg.theme.clone();
-    let b = block(app, format!(" Events ({}) newest first ", p.events.len()), true);
+    let b = block(
+        app,
+        format!(" Events ({}) newest first ", p.events.len()),
+        true,
+    );
     let inner = b.inner(area);
     f.render_widget(b, area);
     let height = inner.height.saturating_sub(1) as usize;
@@ -347,9 +493,18 @@ fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
         .skip(app.detail_scroll)
         .take(height)
         .map(|e| {
-            let style = if e.kind == EventType::Warning { t.error() } else { Style::default() };
+            let style = if e.kind == EventType::Warning {
+                t.error()
+            } else {
+                Style::default()
+            };
             let age = if e.count > 1 {
-                format!("{} (x{} over {})", short_age(now.duration_since(e.last_seen)), e.count, short_age(now.duration_since(e.first_seen)))
+                format!(
+                    "{} (x{} over {})",
+                    short_age(now.duration_since(e.last_seen)),
+                    e.count,
+                    short_age(now.duration_since(e.first_seen))
+                )
             } else {
                 short_age(now.duration_since(e.last_seen))
             };
@@ -366,9 +521,24 @@ fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
     f.render_widget(
         Table::new(
             rows,
-            [Constraint::Length(16), Constraint::Length(7), Constraint::Length(20), Constraint::Length(obj_w), Constraint::Min(10)],
+            [
+                Constraint::Length(16),
+                Constraint::Length(7),
+                Constraint::Length(20),
+                Constraint::Length(obj_w),
+                Constraint::Min(10),
+            ],
         )
-        .header(Row::new(["LAST SEEN", "TYPE", "REASON", if obj_w > 0 { "OBJECT" } else { "" }, "MESSAGE"]).style(t.title()))
+        .header(
+            Row::new([
+                "LAST SEEN",
+                "TYPE",
+                "REASON",
+                if obj_w > 0 { "OBJECT" } else { "" },
+                "MESSAGE",
+            ])
+            .style(t.title()),
+        )
         .column_spacing(1),
         inner,
     );

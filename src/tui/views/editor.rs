@@ -13,9 +13,12 @@ use crate::tui::editor::ApplyPreview;
 /// Draws the editor.
 pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
     let t = app.cfg.theme.clone();
-    let Some(ed) = app.editor.as_mut() else { return };
-    let shown = ed.findings.len().min(6) as u16;
-    let [body, panel] = Layout::vertical([Constraint::Min(3), Constraint::Length(shown + 3)]).areas(area);
+    let Some(ed) = app.editor.as_mut() else {
+        return;
+    };
+    let shown = ed.findings.len().min(6) as u16 + u16::from(ed.message.is_some());
+    let [body, panel] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(shown + 3)]).areas(area);
     let title = format!(
         " {} {}{} · ctrl-s save · esc close ",
         if ed.new_file { "New" } else { "Editing" },
@@ -28,12 +31,18 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
         .border_style(t.border_focus());
     let inner = outer.inner(body);
     f.render_widget(outer, body);
-    let [gutter, text] = Layout::horizontal([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
+    let [gutter, text] =
+        Layout::horizontal([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
     f.render_widget(&ed.area, text);
     // Markers for lines with findings, aligned with the text area's scroll position.
     let (top, _) = ed.area.scroll_offset();
     let errors = ed.error_lines();
-    let warnings: Vec<usize> = ed.findings.iter().filter(|f| !f.is_error()).filter_map(|f| f.line).collect();
+    let warnings: Vec<usize> = ed
+        .findings
+        .iter()
+        .filter(|f| !f.is_error())
+        .filter_map(|f| f.line)
+        .collect();
     let marks: Vec<Line> = (0..gutter.height as usize)
         .map(|row| {
             let line = top as usize + row + 1;
@@ -55,7 +64,10 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
         ApplyPreview::NoChange => t.dim(),
         ApplyPreview::Changes { .. } => t.warn(),
     };
-    lines.push(Line::from(Span::styled(one_line(&ed.preview.summary(), width), preview_style)));
+    lines.push(Line::from(Span::styled(
+        one_line(&ed.preview.summary(), width),
+        preview_style,
+    )));
     for finding in ed.findings.iter().take(6) {
         let text = match (finding.line, &finding.path) {
             (Some(l), Some(p)) => format!("line {l}: {p}: {}", finding.message),
@@ -63,14 +75,23 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
             (None, Some(p)) => format!("{p}: {}", finding.message),
             (None, None) => finding.message.clone(),
         };
-        let style = if finding.is_error() { t.error() } else { t.warn() };
+        let style = if finding.is_error() {
+            t.error()
+        } else {
+            t.warn()
+        };
         lines.push(Line::from(Span::styled(one_line(&text, width), style)));
     }
     if let Some(m) = &ed.message {
         lines.push(Line::from(Span::styled(one_line(m, width), t.error())));
     }
     f.render_widget(
-        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" Validation ").border_style(t.border())),
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Validation ")
+                .border_style(t.border()),
+        ),
         panel,
     );
 }

@@ -20,7 +20,11 @@ fn rows_of(line: &LogLine, width: usize, wrap: bool, err_style: Style) -> Vec<Li
     let mut cur: Vec<Span<'static>> = Vec::new();
     let mut used = 0;
     for span in &line.spans {
-        let style = if line.stream == StreamKind::Err && span.style == Style::default() { err_style } else { span.style };
+        let style = if line.stream == StreamKind::Err && span.style == Style::default() {
+            err_style
+        } else {
+            span.style
+        };
         let mut piece = String::new();
         for c in span.text.chars() {
             let w = c.width().unwrap_or(0);
@@ -51,7 +55,10 @@ fn rows_of(line: &LogLine, width: usize, wrap: bool, err_style: Style) -> Vec<Li
 pub fn draw(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
     let t = app.cfg.theme.clone();
     let rows_spec = container_rows(p);
-    let cname = rows_spec.get(app.container_sel).map(|c| c.name.clone()).unwrap_or_default();
+    let cname = rows_spec
+        .get(app.container_sel)
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
     let lv = &app.logs;
     let mut title = format!(" Logs {cname}");
     if cname == "POD" {
@@ -89,26 +96,49 @@ pub fn draw(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
     let lv = &mut app.logs;
     let wrap = lv.wrap;
     let row_width = if wrap { width } else { usize::MAX / 4 };
-    let total = if wrap { lv.buffer.total_rows(width) } else { lv.buffer.len() };
+    let total = if wrap {
+        lv.buffer.total_rows(width)
+    } else {
+        lv.buffer.len()
+    };
     let max_top = total.saturating_sub(height);
     if let Some(line) = lv.pending_jump.take() {
-        let row = if wrap { lv.buffer.row_of_line(width, line) } else { line };
+        let row = if wrap {
+            lv.buffer.row_of_line(width, line)
+        } else {
+            line
+        };
         lv.top = row.saturating_sub(height / 3).min(max_top);
     }
     if lv.follow {
         lv.top = max_top;
     }
     lv.top = lv.top.min(max_top);
-    let (mut line_idx, mut skip) = if wrap { lv.buffer.locate_row(width, lv.top) } else { (lv.top, 0) };
+    let (mut line_idx, mut skip) = if wrap {
+        lv.buffer.locate_row(width, lv.top)
+    } else {
+        (lv.top, 0)
+    };
     let mut out: Vec<Line> = Vec::with_capacity(height);
     let matched = lv.matched;
     let search = lv.search.to_lowercase();
     while out.len() < height {
-        let Some(line) = lv.buffer.get(line_idx) else { break };
+        let Some(line) = lv.buffer.get(line_idx) else {
+            break;
+        };
         let mut rows = rows_of(line, if wrap { row_width } else { width }, wrap, t.warn());
-        if Some(line_idx) == matched || (!search.is_empty() && line.text().to_lowercase().contains(&search)) {
-            let m = if Some(line_idx) == matched { Modifier::REVERSED } else { Modifier::UNDERLINED };
-            rows = rows.into_iter().map(|r| r.patch_style(Style::default().add_modifier(m))).collect();
+        if Some(line_idx) == matched
+            || (!search.is_empty() && line.text().to_lowercase().contains(&search))
+        {
+            let m = if Some(line_idx) == matched {
+                Modifier::REVERSED
+            } else {
+                Modifier::UNDERLINED
+            };
+            rows = rows
+                .into_iter()
+                .map(|r| r.patch_style(Style::default().add_modifier(m)))
+                .collect();
         }
         for r in rows.into_iter().skip(skip) {
             if out.len() < height {
@@ -119,7 +149,10 @@ pub fn draw(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
         line_idx += 1;
     }
     if out.is_empty() {
-        let note = lv.note.clone().unwrap_or_else(|| "waiting for output…".into());
+        let note = lv
+            .note
+            .clone()
+            .unwrap_or_else(|| "waiting for output…".into());
         out.push(Line::from(Span::styled(note, t.dim())));
     } else if let Some(note) = &lv.note
         && out.len() < height

@@ -30,8 +30,12 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         overlays(f, app, area);
         return;
     }
-    let [header, main, footer] =
-        Layout::vertical([Constraint::Length(2), Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let [header, main, footer] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     draw_header(f, app, header);
     match app.screen {
         Screen::Pods => pods::draw(f, app, main),
@@ -51,21 +55,27 @@ fn overlays(f: &mut Frame, app: &mut App, area: Rect) {
             .text
             .lines()
             .map(|l| Line::from(l.to_string()))
-            .chain([Line::from(""), Line::from(vec![
-                Span::styled("y", app.cfg.theme.key()),
-                Span::raw("/enter: yes   "),
-                Span::styled("n", app.cfg.theme.key()),
-                Span::raw("/esc: no"),
-            ])])
+            .chain([
+                Line::from(""),
+                Line::from(vec![
+                    Span::styled("y", app.cfg.theme.key()),
+                    Span::raw("/enter: yes   "),
+                    Span::styled("n", app.cfg.theme.key()),
+                    Span::raw("/esc: no"),
+                ]),
+            ])
             .collect();
         let h = (lines.len() as u16 + 4).min(area.height);
         let w = area.width.saturating_sub(4).min(90);
         let r = centered(area, w, h);
         f.render_widget(Clear, r);
         f.render_widget(
-            Paragraph::new(lines)
-                .wrap(Wrap { trim: false })
-                .block(Block::default().borders(Borders::ALL).title(" Confirm ").border_style(app.cfg.theme.border_focus())),
+            Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(" Confirm ")
+                    .border_style(app.cfg.theme.border_focus()),
+            ),
             r,
         );
     }
@@ -76,12 +86,17 @@ fn overlays(f: &mut Frame, app: &mut App, area: Rect) {
             PromptKind::Search => "search: ".to_string(),
             PromptKind::NewFile => format!(
                 "new manifest in {}: ",
-                app.watch_dir().map(|d| d.display().to_string()).unwrap_or_else(|| "?".into())
+                app.watch_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|| "?".into())
             ),
         };
         let r = Rect::new(area.x, area.y + area.height - 1, area.width, 1);
         f.render_widget(Clear, r);
-        let line = Line::from(vec![Span::styled(label.clone(), app.cfg.theme.key()), Span::raw(p.input.clone())]);
+        let line = Line::from(vec![
+            Span::styled(label.clone(), app.cfg.theme.key()),
+            Span::raw(p.input.clone()),
+        ]);
         f.render_widget(Paragraph::new(line), r);
         let x = r.x + (label.chars().count() + p.input.chars().count()) as u16;
         f.set_cursor_position((x.min(r.x + r.width.saturating_sub(1)), r.y));
@@ -92,91 +107,154 @@ fn overlays(f: &mut Frame, app: &mut App, area: Rect) {
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
 }
 
 fn draw_header(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.cfg.theme;
     let snap = &app.snap;
+    let wide = area.width >= 120;
     let mut first = vec![
         Span::styled("podtui", t.title()),
-        Span::raw(format!("  node {}  ", snap.node_name)),
-        Span::styled("│ ", t.dim()),
-        Span::raw(format!("watching {}  ", snap.source)),
-        Span::styled("│ ", t.dim()),
+        Span::raw(format!(
+            " · node {} · watching {} · ",
+            snap.node_name, snap.source
+        )),
     ];
     match &snap.docker {
         DockerState::Connected(i) => {
-            first.push(Span::styled(format!("docker {} (API {})", i.version, i.api_version), t.ok()));
-            first.push(Span::styled(format!(" {}", i.endpoint), t.dim()));
+            first.push(Span::styled(
+                format!("docker {} (API {})", i.version, i.api_version),
+                t.ok(),
+            ));
+            if wide {
+                first.push(Span::styled(format!(" {}", i.endpoint), t.dim()));
+            }
         }
-        DockerState::Connecting { endpoint } => first.push(Span::styled(format!("connecting to {endpoint}…"), t.warn())),
-        DockerState::Disconnected { endpoint, error, retry_at } => {
+        DockerState::Connecting { endpoint } => {
+            first.push(Span::styled(format!("connecting to {endpoint}…"), t.warn()))
+        }
+        DockerState::Disconnected {
+            endpoint,
+            error,
+            retry_at,
+        } => {
             let secs = retry_at.duration_since(app.now).as_secs().max(0);
-            first.push(Span::styled(format!("docker disconnected, retrying in {secs}s"), t.error()));
-            first.push(Span::styled(format!(" ({endpoint}: {})", one_line(error, 60)), t.dim()));
+            first.push(Span::styled(
+                format!("docker disconnected, retrying in {secs}s"),
+                t.error(),
+            ));
+            first.push(Span::styled(
+                format!(" ({endpoint}: {})", one_line(error, 60)),
+                t.dim(),
+            ));
         }
     }
-    let mut second = vec![Span::raw(format!("pods {}", snap.pods.len()))];
+    let mut second = vec![Span::raw(match snap.last_sync {
+        Some(s) => format!("synced {} ago", short_age(app.now.duration_since(s))),
+        None => "not synced yet".into(),
+    })];
+    let invalid = snap
+        .files
+        .iter()
+        .filter(|f| matches!(f.state, FileState::Invalid { .. }))
+        .count();
+    let conflicts = snap
+        .files
+        .iter()
+        .filter(|f| f.state == FileState::Conflict)
+        .count();
+    let manifests = snap
+        .files
+        .iter()
+        .filter(|f| !matches!(f.state, FileState::Skipped { .. }))
+        .count();
+    second.push(Span::styled(" │ ", t.dim()));
+    second.push(Span::raw(format!("manifests {manifests}")));
+    if invalid + conflicts > 0 {
+        second.push(Span::raw(" ("));
+        if invalid > 0 {
+            second.push(Span::styled(format!("{invalid} invalid"), t.error()));
+        }
+        if invalid > 0 && conflicts > 0 {
+            second.push(Span::raw(", "));
+        }
+        if conflicts > 0 {
+            second.push(Span::styled(format!("{conflicts} conflict"), t.warn()));
+        }
+        second.push(Span::raw(")"));
+    }
+    if !app.mouse {
+        second.push(Span::styled(" │ mouse off", t.dim()));
+    }
+    second.push(Span::styled(" │ ", t.dim()));
+    second.push(Span::raw(format!("pods {}", snap.pods.len())));
     let counts = snap.counts();
     if !counts.is_empty() {
         second.push(Span::raw(": "));
         for (i, (status, n)) in counts.iter().enumerate() {
             if i > 0 {
-                second.push(Span::styled(" · ", t.dim()));
+                second.push(Span::raw(", "));
             }
             second.push(Span::styled(format!("{n} {status}"), t.status(status)));
         }
     }
-    let invalid = snap.files.iter().filter(|f| matches!(f.state, FileState::Invalid { .. })).count();
-    let conflicts = snap.files.iter().filter(|f| f.state == FileState::Conflict).count();
-    let manifests = snap.files.iter().filter(|f| !matches!(f.state, FileState::Skipped { .. })).count();
-    second.push(Span::styled("  │ ", t.dim()));
-    second.push(Span::raw(format!("manifests {manifests}")));
-    if invalid > 0 {
-        second.push(Span::styled(format!(" · {invalid} invalid"), t.error()));
-    }
-    if conflicts > 0 {
-        second.push(Span::styled(format!(" · {conflicts} conflict"), t.warn()));
-    }
-    second.push(Span::styled("  │ ", t.dim()));
-    second.push(Span::raw(match snap.last_sync {
-        Some(s) => format!("synced {} ago", short_age(app.now.duration_since(s))),
-        None => "not synced yet".into(),
-    }));
-    if !app.mouse {
-        second.push(Span::styled("  │ mouse off", t.dim()));
-    }
-    f.render_widget(Paragraph::new(vec![Line::from(first), Line::from(second)]), area);
+    f.render_widget(
+        Paragraph::new(vec![Line::from(first), Line::from(second)]),
+        area,
+    );
 }
 
 /// The footer: the current view's hint keys (from the keymap), or the latest message.
 fn draw_footer(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.cfg.theme;
-    let right = " q quits · pods keep running ";
-    let [left_area, right_area] =
-        Layout::horizontal([Constraint::Min(10), Constraint::Length(right.len() as u16)]).areas(area);
-    let left = if let Some(m) = app.current_message() {
-        Line::from(Span::styled(one_line(&m.text, left_area.width as usize), if m.error { t.error() } else { t.text() }))
+    let right = if area.width >= 110 {
+        " q quits · pods keep running "
     } else {
-        hints(app, app.mode())
+        " q quit (pods stay) "
+    };
+    let [left_area, right_area] = Layout::horizontal([
+        Constraint::Min(10),
+        Constraint::Length(right.chars().count() as u16),
+    ])
+    .areas(area);
+    let left = if let Some(m) = app.current_message() {
+        Line::from(Span::styled(
+            one_line(&m.text, left_area.width as usize),
+            if m.error { t.error() } else { t.text() },
+        ))
+    } else {
+        hints(app, app.mode(), left_area.width as usize)
     };
     f.render_widget(Paragraph::new(left), left_area);
     f.render_widget(Paragraph::new(Span::styled(right, t.dim())), right_area);
 }
 
-/// The footer hints of `mode`: its hinted bindings, then global ones.
-pub fn hints(app: &App, mode: Mode) -> Line<'static> {
+/// The footer hints of `mode`: its hinted bindings, then global ones, as many as fit in `width`.
+pub fn hints(app: &App, mode: Mode, width: usize) -> Line<'static> {
     let t = &app.cfg.theme;
     let mut spans = Vec::new();
+    let mut used = 0;
     for m in [mode, Mode::Global] {
-        for b in app.cfg.keymap.bindings(m).iter().filter(|b| b.hint) {
-            let Some(k) = b.keys.first() else { continue };
-            let label = b.help.split([':', '(', ';']).next().unwrap_or(b.help).trim().to_string();
+        for b in app.cfg.keymap.bindings(m) {
+            let (Some(label), Some(k)) = (b.hint, b.keys.first()) else {
+                continue;
+            };
             if m == Mode::Global && b.action == super::action::Action::Quit {
                 continue;
             }
-            spans.push(Span::styled(format!("{k}"), t.key()));
+            let key = k.to_string();
+            let len = key.chars().count() + label.chars().count() + 3;
+            if used + len > width {
+                return Line::from(spans);
+            }
+            used += len;
+            spans.push(Span::styled(key, t.key()));
             spans.push(Span::raw(format!(" {label}  ")));
         }
     }
@@ -188,7 +266,10 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect) {
     let mode = app.mode();
     let mut lines = Vec::new();
     for m in [mode, Mode::Global] {
-        lines.push(Line::from(Span::styled(format!("Keys: {}", m.title()), t.title())));
+        lines.push(Line::from(Span::styled(
+            format!("Keys: {}", m.title()),
+            t.title(),
+        )));
         for b in app.cfg.keymap.bindings(m) {
             let keys: Vec<String> = b.keys.iter().map(|k| k.to_string()).collect();
             lines.push(Line::from(vec![
@@ -201,23 +282,35 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect) {
     lines.push(Line::from(Span::styled(
         format!(
             "Keys can be rebound in {}. Any key closes this help.",
-            crate::config::default_config_dir().join("config.yaml").display()
+            crate::config::default_config_dir()
+                .join("config.yaml")
+                .display()
         ),
         t.dim(),
     )));
-    let r = centered(area, area.width.saturating_sub(4).min(100), area.height.saturating_sub(2));
+    let r = centered(
+        area,
+        area.width.saturating_sub(4).min(100),
+        area.height.saturating_sub(2),
+    );
     f.render_widget(Clear, r);
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::default().borders(Borders::ALL).title(" Help ").border_style(t.border_focus())),
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Help ")
+                .border_style(t.border_focus()),
+        ),
         r,
     );
 }
 
 /// `s` cut to `max` characters on one line, with an ellipsis.
 pub fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }).collect();
+    let flat: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
     if flat.chars().count() <= max {
         flat
     } else {
@@ -233,7 +326,11 @@ pub fn block(app: &App, title: String, focused: bool) -> Block<'static> {
     Block::default()
         .borders(Borders::ALL)
         .title(Span::styled(title, t.title()))
-        .border_style(if focused { t.border_focus() } else { t.border() })
+        .border_style(if focused {
+            t.border_focus()
+        } else {
+            t.border()
+        })
 }
 
 /// A style for secondary text.

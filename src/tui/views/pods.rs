@@ -21,12 +21,18 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
             .snap
             .files
             .iter()
-            .filter(|f| matches!(f.state, FileState::Invalid { .. }) || f.state == FileState::Conflict)
-            .map(|f| f.findings.iter().filter(|x| x.is_error()).count().min(2) as u16 + f.conflicts.len() as u16)
+            .filter(|f| {
+                matches!(f.state, FileState::Invalid { .. }) || f.state == FileState::Conflict
+            })
+            .map(|f| {
+                f.findings.iter().filter(|x| x.is_error()).count().min(2) as u16
+                    + f.conflicts.len() as u16
+            })
             .sum();
         let want = (files + extra + 2).max(4);
         let max = area.height * 2 / 5;
-        let [top, bottom] = Layout::vertical([Constraint::Min(5), Constraint::Length(want.min(max))]).areas(area);
+        let [top, bottom] =
+            Layout::vertical([Constraint::Min(5), Constraint::Length(want.min(max))]).areas(area);
         draw_table(f, app, top);
         draw_manifests(f, app, bottom);
     } else if app.focus == Focus::Manifests {
@@ -40,7 +46,12 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
     let t = app.cfg.theme.clone();
     let focused = app.focus == Focus::Pods;
     let arrow = if app.reverse { "↑" } else { "↓" };
-    let mut title = format!(" Pods ({}/{}) · by {}{arrow} ", app.visible.len(), app.snap.pods.len(), app.sort.column());
+    let mut title = format!(
+        " Pods ({}/{}) · by {}{arrow} ",
+        app.visible.len(),
+        app.snap.pods.len(),
+        app.sort.column()
+    );
     if !app.filter.is_empty() {
         title.push_str(&format!("· filter /{} ", app.filter));
     }
@@ -50,12 +61,23 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
     let height = inner.height.saturating_sub(1) as usize;
     app.page = height.max(1);
     app.pods_pos.scroll_into_view(height);
-    app.areas.pods_rows = Rect::new(inner.x, inner.y + 1, inner.width, inner.height.saturating_sub(1));
+    app.areas.pods_rows = Rect::new(
+        inner.x,
+        inner.y + 1,
+        inner.width,
+        inner.height.saturating_sub(1),
+    );
 
     let w = inner.width;
     let show_ip = w >= 84;
     let show_file = w >= 104;
-    let window: Vec<usize> = app.visible.iter().skip(app.pods_pos.offset).take(height).copied().collect();
+    let window: Vec<usize> = app
+        .visible
+        .iter()
+        .skip(app.pods_pos.offset)
+        .take(height)
+        .copied()
+        .collect();
     let name_w = window
         .iter()
         .map(|i| app.snap.pods[*i].name.chars().count())
@@ -93,7 +115,11 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
                 Span::raw(p.columns.ready.clone()),
                 Span::styled(status, t.status(&p.columns.status)),
                 Span::raw(restarts_text(&p.columns, now)),
-                Span::raw(p.start_time().map(|s| short_age(now.duration_since(s))).unwrap_or_else(|| "-".into())),
+                Span::raw(
+                    p.start_time()
+                        .map(|s| short_age(now.duration_since(s)))
+                        .unwrap_or_else(|| "-".into()),
+                ),
             ];
             if show_ip {
                 cells.push(Span::raw(p.ip().unwrap_or("<none>").to_string()));
@@ -123,7 +149,12 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
         } else {
             "no pods yet: waiting for the Docker engine"
         };
-        let r = Rect::new(inner.x, inner.y + 1, inner.width, 1.min(inner.height.saturating_sub(1)));
+        let r = Rect::new(
+            inner.x,
+            inner.y + 1,
+            inner.width,
+            1.min(inner.height.saturating_sub(1)),
+        );
         f.render_widget(Paragraph::new(Span::styled(msg, t.dim())), r);
     }
 }
@@ -131,7 +162,11 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
 fn draw_manifests(f: &mut Frame, app: &mut App, area: Rect) {
     let t = app.cfg.theme.clone();
     let focused = app.focus == Focus::Manifests;
-    let b = block(app, format!(" Manifests ({}) ", app.snap.files.len()), focused);
+    let b = block(
+        app,
+        format!(" Manifests ({}) ", app.snap.files.len()),
+        focused,
+    );
     let inner = b.inner(area);
     f.render_widget(b, area);
     app.areas.manifest_rows = inner;
@@ -150,7 +185,10 @@ fn draw_manifests(f: &mut Frame, app: &mut App, area: Rect) {
         let detail = match &file.state {
             FileState::Skipped { reason } => reason.clone(),
             FileState::Invalid { stale: true } => {
-                format!("the running version is stale: {} keeps running the last good version", file.pods.join(", "))
+                format!(
+                    "the running version is stale: {} keeps running the last good version",
+                    file.pods.join(", ")
+                )
             }
             FileState::Invalid { stale: false } => "not applied".into(),
             _ => {
@@ -163,8 +201,17 @@ fn draw_manifests(f: &mut Frame, app: &mut App, area: Rect) {
             }
         };
         let selected = focused && i == app.files_pos.selected;
-        let row_style = if selected { t.selected() } else { Style::default() };
-        let name = file.path.rsplit('/').next().unwrap_or(&file.path).to_string();
+        let row_style = if selected {
+            t.selected()
+        } else {
+            Style::default()
+        };
+        let name = file
+            .path
+            .rsplit('/')
+            .next()
+            .unwrap_or(&file.path)
+            .to_string();
         lines.push(
             Line::from(vec![
                 Span::styled(format!("{word:<9}"), style),
@@ -174,21 +221,39 @@ fn draw_manifests(f: &mut Frame, app: &mut App, area: Rect) {
             .style(row_style),
         );
         for finding in file.findings.iter().filter(|x| x.is_error()).take(2) {
-            lines.push(Line::from(Span::styled(format!("         {}", one_line(&finding.to_string(), width.saturating_sub(10))), t.error())));
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "         {}",
+                    one_line(&finding.to_string(), width.saturating_sub(10))
+                ),
+                t.error(),
+            )));
         }
         for c in &file.conflicts {
             lines.push(Line::from(Span::styled(
-                format!("         conflict: pod {} is already defined in {}", c.pod, c.owner),
+                format!(
+                    "         conflict: pod {} is already defined in {}",
+                    c.pod, c.owner
+                ),
                 t.warn(),
             )));
         }
     }
     if lines.is_empty() {
-        lines.push(Line::from(Span::styled("the watched directory has no entries", t.dim())));
+        lines.push(Line::from(Span::styled(
+            "the watched directory has no entries",
+            t.dim(),
+        )));
     }
     let height = inner.height as usize;
-    let sel_line = first_line_of.get(app.files_pos.selected).copied().unwrap_or(0);
-    let mut pos = crate::tui::app::ListPos { selected: sel_line, offset: app.files_pos.offset };
+    let sel_line = first_line_of
+        .get(app.files_pos.selected)
+        .copied()
+        .unwrap_or(0);
+    let mut pos = crate::tui::app::ListPos {
+        selected: sel_line,
+        offset: app.files_pos.offset,
+    };
     pos.scroll_into_view(height);
     app.files_pos.offset = pos.offset;
     let visible: Vec<Line> = lines.into_iter().skip(pos.offset).take(height).collect();
@@ -224,20 +289,38 @@ pub fn draw_events(f: &mut Frame, app: &mut App, area: Rect) {
         .skip(app.events_pos.offset)
         .take(height)
         .map(|(i, (pod, e))| {
-            let style = if e.kind == EventType::Warning { t.error() } else { Style::default() };
+            let style = if e.kind == EventType::Warning {
+                t.error()
+            } else {
+                Style::default()
+            };
             let row = Row::new(vec![
                 Span::raw(short_age(now.duration_since(e.last_seen))),
                 Span::styled(format!("{:?}", e.kind), style),
                 Span::raw(e.reason.clone()),
                 Span::raw(pod.to_string()),
-                Span::raw(if e.count > 1 { format!("{} (x{})", e.message, e.count) } else { e.message.clone() }),
+                Span::raw(if e.count > 1 {
+                    format!("{} (x{})", e.message, e.count)
+                } else {
+                    e.message.clone()
+                }),
             ]);
-            if i == app.events_pos.selected { row.style(t.selected()) } else { row }
+            if i == app.events_pos.selected {
+                row.style(t.selected())
+            } else {
+                row
+            }
         })
         .collect();
     let table = Table::new(
         rows,
-        [Constraint::Length(5), Constraint::Length(8), Constraint::Length(20), Constraint::Length(24), Constraint::Min(10)],
+        [
+            Constraint::Length(5),
+            Constraint::Length(8),
+            Constraint::Length(20),
+            Constraint::Length(24),
+            Constraint::Min(10),
+        ],
     )
     .header(Row::new(["AGE", "TYPE", "REASON", "POD", "MESSAGE"]).style(t.title()))
     .column_spacing(1);

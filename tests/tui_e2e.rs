@@ -1,0 +1,303 @@
+//! End to end in a real terminal: tmux runs `podtui` on a temporary manifests directory against the real
+//! dockerd; keys are typed with send-keys and the screen is read with capture-pane.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{BUSYBOX, Cleanup, SEEDED, docker, run_id};
+
+const BIN: &str = env!("CARGO_BIN_EXE_podtui");
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(args)
+            .output()
+            .expect("tmux is installed (scripts/setup-docker.sh)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", &self.session])
+    }
+
+    fn send(&self, keys: &[&str]) {
+        for k in keys {
+            self.run(&["send-keys", "-t", &self.session, k]);
+            std::thread::sleep(Duration::from_millis(60));
+        }
+    }
+
+    fn type_text(&self, text: &str) {
+        self.run(&["send-keys", "-t", &self.session, "-l", text]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    fn wait(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if pred(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn display(&self, format: &str) -> String {
+        self.run(&["display-message", "-p", "-t", &self.session, format])
+            .trim()
+            .to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .output();
+    }
+}
+
+fn uids(node: &str) -> Vec<String> {
+    let mut v: Vec<String> = docker(&[
+        "ps",
+        "--filter",
+        &format!("label=dev.podtui.node={node}"),
+        "--format",
+        "{{.Label \"io.kubernetes.pod.uid\"}}",
+    ])
+    .lines()
+    .map(String::from)
+    .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn running_ids(node: &str) -> Vec<String> {
+    let mut v: Vec<String> = docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=dev.podtui.node={node}"),
+    ])
+    .lines()
+    .map(String::from)
+    .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_tui_runs_logs_kills_edits_deletes_and_quits_cleanly() {
+    let node = run_id("tui-e2e");
+    let _cleanup = Cleanup::node(&node);
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let config = tempfile::tempdir().unwrap();
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/manifests/nginx.yaml"))
+        .unwrap()
+        .replace(
+            "    image: nginx\n",
+            &format!("    image: {SEEDED}\n    command: [/bin/sh, -c, 'echo web-started; mkdir -p /www && echo hi > /www/index.html && exec httpd -f -p 80 -h /www']\n"),
+        )
+        .replace("image: busybox", &format!("image: {BUSYBOX}"))
+        .replace("spec:\n", "spec:\n  terminationGracePeriodSeconds: 2\n");
+    std::fs::write(dir.path().join("nginx.yaml"), &manifest).unwrap();
+    let after = state.path().join("after.txt");
+    let cmd = format!(
+        "XDG_CONFIG_HOME={} TERM=xterm-256color {BIN} {} --node-name {node} --state-dir {}; echo PODTUI-EXIT=$?; stty -a > {}; sleep 600",
+        config.path().display(),
+        dir.path().display(),
+        state.path().display(),
+        after.display()
+    );
+    let t = Tmux {
+        session: node.clone(),
+    };
+    let out = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &node,
+            "-x",
+            "120",
+            "-y",
+            "36",
+            &cmd,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pod = format!("nginx-{node}");
+
+    // The example pod shows Running 2/2.
+    t.wait("the pod running", 90, |s| {
+        s.lines()
+            .any(|l| l.contains(&pod) && l.contains("2/2") && l.contains("Running"))
+    });
+    assert_eq!(
+        t.display("#{alternate_on}"),
+        "1",
+        "the UI draws on the alternate screen"
+    );
+
+    // Logs of the web container.
+    t.send(&["Enter"]);
+    t.wait("the pod view", 10, |s| {
+        s.contains(&format!("Pod {pod}")) && s.contains("Containers")
+    });
+    t.send(&["l"]);
+    t.wait("the web container's log", 20, |s| {
+        s.contains("Logs nginx") && s.contains("web-started")
+    });
+    t.send(&["Escape"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.wait("back to the pods", 10, |s| s.contains("Pods (1/1)"));
+
+    // A shell: bash is missing in the test image, so /bin/sh; keys typed right after it exits reach the UI.
+    t.send(&["s"]);
+    t.wait("the shell prompt", 20, |s| s.contains("podtui: shell in"));
+    std::thread::sleep(Duration::from_millis(500));
+    t.type_text("echo SHELL-$((6*7))");
+    t.send(&["Enter"]);
+    t.wait("the shell's output", 10, |s| s.contains("SHELL-42"));
+    t.type_text("exit");
+    t.send(&["Enter", "?"]);
+    t.wait("the UI back, with the key typed after exit", 15, |s| {
+        s.contains("Keys: pods") && s.contains("sh exited with code 0")
+    });
+    assert_eq!(t.display("#{alternate_on}"), "1");
+    t.send(&["x"]);
+
+    // ctrl-k kills the pod's containers; the engine brings it back with new containers.
+    let before = running_ids(&node);
+    assert_eq!(before.len(), 3);
+    t.send(&["C-k"]);
+    t.wait("the kill confirmation", 10, |s| {
+        s.contains("Confirm") && s.contains("SIGKILL")
+    });
+    t.send(&["y"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = running_ids(&node);
+        if now.len() == 3 && now.iter().all(|id| !before.contains(id)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the pod did not come back: {now:?} (before {before:?})"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    t.wait("the pod running again", 60, |s| {
+        s.lines()
+            .any(|l| l.contains(&pod) && l.contains("2/2") && l.contains("Running"))
+    });
+
+    // Edit through the built-in editor: the pod is replaced (new UID).
+    let old_uid = uids(&node);
+    assert_eq!(old_uid.len(), 1);
+    t.send(&["e"]);
+    t.wait("the editor", 10, |s| {
+        s.contains("Editing") && s.contains("ctrl-s save")
+    });
+    t.send(&["M->", "End", "Enter"]);
+    t.type_text("  hostname: edited");
+    t.wait("live validation", 10, |s| {
+        s.contains("saving replaces default/") || s.contains("replaces")
+    });
+    t.send(&["C-s"]);
+    t.wait("the save preview", 10, |s| {
+        s.contains("Save ") && s.contains("new sandbox")
+    });
+    t.send(&["y"]);
+    t.wait("saved", 10, |s| {
+        s.contains("saved ") || s.contains("Pods (")
+    });
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let u = uids(&node);
+        if u.len() == 1 && u != old_uid && running_ids(&node).len() == 3 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the pod was not replaced: {u:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let backups = std::fs::read_dir(state.path().join("backups"))
+        .unwrap()
+        .count();
+    assert_eq!(backups, 1, "the previous version was backed up");
+    assert!(
+        std::fs::read_to_string(dir.path().join("nginx.yaml"))
+            .unwrap()
+            .contains("hostname: edited")
+    );
+    let web = docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=dev.podtui.node={node}"),
+        "--filter",
+        "label=io.kubernetes.container.name=nginx",
+    ]);
+    assert_eq!(docker(&["exec", &web, "hostname"]), "edited");
+
+    // ctrl-d deletes the manifest (to the trash); the pod goes away.
+    t.wait("the new pod running", 60, |s| {
+        s.lines()
+            .any(|l| l.contains(&pod) && l.contains("2/2") && l.contains("Running"))
+    });
+    t.send(&["C-d"]);
+    t.wait("the delete confirmation", 10, |s| {
+        s.contains("Confirm") && s.contains("trash")
+    });
+    t.send(&["y"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !running_ids(&node).is_empty() {
+        assert!(Instant::now() < deadline, "the pod was not removed");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    t.wait("no pods", 30, |s| s.contains("Pods (0/0)"));
+    assert!(!dir.path().join("nginx.yaml").exists());
+    assert_eq!(
+        std::fs::read_dir(state.path().join("trash"))
+            .unwrap()
+            .count(),
+        2,
+        "the file and its index entry"
+    );
+
+    // q quits; the terminal is back to normal: main screen, cooked mode with echo.
+    t.send(&["q"]);
+    t.wait("podtui exited", 30, |s| s.contains("PODTUI-EXIT=0"));
+    assert_eq!(t.display("#{alternate_on}"), "0");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !after.exists() || std::fs::read_to_string(&after).unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "stty did not run");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let stty = std::fs::read_to_string(&after).unwrap();
+    let flags: Vec<&str> = stty.split_whitespace().collect();
+    for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
+        assert!(flags.contains(&flag), "{flag} not restored: {stty}");
+    }
+}

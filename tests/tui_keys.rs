@@ -1,0 +1,432 @@
+//! Key streams into the app: the keys produce the right engine commands and view changes. Effects that write
+//! manifests are carried out with the same store functions the engine uses, on a temporary directory.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use podtui::manifest::store;
+use podtui::tui::app::{App, AppEvent, Effect, EngineRequest, Screen, Tab};
+use podtui::tui::editor::ApplyPreview;
+use podtui::tui::keymap::UiConfig;
+
+use common::tui::{app, code, config, ctrl, fixture, key, now, render, select, typed};
+
+/// Runs engine effects the way the engine does (manifest writes through `store`), feeding results back.
+fn carry_out(app: &mut App, state: &std::path::Path) -> Vec<Effect> {
+    let effects = app.take_effects();
+    for e in &effects {
+        if let Effect::Engine(req) = e {
+            let ev = match req {
+                EngineRequest::Save { path, text } => AppEvent::Saved(store::save_manifest(
+                    path,
+                    text,
+                    "demo",
+                    &state.join("backups"),
+                )),
+                EngineRequest::Delete { path } => {
+                    AppEvent::Deleted(store::trash_manifest(path, &state.join("trash")))
+                }
+                EngineRequest::Restore { id } => {
+                    AppEvent::Restored(store::restore_manifest(&state.join("trash"), id.as_deref()))
+                }
+                _ => continue,
+            };
+            app.on_event(ev);
+        }
+    }
+    effects
+}
+
+#[test]
+fn kill_asks_first_then_sends_the_command() {
+    let mut a = app();
+    select(&mut a, "crashloop-demo");
+    let uid = a.selected_pod().unwrap().uid.clone();
+    a.on_key(ctrl('k'));
+    assert!(a.confirm.is_some());
+    assert!(
+        a.take_effects().is_empty(),
+        "nothing happens before the answer"
+    );
+    a.on_key(key('n'));
+    assert!(a.confirm.is_none());
+    assert!(a.take_effects().is_empty());
+    a.on_key(ctrl('k'));
+    a.on_key(key('y'));
+    assert_eq!(
+        a.take_effects(),
+        vec![Effect::Engine(EngineRequest::Kill { uid })]
+    );
+}
+
+#[test]
+fn quit_keeps_pods_and_capital_q_asks_then_cleans_up() {
+    let mut a = app();
+    a.on_key(key('q'));
+    assert_eq!(a.take_effects(), vec![Effect::Quit { cleanup: false }]);
+    let mut a = app();
+    a.on_key(key('Q'));
+    assert!(
+        a.confirm
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("terminate all 5 pod(s)")
+    );
+    a.on_key(code(KeyCode::Esc));
+    assert!(a.take_effects().is_empty());
+    a.on_key(key('Q'));
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.take_effects(), vec![Effect::Quit { cleanup: true }]);
+}
+
+/// An app whose web-demo pod comes from a real file in a temporary directory.
+fn app_with_file() -> (
+    App,
+    tempfile::TempDir,
+    tempfile::TempDir,
+    std::path::PathBuf,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let path = dir.path().join("web.yaml");
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: localhost/podtui-test/busybox:1\n";
+    std::fs::write(&path, text).unwrap();
+    let mut snap = (*fixture()).clone();
+    for p in snap.pods.iter_mut() {
+        if p.name == "web-demo" {
+            let mut v = (**p).clone();
+            v.source = path.display().to_string();
+            *p = Arc::new(v);
+        }
+    }
+    let snap = Arc::new(snap);
+    let mut a = App::new(
+        config(state.path(), Some(dir.path().to_path_buf())),
+        snap.clone(),
+    );
+    a.now = now(&snap);
+    (a, dir, state, path)
+}
+
+#[test]
+fn edit_invalid_save_is_refused_and_the_text_kept_valid_save_writes_atomically_with_a_backup() {
+    let (mut a, dir, state, path) = app_with_file();
+    let original = std::fs::read_to_string(&path).unwrap();
+    select(&mut a, "web-demo");
+    a.on_key(key('e'));
+    let ed = a.editor.as_ref().expect("the editor opens");
+    assert_eq!(ed.text(), original);
+    assert_eq!(
+        ed.preview,
+        ApplyPreview::Changes {
+            replaced: vec!["default/web-demo".into()],
+            created: vec![],
+            removed: vec![]
+        },
+        "the fixture's running UID differs from this file's, so saving would replace the pod"
+    );
+
+    // Break it: an uppercase letter in the container name (line 7).
+    for _ in 0..6 {
+        a.on_key(code(KeyCode::Down));
+    }
+    a.on_key(code(KeyCode::End));
+    typed(&mut a, "X");
+    let broken = a.editor.as_ref().unwrap().text();
+    assert!(broken.contains("name: webX"), "{broken}");
+    assert_eq!(a.editor.as_ref().unwrap().errors(), 1);
+    a.on_key(ctrl('s'));
+    let ed = a.editor.as_ref().expect("still open after a refused save");
+    assert!(
+        ed.message.as_ref().unwrap().contains("save refused"),
+        "{:?}",
+        ed.message
+    );
+    assert_eq!(ed.text(), broken, "the text is kept");
+    assert!(a.confirm.is_none());
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        original,
+        "nothing was written"
+    );
+    let screen = render(&mut a, 80, 24);
+    assert!(
+        screen.contains("line 7: spec.containers[0].name: \"webX\" is not a valid container name"),
+        "{screen}"
+    );
+
+    // Fix it and save: the confirm shows what applying does, then the file is written.
+    a.on_key(code(KeyCode::Backspace));
+    typed(&mut a, "2");
+    assert_eq!(a.editor.as_ref().unwrap().errors(), 0);
+    a.on_key(ctrl('s'));
+    let c = a.confirm.as_ref().expect("save asks first");
+    assert!(
+        c.text.contains(
+            "replaces default/web-demo (new sandbox, init containers rerun, restarts reset)"
+        ),
+        "{}",
+        c.text
+    );
+    a.on_key(key('y'));
+    let effects = carry_out(&mut a, state.path());
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [Effect::Engine(EngineRequest::Save { .. })]
+        ),
+        "{effects:?}"
+    );
+    assert!(a.editor.is_none(), "a successful save closes the editor");
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(saved.contains("name: web2"));
+    let backups: Vec<_> = std::fs::read_dir(state.path().join("backups"))
+        .unwrap()
+        .collect();
+    assert_eq!(backups.len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(backups[0].as_ref().unwrap().path()).unwrap(),
+        original
+    );
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["web.yaml"], "no temporary file is left");
+    assert!(a.message.as_ref().unwrap().text.starts_with("saved "));
+}
+
+#[test]
+fn delete_moves_to_the_trash_and_u_restores() {
+    let (mut a, _dir, state, path) = app_with_file();
+    select(&mut a, "web-demo");
+    a.on_key(ctrl('d'));
+    assert!(a.confirm.as_ref().unwrap().text.contains("trash"));
+    a.on_key(key('y'));
+    carry_out(&mut a, state.path());
+    assert!(!path.exists());
+    assert!(a.message.as_ref().unwrap().text.contains("press u"));
+    a.on_key(key('u'));
+    carry_out(&mut a, state.path());
+    assert!(path.exists());
+    assert!(a.message.as_ref().unwrap().text.starts_with("restored"));
+}
+
+#[test]
+fn new_manifest_from_a_template() {
+    let (mut a, dir, state, _) = app_with_file();
+    a.on_key(key('n'));
+    typed(&mut a, "api");
+    a.on_key(code(KeyCode::Enter));
+    let ed = a.editor.as_ref().expect("the editor opens on the template");
+    assert!(ed.new_file);
+    assert_eq!(ed.path, dir.path().join("api.yaml"));
+    assert_eq!(
+        ed.preview,
+        ApplyPreview::Changes {
+            replaced: vec![],
+            created: vec!["default/api-demo".into()],
+            removed: vec![]
+        }
+    );
+    a.on_key(ctrl('s'));
+    assert!(a.confirm.as_ref().unwrap().text.starts_with("Create "));
+    a.on_key(key('y'));
+    carry_out(&mut a, state.path());
+    assert!(dir.path().join("api.yaml").exists());
+    // An existing name is refused.
+    a.on_key(key('n'));
+    typed(&mut a, "api.yaml");
+    a.on_key(code(KeyCode::Enter));
+    assert!(a.editor.is_none());
+    assert!(a.message.as_ref().unwrap().text.contains("exists already"));
+}
+
+#[test]
+fn logs_keys_drive_the_stream() {
+    let mut a = app();
+    select(&mut a, "nginx-demo");
+    a.on_key(key('l'));
+    assert_eq!(a.screen, Screen::Detail);
+    assert_eq!(a.tab, Tab::Logs);
+    let nginx = a.detail_pod().unwrap().observed.instances("nginx")[0]
+        .id
+        .clone();
+    let e = a.take_effects();
+    assert_eq!(
+        e,
+        vec![Effect::FollowLogs {
+            generation: 1,
+            container_id: nginx.clone(),
+            follow: true,
+            timestamps: false
+        }]
+    );
+    a.on_key(key('t'));
+    assert_eq!(
+        a.take_effects(),
+        vec![Effect::FollowLogs {
+            generation: 2,
+            container_id: nginx.clone(),
+            follow: true,
+            timestamps: true
+        }]
+    );
+    a.on_key(key('f'));
+    assert!(!a.logs.follow);
+    a.on_key(key('w'));
+    assert!(!a.logs.wrap);
+    // p: the previous instance; nginx has none, so the view says so and stops the stream.
+    a.on_key(key('p'));
+    assert_eq!(a.take_effects(), vec![Effect::StopLogs]);
+    assert_eq!(
+        a.logs.note.as_deref(),
+        Some("container nginx has no previous instance")
+    );
+    a.on_key(key('p'));
+    a.take_effects();
+    // c: the next container, wrapping to the pause container.
+    a.on_key(key('c'));
+    let side = a.detail_pod().unwrap().observed.instances("log-truncator")[0]
+        .id
+        .clone();
+    assert!(
+        matches!(a.take_effects().as_slice(), [Effect::FollowLogs { container_id, .. }] if *container_id == side)
+    );
+    a.on_key(key('c'));
+    let pause = a
+        .detail_pod()
+        .unwrap()
+        .observed
+        .latest_sandbox()
+        .unwrap()
+        .id
+        .clone();
+    assert!(
+        matches!(a.take_effects().as_slice(), [Effect::FollowLogs { container_id, .. }] if *container_id == pause)
+    );
+    // Search with n/N.
+    let lines = podtui::tui::logbuf::LineAssembler::new(podtui::tui::logbuf::StreamKind::Out, true)
+        .push(b"alpha\nbeta\ngamma beta\n");
+    let generation = a.logs.generation;
+    a.on_event(AppEvent::LogLines { generation, lines });
+    a.on_key(key('/'));
+    typed(&mut a, "beta");
+    a.on_key(code(KeyCode::Enter));
+    let first = a.logs.matched;
+    a.on_key(key('n'));
+    assert_ne!(a.logs.matched, first);
+    a.on_key(key('N'));
+    assert_eq!(a.logs.matched, first);
+    // ctrl-s saves the log to the state dir.
+    a.on_key(ctrl('s'));
+    assert!(
+        matches!(a.take_effects().as_slice(), [Effect::SaveLogs { text, .. }] if text == "alpha\nbeta\ngamma beta\n")
+    );
+    // Leaving the tab stops the stream.
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.take_effects(), vec![Effect::StopLogs]);
+    assert_eq!(a.screen, Screen::Pods);
+}
+
+#[test]
+fn filter_sort_navigate_and_commands() {
+    let mut a = app();
+    a.on_key(key('/'));
+    typed(&mut a, "crash");
+    assert_eq!(a.visible.len(), 1);
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.filter, "crash");
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.visible.len(), 5);
+    a.on_key(key('G'));
+    assert_eq!(a.selected_pod().unwrap().name, "web-demo");
+    a.on_key(key('g'));
+    assert_eq!(a.selected_pod().unwrap().name, "crashloop-demo");
+    a.on_key(key(':'));
+    typed(&mut a, "events");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.screen, Screen::Events);
+    a.on_key(key(':'));
+    typed(&mut a, "bogus");
+    a.on_key(code(KeyCode::Enter));
+    assert!(a.message.as_ref().unwrap().error);
+    a.command("pods");
+    assert_eq!(a.screen, Screen::Pods);
+    a.on_key(key('?'));
+    assert!(a.help);
+    a.on_key(key('x'));
+    assert!(!a.help);
+    // Tabs of the pod view, both ways.
+    a.on_key(code(KeyCode::Enter));
+    a.on_key(code(KeyCode::BackTab));
+    assert_eq!(a.tab, Tab::Yaml);
+    a.on_key(code(KeyCode::Right));
+    assert_eq!(a.tab, Tab::Containers);
+    // r on the sandbox row is refused with a reason; on an app container it asks.
+    a.on_key(key('g'));
+    a.on_key(key('r'));
+    assert!(a.confirm.is_none());
+    assert!(a.message.as_ref().unwrap().text.contains("pause container"));
+    a.on_key(key('j'));
+    a.on_key(key('r'));
+    a.on_key(key('y'));
+    assert!(
+        matches!(a.take_effects().as_slice(), [Effect::Engine(EngineRequest::Restart { container, .. })] if container == "flaky")
+    );
+}
+
+#[test]
+fn keys_are_remappable() {
+    let cfg: UiConfig = serde_yaml::from_str("keys:\n  pods:\n    kill: ctrl-x\n").unwrap();
+    let snap = fixture();
+    let mut c = config(std::path::Path::new("/state"), None);
+    c.keymap = cfg.keymap().unwrap();
+    let mut a = App::new(c, snap.clone());
+    a.now = now(&snap);
+    a.on_key(ctrl('k'));
+    assert!(a.confirm.is_none());
+    a.on_key(ctrl('x'));
+    assert!(a.confirm.is_some());
+    // The help screen lists the new key.
+    a.on_key(code(KeyCode::Esc));
+    a.on_key(key('?'));
+    let screen = render(&mut a, 160, 48);
+    assert!(
+        screen.contains("ctrl-x") && screen.contains("kill the pod's containers"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    let mut a = app();
+    render(&mut a, 160, 48);
+    let rows = a.areas.pods_rows;
+    let click = |row: u16| MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: rows.x + 2,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    a.on_mouse(click(rows.y + 2));
+    assert_eq!(a.selected_pod().unwrap().name, "nginx-demo");
+    a.on_mouse(MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: 0,
+        row: 0,
+        modifiers: KeyModifiers::NONE,
+    });
+    assert_eq!(a.selected_pod().unwrap().name, "pullfail-demo");
+    // A second click on the selected row opens it.
+    a.on_mouse(click(rows.y + 3));
+    assert_eq!(a.screen, Screen::Detail);
+    // With mouse capture off, clicks do nothing.
+    a.on_key(key('M'));
+    assert!(!a.mouse);
+}

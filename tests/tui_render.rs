@@ -1,0 +1,208 @@
+//! Render snapshots of every view at 80x24 and 160x48 from a frozen engine snapshot (TestBackend + insta).
+//! Update with `INSTA_UPDATE=always cargo test --test tui_render` and review the diff.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use crossterm::event::KeyCode;
+use podtui::engine::DockerState;
+use podtui::tui::app::{App, AppEvent, Tab};
+use podtui::tui::editor::Editor;
+use podtui::tui::logbuf::{LineAssembler, StreamKind};
+
+use common::tui::{app, code, ctrl, key, render, select};
+
+fn both(name: &str, app: &mut App) {
+    for (w, h) in [(80, 24), (160, 48)] {
+        let screen = render(app, w, h);
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), screen);
+    }
+}
+
+#[test]
+fn pods_view() {
+    let mut a = app();
+    both("pods", &mut a);
+}
+
+#[test]
+fn pods_filtered_and_sorted() {
+    let mut a = app();
+    a.on_key(key('/'));
+    common::tui::typed(&mut a, "back");
+    a.on_key(code(KeyCode::Enter));
+    both("pods_filtered", &mut a);
+    a.on_key(code(KeyCode::Esc));
+    a.on_key(key('o'));
+    a.on_key(key('o'));
+    a.on_key(key('O'));
+    both("pods_sorted_by_restarts_desc", &mut a);
+}
+
+#[test]
+fn manifests_focus_with_an_invalid_file() {
+    let mut a = app();
+    a.on_key(code(KeyCode::Tab));
+    both("manifests", &mut a);
+}
+
+#[test]
+fn events_view() {
+    let mut a = app();
+    a.command("events");
+    both("events", &mut a);
+}
+
+#[test]
+fn crash_looping_pod_containers() {
+    let mut a = app();
+    select(&mut a, "crashloop-demo");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.tab, Tab::Containers);
+    both("detail_containers_crashloop", &mut a);
+}
+
+#[test]
+fn image_pull_backoff_pod() {
+    let mut a = app();
+    select(&mut a, "pullfail-demo");
+    a.on_key(code(KeyCode::Enter));
+    both("detail_containers_imagepullbackoff", &mut a);
+    a.on_key(key('v'));
+    both("detail_events_imagepullbackoff", &mut a);
+}
+
+#[test]
+fn network_view_of_the_example_pod() {
+    let mut a = app();
+    select(&mut a, "nginx-demo");
+    a.on_key(code(KeyCode::Enter));
+    a.on_key(code(KeyCode::Tab));
+    assert_eq!(a.tab, Tab::Network);
+    both("detail_network_nginx", &mut a);
+    a.on_key(code(KeyCode::Tab));
+    both("detail_volumes_nginx", &mut a);
+}
+
+#[test]
+fn yaml_views() {
+    let mut a = app();
+    select(&mut a, "web-demo");
+    a.on_key(key('y'));
+    both("detail_yaml_applied", &mut a);
+    a.on_key(key('Y'));
+    both("detail_yaml_pod", &mut a);
+}
+
+#[test]
+fn a_log_line_full_of_escape_sequences_is_drawn_safely() {
+    let mut a = app();
+    select(&mut a, "nginx-demo");
+    a.on_key(key('l'));
+    let effects = a.take_effects();
+    assert!(
+        matches!(
+            effects.as_slice(),
+            [podtui::tui::app::Effect::FollowLogs { .. }]
+        ),
+        "{effects:?}"
+    );
+    let mut asm = LineAssembler::new(StreamKind::Out, true);
+    let raw = concat!(
+        "plain line\n",
+        "\x1b[32mgreen\x1b[0m and \x1b[1;31mbold red\x1b[0m\n",
+        "cursor\x1b[2J\x1b[H\x1b[10;10Hmoves\x1b[?1049h stripped\n",
+        "title\x1b]0;pwned\x07 and clipboard\x1b]52;c;cGF5bG9hZA==\x1b\\ stripped\n",
+        "dcs\x1bPq#0;2;0;0;0\x1b\\ c1\u{9b}31m\u{90}x\u{9c} bidi\u{202e}txt tab\tend\n",
+    );
+    let mut lines = asm.push(raw.as_bytes());
+    lines.extend(asm.push(b"invalid utf8: \xff\xfe end\n"));
+    let mut err = LineAssembler::new(StreamKind::Err, true);
+    lines.extend(err.push(b"an error line on stderr\n"));
+    lines.extend(asm.push(&b"x".repeat(300)));
+    lines.extend(asm.push(b"\n"));
+    let generation = a.logs.generation;
+    a.on_event(AppEvent::LogLines { generation, lines });
+    both("detail_logs_escapes", &mut a);
+    for (w, h) in [(80, 24), (160, 48)] {
+        let screen = render(&mut a, w, h);
+        assert!(
+            !screen.contains('\u{1b}')
+                && !screen.contains("pwned")
+                && !screen.contains("cGF5bG9hZA"),
+            "{screen}"
+        );
+    }
+    a.on_key(key('w'));
+    both("detail_logs_nowrap", &mut a);
+}
+
+#[test]
+fn help_and_confirm_overlays() {
+    let mut a = app();
+    a.on_key(key('?'));
+    both("help_pods", &mut a);
+    a.on_key(key('x'));
+    select(&mut a, "crashloop-demo");
+    a.on_key(ctrl('k'));
+    assert!(a.confirm.is_some());
+    both("confirm_kill", &mut a);
+}
+
+#[test]
+fn editor_with_an_invalid_manifest() {
+    let mut a = app();
+    let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: Web\n    image: localhost/podtui-test/busybox:1\n    imagePullPolcy: Always\n";
+    a.editor = Some(Editor::open(
+        "manifests/broken.yaml".into(),
+        text,
+        false,
+        "demo",
+        &a.snap.clone(),
+    ));
+    both("editor_invalid", &mut a);
+}
+
+#[test]
+fn disconnected_header() {
+    let mut a = app();
+    let mut snap = (*a.snap).clone();
+    snap.docker = DockerState::Disconnected {
+        endpoint: "unix:///var/run/docker.sock".into(),
+        error: "connection refused".into(),
+        retry_at: a.now + std::time::Duration::from_secs(4),
+    };
+    a.on_snapshot(Arc::new(snap));
+    both("disconnected", &mut a);
+}
+
+#[test]
+fn tiny_and_odd_sizes_never_panic() {
+    let mut a = app();
+    select(&mut a, "nginx-demo");
+    for (w, h) in [
+        (1, 1),
+        (10, 3),
+        (20, 6),
+        (40, 10),
+        (80, 24),
+        (33, 200),
+        (300, 7),
+    ] {
+        for tab in ["pods", "detail", "logs", "help"] {
+            let mut a2 = app();
+            select(&mut a2, "nginx-demo");
+            match tab {
+                "detail" => a2.on_key(code(KeyCode::Enter)),
+                "logs" => a2.on_key(key('l')),
+                "help" => a2.on_key(key('?')),
+                _ => {}
+            }
+            render(&mut a2, w, h);
+        }
+        render(&mut a, w, h);
+    }
+}
