@@ -324,3 +324,143 @@ fn run_prints_event_lines_and_stops_on_sigterm_leaving_pods() {
         "the socket is removed"
     );
 }
+
+#[test]
+fn cleanup_on_exit_terminates_the_pods() {
+    let s = Setup::new("cleanup-exit");
+    std::fs::write(s.manifests.path().join("a.yaml"), pod_yaml("a", "bye")).unwrap();
+    let child = s
+        .cmd(&[
+            "run",
+            s.manifests.path().to_str().unwrap(),
+            "--cleanup-on-exit",
+        ])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    s.wait_running(3, 60);
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("terminating every pod first"));
+    assert!(containers_with(&format!("dev.podtui.node={}", s.node)).is_empty());
+    assert!(common::volumes_with(&format!("dev.podtui.node={}", s.node)).is_empty());
+}
+
+#[test]
+fn cli_help_version_and_env_flags() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for cmd in [
+        "run",
+        "validate",
+        "get",
+        "logs",
+        "down",
+        "--node-name",
+        "--state-dir",
+        "--file-check-frequency",
+        "--manifest-url",
+        "--manifest-url-header",
+        "--http-check-frequency",
+        "PODTUI_NODE_NAME",
+    ] {
+        assert!(help.contains(cmd), "{cmd} missing from --help:\n{help}");
+    }
+    let out = Command::new(BIN).arg("--version").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("podtui {}", env!("CARGO_PKG_VERSION"))
+    );
+    let out = Command::new(BIN).args(["run", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--pause-image",
+        "--host-port-address",
+        "--backoff-initial",
+        "--backoff-max",
+        "--log-format",
+        "--cleanup-on-exit",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from run --help");
+    }
+    // Flags from the environment; a usage error exits 2.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.yaml"), pod_yaml("a", "x")).unwrap();
+    let out = Command::new(BIN)
+        .args(["validate", "-o", "json", dir.path().to_str().unwrap()])
+        .env("PODTUI_NODE_NAME", "From-Env")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("default/a-from-env"),
+        "the node name comes from PODTUI_NODE_NAME, lowercased"
+    );
+    let out = Command::new(BIN).args(["validate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(BIN)
+        .args(["validate", "/nonexistent/podtui"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn validate_reports_every_finding_and_exits_by_severity() {
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/manifests");
+    let out = Command::new(BIN)
+        .args([
+            "validate",
+            &format!("{fixtures}/valid"),
+            "--node-name",
+            "node1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("warning: spec.containers[0].imagePullPolcy: unknown field (did you mean imagePullPolicy?)"), "{text}");
+    let out = Command::new(BIN)
+        .args([
+            "validate",
+            &format!("{fixtures}/invalid"),
+            "--node-name",
+            "node1",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("04-container-name-invalid.yaml:9: spec.containers[1].name: \"Web\" is not a valid container name (lowercase RFC 1123 label)"), "{text}");
+    let out = Command::new(BIN)
+        .args([
+            "validate",
+            "-o",
+            "json",
+            &format!("{fixtures}/invalid/20-kind-deployment.yaml"),
+            "--node-name",
+            "node1",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["errors"], 1);
+    assert_eq!(v["files"][0]["state"], "invalid");
+    assert_eq!(v["files"][0]["findings"][0]["path"], "kind");
+    assert_eq!(v["files"][0]["findings"][0]["line"], 2);
+}

@@ -119,7 +119,7 @@ fn the_tui_runs_logs_kills_edits_deletes_and_quits_cleanly() {
     std::fs::write(dir.path().join("nginx.yaml"), &manifest).unwrap();
     let after = state.path().join("after.txt");
     let cmd = format!(
-        "XDG_CONFIG_HOME={} TERM=xterm-256color {BIN} {} --node-name {node} --state-dir {}; echo PODTUI-EXIT=$?; stty -a > {}; sleep 600",
+        "EDITOR=\"sed -i s/hostname:.edited/hostname:.external/\" XDG_CONFIG_HOME={} TERM=xterm-256color {BIN} {} --node-name {node} --state-dir {}; echo PODTUI-EXIT=$?; stty -a > {}; sleep 600",
         config.path().display(),
         dir.path().display(),
         state.path().display(),

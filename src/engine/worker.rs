@@ -1035,7 +1035,6 @@ impl PodWorker {
         deadline: Timestamp,
     ) -> RtResult<Step> {
         self.last_plan = Plan::default();
-        self.publish(&observed);
         let running: Vec<Instance> = observed
             .containers
             .iter()
@@ -1054,6 +1053,7 @@ impl PodWorker {
                 );
             }
         }
+        self.publish(&observed);
         let left = deadline.duration_since(Timestamp::now());
         let left = Duration::try_from(left)
             .unwrap_or_default()

@@ -259,7 +259,8 @@ impl DockerRuntime {
 
     /// Stops a container: its stop signal, then SIGKILL after `grace`. A container already stopped or gone is fine.
     pub async fn stop(&self, id: &str, grace: Duration) -> RtResult<()> {
-        let secs = grace.as_secs().max(1) as i32;
+        // Whole seconds, rounded up: a grace period is never cut short.
+        let secs = grace.as_millis().div_ceil(1000).max(1) as i32;
         let opts = StopContainerOptionsBuilder::default().t(secs).build();
         let op = format!("stop container {}", short(id));
         // The call itself lasts up to the grace period: no CALL_TIMEOUT here.
