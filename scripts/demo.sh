@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs podtui on manifests/ with everything it needs: a Docker engine that answers (installed and started when
+# Opens podtui (the terminal UI) on manifests/ with everything it needs: a Docker engine that answers (installed and started when
 # missing, as root), the images the examples use (pulled, or built locally from Debian packages when no registry
 # is reachable), and a release build of podtui.
 set -euo pipefail
@@ -11,4 +11,4 @@ ensure_engine
 bash scripts/example-images.sh
 say "building podtui (release)"
 cargo build --release --locked -q
-exec ./target/release/podtui run manifests "$@"
+exec ./target/release/podtui manifests "$@"

@@ -206,3 +206,12 @@ fn tiny_and_odd_sizes_never_panic() {
         render(&mut a, w, h);
     }
 }
+
+#[test]
+fn readme_capture() {
+    // The capture shown in the README.
+    let mut a = app();
+    select(&mut a, "crashloop-demo");
+    let screen = render(&mut a, 110, 24);
+    insta::assert_snapshot!("readme_main_110x24", screen);
+}
