@@ -215,3 +215,70 @@ fn readme_capture() {
     let screen = render(&mut a, 110, 24);
     insta::assert_snapshot!("readme_main_110x24", screen);
 }
+
+#[test]
+fn monochrome_theme_uses_no_colours() {
+    let snap = common::tui::fixture();
+    let mut cfg = common::tui::config(std::path::Path::new("/state"), None);
+    cfg.theme = podtui::tui::theme::Theme { mono: true };
+    let mut a = App::new(cfg, snap.clone());
+    a.now = common::tui::now(&snap);
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
+    term.draw(|f| podtui::tui::views::draw(f, &mut a)).unwrap();
+    let buf = term.backend().buffer().clone();
+    for cell in buf.content() {
+        assert!(
+            matches!(cell.fg, ratatui::style::Color::Reset),
+            "a coloured cell in mono: {cell:?}"
+        );
+        assert!(
+            matches!(cell.bg, ratatui::style::Color::Reset),
+            "a coloured cell in mono: {cell:?}"
+        );
+    }
+    // The colour theme does colour the statuses.
+    let mut c = app();
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();
+    term.draw(|f| podtui::tui::views::draw(f, &mut c)).unwrap();
+    assert!(
+        term.backend()
+            .buffer()
+            .content()
+            .iter()
+            .any(|cell| cell.fg == ratatui::style::Color::Red)
+    );
+}
+
+#[test]
+fn a_thousand_pods_scroll() {
+    let base = common::tui::fixture();
+    let mut snap = (*base).clone();
+    let template = snap.pods[2].clone();
+    snap.pods = (0..1000)
+        .map(|i| {
+            let mut p = (*template).clone();
+            p.name = format!("pod-{i:04}");
+            p.uid = format!("{i:032x}");
+            Arc::new(p)
+        })
+        .collect();
+    let snap = Arc::new(snap);
+    let mut a = App::new(
+        common::tui::config(std::path::Path::new("/state"), None),
+        snap.clone(),
+    );
+    a.now = common::tui::now(&snap);
+    let screen = render(&mut a, 80, 24);
+    assert!(screen.contains("Pods (1000/1000)") && screen.contains("pod-0000"));
+    a.on_key(key('G'));
+    let screen = render(&mut a, 80, 24);
+    assert!(
+        screen.contains("pod-0999") && !screen.contains("pod-0000"),
+        "{screen}"
+    );
+    for _ in 0..120 {
+        a.on_key(code(KeyCode::PageUp));
+    }
+    let screen = render(&mut a, 80, 24);
+    assert!(screen.contains("pod-0000"), "{screen}");
+}
