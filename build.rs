@@ -11,7 +11,13 @@ use std::process::Command;
 fn main() {
     let src = "assets/pause/pause.rs";
     println!("cargo:rerun-if-changed={src}");
-    let text = std::fs::read_to_string(src).expect("assets/pause/pause.rs is part of the package");
+    println!("cargo:rerun-if-changed=assets/pause/probe.rs");
+    let mut text =
+        std::fs::read_to_string(src).expect("assets/pause/pause.rs is part of the package");
+    text.push_str(
+        &std::fs::read_to_string("assets/pause/probe.rs")
+            .expect("assets/pause/probe.rs is part of the package"),
+    );
     // The image tag changes whenever the program changes, so a stale image is never reused.
     let mut h = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut h);

@@ -68,6 +68,7 @@ pub async fn run(args: &DownArgs, common: &Common) -> i32 {
         host_port_address: std::net::IpAddr::from([127, 0, 0, 1]),
         backoff: BackoffConfig::default(),
         pause: PauseImage::Own,
+        termination_dir: Some(common.state_dir.join("termination")),
     });
     let (_rt_tx, rt_rx) = watch::channel(Some(rt));
     let (report_tx, mut report_rx) = mpsc::unbounded_channel();
@@ -80,7 +81,7 @@ pub async fn run(args: &DownArgs, common: &Common) -> i32 {
             p.grace_seconds.unwrap_or(30).max(2)
         );
         let (tx, rx) = mpsc::unbounded_channel();
-        inboxes.push(tx);
+        inboxes.push(tx.clone());
         let orphan = OrphanIdentity {
             name: p.name.clone(),
             namespace: p.namespace.clone(),
@@ -93,7 +94,7 @@ pub async fn run(args: &DownArgs, common: &Common) -> i32 {
             Some(orphan),
             settings.clone(),
             rt_rx.clone(),
-            rx,
+            (tx.clone(), rx),
             report_tx.clone(),
         );
         tokio::spawn(w.run());

@@ -31,6 +31,7 @@ pub fn engine_config(common: &Common, path: &std::path::Path, engine: &EngineArg
                 Some(img) => PauseImage::Custom(img.clone()),
                 None => PauseImage::Own,
             },
+            termination_dir: Some(common.state_dir.join("termination")),
         },
         serve_socket: true,
     }

@@ -11,6 +11,9 @@ mod connection;
 pub mod events;
 pub mod lock;
 pub mod plan;
+pub mod probe;
+pub mod prober;
+pub mod security;
 pub mod server;
 pub mod snapshot;
 pub mod spec;
@@ -381,7 +384,7 @@ impl Supervisor {
             orphan,
             self.settings.clone(),
             self.runtime_rx.clone(),
-            rx,
+            (tx.clone(), rx),
             self.report_tx.clone(),
         );
         tokio::spawn(w.run());

@@ -50,6 +50,8 @@ pub struct PlanSpec {
     pub app: Vec<String>,
     /// restartPolicy.
     pub restart: RestartPolicy,
+    /// activeDeadlineSeconds has passed: the pod fails and everything stops.
+    pub deadline_exceeded: bool,
 }
 
 impl PlanSpec {
@@ -69,6 +71,7 @@ impl PlanSpec {
                 .collect(),
             app: spec.containers.iter().map(|c| c.name.clone()).collect(),
             restart: RestartPolicy::from_spec(spec),
+            deadline_exceeded: false,
         }
     }
 }
@@ -163,6 +166,9 @@ impl Plan {
 
 /// Whether the pod is done for good (kubelet: a pod in phase Succeeded or Failed is never restarted).
 pub fn terminal_phase(spec: &PlanSpec, obs: &ObservedPod) -> Option<Terminal> {
+    if spec.deadline_exceeded {
+        return Some(Terminal::Failed);
+    }
     if spec.restart == RestartPolicy::Always {
         return None;
     }
@@ -441,6 +447,7 @@ mod tests {
             init: init.iter().map(|n| (n.to_string(), false)).collect(),
             app: app.iter().map(|n| n.to_string()).collect(),
             restart,
+            deadline_exceeded: false,
         }
     }
 

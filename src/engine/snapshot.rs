@@ -101,6 +101,12 @@ pub struct PodView {
     pub events: Vec<PodEvent>,
     /// Volumes.
     pub volumes: Vec<VolumeView>,
+    /// Probe states of the running containers.
+    #[serde(default)]
+    pub probes: Vec<super::prober::ProbeView>,
+    /// What in the pod can touch the host (privileged, hostPath, host namespaces, added capabilities).
+    #[serde(default)]
+    pub host_access: Vec<String>,
 }
 
 impl PodView {

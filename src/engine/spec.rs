@@ -11,6 +11,7 @@ use bollard::models::{
 };
 use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
 
+use super::security;
 use crate::manifest::DesiredPod;
 use crate::manifest::quantity::Quantity;
 use crate::runtime::EngineInfo;
@@ -387,6 +388,10 @@ pub fn sandbox_body(
             args.push("--prepare-dir".to_string());
             args.push(d);
         }
+        if let Some(fs) = spec.security_context.as_ref().and_then(|s| s.fs_group) {
+            args.push("--prepare-group".to_string());
+            args.push(fs.to_string());
+        }
         Some(args)
     } else {
         None
@@ -403,7 +408,22 @@ pub fn sandbox_body(
             } else {
                 "bridge".into()
             }),
-            ipc_mode: Some("shareable".into()),
+            ipc_mode: Some(if spec.host_ipc == Some(true) {
+                "host".into()
+            } else {
+                "shareable".into()
+            }),
+            pid_mode: (spec.host_pid == Some(true)).then(|| "host".to_string()),
+            sysctls: spec
+                .security_context
+                .as_ref()
+                .and_then(|sc| sc.sysctls.as_ref())
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    v.iter()
+                        .map(|s| (s.name.clone(), s.value.clone()))
+                        .collect()
+                }),
             port_bindings: (!bindings.is_empty()).then_some(bindings),
             dns,
             dns_search,
@@ -604,6 +624,10 @@ pub struct ContainerContext<'a> {
     pub facts: &'a RuntimeFacts,
     /// Mountpoints of the pod's Docker volumes on the engine host (for subPath binds).
     pub mountpoints: &'a HashMap<String, String>,
+    /// The image's configured user (for runAsGroup without runAsUser).
+    pub image_user: &'a str,
+    /// A host file to bind at the container's terminationMessagePath (when podtui runs on the Docker host).
+    pub termination_file: Option<&'a str>,
 }
 
 /// A container's name and create body.
@@ -691,8 +715,32 @@ pub fn container_body(
     if let Some(p) = &c.termination_message_policy {
         l.insert(labels::TERMINATION_MESSAGE_POLICY.into(), p.clone());
     }
+    if let (Some(file), Some(path)) = (
+        cc.termination_file,
+        c.termination_message_path
+            .as_deref()
+            .filter(|p| !p.is_empty()),
+    ) {
+        binds.push(bind(file, path, false));
+    }
+    let limits = security::limits(c);
+    let sec = security::effective(&spec, c);
+    let pid_mode = if spec.host_pid == Some(true) {
+        Some("host".to_string())
+    } else if spec.share_process_namespace == Some(true) {
+        Some(format!("container:{}", cc.sandbox_id))
+    } else {
+        None
+    };
+    let ipc_mode = if spec.host_ipc == Some(true) {
+        "host".to_string()
+    } else {
+        joined.clone()
+    };
     let body = ContainerCreateBody {
         image: c.image.clone(),
+        user: security::docker_user(&sec, cc.image_user),
+        stop_signal: c.lifecycle.as_ref().and_then(|l| l.stop_signal.clone()),
         entrypoint,
         cmd,
         env: Some(env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
@@ -712,9 +760,22 @@ pub fn container_body(
             } else {
                 joined.clone()
             }),
-            ipc_mode: Some(joined),
+            ipc_mode: Some(ipc_mode),
+            pid_mode,
             mounts: (!mounts.is_empty()).then_some(mounts),
             binds: (!binds.is_empty()).then_some(binds),
+            memory: limits.memory,
+            memory_swap: limits.memory,
+            cpu_period: limits.cpu_quota.map(|_| security::CPU_PERIOD),
+            cpu_quota: limits.cpu_quota,
+            cpu_shares: limits.cpu_shares,
+            privileged: Some(sec.privileged),
+            readonly_rootfs: Some(sec.read_only_root),
+            cap_add: (!sec.cap_add.is_empty()).then_some(sec.cap_add.clone()),
+            cap_drop: (!sec.cap_drop.is_empty()).then_some(sec.cap_drop.clone()),
+            security_opt: (!sec.security_opt.is_empty()).then_some(sec.security_opt.clone()),
+            group_add: (!sec.groups.is_empty())
+                .then(|| sec.groups.iter().map(|g| g.to_string()).collect()),
             restart_policy: Some(RestartPolicy {
                 name: Some(RestartPolicyNameEnum::NO),
                 maximum_retry_count: None,

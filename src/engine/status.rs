@@ -39,6 +39,12 @@ pub struct StatusInput<'a> {
     pub backoff_delay: &'a dyn Fn(&str) -> Option<Duration>,
     /// Readiness per container name when known (probes); `None` ⇒ a running container is ready.
     pub readiness: Option<&'a HashMap<String, bool>>,
+    /// `started` per container name (startup probes); absent ⇒ a running container has started.
+    pub started: Option<&'a HashMap<String, bool>>,
+    /// Termination messages by container ID.
+    pub messages: &'a HashMap<String, String>,
+    /// The pod's status reason and message (`DeadlineExceeded`).
+    pub reason: Option<(String, String)>,
     /// The host's IP.
     pub host_ip: Option<String>,
     /// Now.
@@ -49,7 +55,10 @@ fn time(t: Option<Timestamp>) -> Option<Time> {
     t.map(Time)
 }
 
-fn terminated(i: &Instance) -> Option<ContainerStateTerminated> {
+fn terminated(
+    i: &Instance,
+    messages: &HashMap<String, String>,
+) -> Option<ContainerStateTerminated> {
     let InstanceState::Exited {
         exit_code,
         started_at,
@@ -73,7 +82,7 @@ fn terminated(i: &Instance) -> Option<ContainerStateTerminated> {
         container_id: Some(format!("docker://{}", i.id)),
         exit_code: *exit_code as i32,
         finished_at: time(*finished_at),
-        message: error.clone(),
+        message: messages.get(&i.id).cloned().or_else(|| error.clone()),
         reason: Some(reason.into()),
         signal: (*exit_code > 128 && *exit_code < 160).then_some((*exit_code - 128) as i32),
         started_at: time(*started_at),
@@ -109,10 +118,12 @@ fn container_status(
         restart_count: last.map(|l| l.count as i32).unwrap_or(0),
         ..Default::default()
     };
-    let prev_terminated = prev.and_then(terminated).map(|t| ContainerState {
-        terminated: Some(t),
-        ..Default::default()
-    });
+    let prev_terminated =
+        prev.and_then(|p| terminated(p, input.messages))
+            .map(|t| ContainerState {
+                terminated: Some(t),
+                ..Default::default()
+            });
     match last.map(|l| (l, &l.state)) {
         None => {
             st.state = Some(match override_ {
@@ -127,7 +138,12 @@ fn container_status(
                 }),
                 ..Default::default()
             });
-            st.started = Some(true);
+            st.started = Some(
+                input
+                    .started
+                    .and_then(|r| r.get(name).copied())
+                    .unwrap_or(true),
+            );
             st.ready = input
                 .readiness
                 .and_then(|r| r.get(name).copied())
@@ -135,7 +151,7 @@ fn container_status(
             st.last_state = prev_terminated;
         }
         Some((last, InstanceState::Exited { .. })) => {
-            let term = terminated(last).map(|t| ContainerState {
+            let term = terminated(last, input.messages).map(|t| ContainerState {
                 terminated: Some(t),
                 ..Default::default()
             });
@@ -297,6 +313,8 @@ pub fn compute(input: &StatusInput<'_>) -> PodStatus {
     ];
     let start_time = input.observed.all().filter_map(|i| i.created).min();
     PodStatus {
+        reason: input.reason.as_ref().map(|r| r.0.clone()),
+        message: input.reason.as_ref().map(|r| r.1.clone()),
         phase: Some(phase.into()),
         conditions: Some(conditions),
         host_ip: input.host_ip.clone(),

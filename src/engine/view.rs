@@ -46,6 +46,16 @@ pub struct ViewParts<'a> {
     pub events: Vec<PodEvent>,
     /// Condition transition times kept between views (`None`: every condition changed now).
     pub transitions: Option<&'a mut HashMap<String, (String, Timestamp)>>,
+    /// Readiness per container (probes), if known.
+    pub readiness: Option<&'a HashMap<String, bool>>,
+    /// Startup state per container (probes), if known.
+    pub started: Option<&'a HashMap<String, bool>>,
+    /// Termination messages by container ID.
+    pub messages: &'a HashMap<String, String>,
+    /// Probe states.
+    pub probes: Vec<super::prober::ProbeView>,
+    /// Pod status reason and message.
+    pub reason: Option<(String, String)>,
 }
 
 /// Builds the view.
@@ -74,7 +84,10 @@ pub fn build(parts: ViewParts<'_>) -> PodView {
         plan: parts.plan,
         waiting: parts.waiting,
         backoff_delay: parts.backoff_delay,
-        readiness: None,
+        readiness: parts.readiness,
+        started: parts.started,
+        messages: parts.messages,
+        reason: parts.reason.clone(),
         host_ip: parts.host_ip,
         now,
     });
@@ -116,6 +129,8 @@ pub fn build(parts: ViewParts<'_>) -> PodView {
             .desired
             .map(|d| volume_views(d, &spec))
             .unwrap_or_default(),
+        probes: parts.probes,
+        host_access: super::security::host_access(&spec),
         pod,
     }
 }
@@ -142,6 +157,11 @@ pub fn derive(dp: &DesiredPod, observed: &ObservedPod, host_ip: Option<String>) 
         pulls: Vec::new(),
         events: Vec::new(),
         transitions: None,
+        readiness: None,
+        started: None,
+        messages: &HashMap::new(),
+        probes: Vec::new(),
+        reason: None,
     })
 }
 

@@ -14,6 +14,9 @@ use tokio::sync::{mpsc, watch};
 use super::backoff::{Backoff, BackoffConfig};
 use super::events::{EventLog, EventType, PodEvent, container_object};
 use super::plan::{Action, Plan, PlanSpec, StopReason, plan};
+use super::probe::{self, ProbeKind, Target};
+use super::prober::{ProbeOutcome, Prober, Verdict};
+use super::security;
 use super::snapshot::{PodView, PullProgress};
 use super::spec::{self, ContainerContext, NodeContext, PodVolume, RuntimeFacts, VolumeKind};
 use super::status::Waiting;
@@ -26,6 +29,9 @@ use crate::runtime::pause::ensure_pause_image;
 
 /// Minimum grace period, as the kubelet's.
 pub const MIN_GRACE: Duration = Duration::from_secs(2);
+/// The kubelet's message for activeDeadlineSeconds.
+pub const DEADLINE_MESSAGE: &str = "Pod was active on the node longer than the specified deadline";
+
 /// How often a worker looks at Docker even when nothing woke it.
 pub const RESYNC: Duration = Duration::from_secs(30);
 
@@ -49,6 +55,8 @@ pub struct WorkerSettings {
     pub backoff: BackoffConfig,
     /// Sandbox image.
     pub pause: PauseImage,
+    /// Where termination-message files live (`<state dir>/termination`); used when podtui runs on the Docker host.
+    pub termination_dir: Option<std::path::PathBuf>,
 }
 
 /// Messages to a worker.
@@ -64,6 +72,8 @@ pub enum WorkerMsg {
     Kill,
     /// Restart one container now.
     Restart(String),
+    /// A probe ran.
+    Probe(ProbeOutcome),
 }
 
 /// What a worker tells the engine.
@@ -130,6 +140,11 @@ pub struct PodWorker {
     mountpoints: HashMap<String, String>,
     transitions: HashMap<String, (String, Timestamp)>,
     deferred: Vec<WorkerMsg>,
+    prober: Prober,
+    messages: HashMap<String, String>,
+    deadline_recorded: bool,
+    pre_stop_done: bool,
+    first_seen: Timestamp,
 }
 
 impl PodWorker {
@@ -140,9 +155,13 @@ impl PodWorker {
         orphan: Option<OrphanIdentity>,
         settings: Arc<WorkerSettings>,
         runtime: watch::Receiver<Option<DockerRuntime>>,
-        inbox: mpsc::UnboundedReceiver<WorkerMsg>,
+        inbox: (
+            mpsc::UnboundedSender<WorkerMsg>,
+            mpsc::UnboundedReceiver<WorkerMsg>,
+        ),
         report: mpsc::UnboundedSender<WorkerReport>,
     ) -> Self {
+        let (self_tx, inbox) = inbox;
         Self {
             uid,
             desired,
@@ -168,6 +187,11 @@ impl PodWorker {
             mountpoints: HashMap::new(),
             transitions: HashMap::new(),
             deferred: Vec::new(),
+            prober: Prober::new(self_tx.downgrade()),
+            messages: HashMap::new(),
+            deadline_recorded: false,
+            pre_stop_done: false,
+            first_seen: Timestamp::now(),
         }
     }
 
@@ -346,6 +370,29 @@ impl PodWorker {
                     }
                 }
             }
+            WorkerMsg::Probe(o) => {
+                if self.terminating.is_some() {
+                    return;
+                }
+                let rt = self.runtime.borrow().clone();
+                let Some(rt) = rt else { return };
+                let (events, verdict) = self.prober.on_outcome(&rt, o);
+                for (kind, reason, name, msg) in events {
+                    let obj = self.object_of(&name);
+                    self.event(kind, reason, &obj, msg);
+                }
+                if let Verdict::Kill {
+                    id,
+                    name,
+                    kind,
+                    grace,
+                } = verdict
+                {
+                    self.kill_for_probe(&rt, &id, &name, kind, grace).await;
+                }
+                let obs = self.last_observed.clone();
+                self.publish(&obs);
+            }
             WorkerMsg::Restart(name) => {
                 if self.terminating.is_some() {
                     return;
@@ -366,7 +413,9 @@ impl PodWorker {
                         format!("Stopping container {name} to restart it on request"),
                     );
                     if inst.state.is_running() {
-                        let _ = rt.stop(&inst.id, self.grace()).await;
+                        let left = self.pre_stop(&rt, &inst, self.grace()).await;
+                        let _ = rt.stop(&inst.id, left).await;
+                        self.prober.stop(&inst.id);
                     }
                     self.cache.invalidate(&inst.id);
                     self.backoff.reset(&name);
@@ -402,8 +451,33 @@ impl PodWorker {
             return Ok(Step::Done);
         };
         let spec = desired.pod.spec.clone().unwrap_or_default();
-        let plan_spec = PlanSpec::from_spec(&spec);
+        let mut plan_spec = PlanSpec::from_spec(&spec);
         let now = Timestamp::now();
+        let mut deadline_wake = None;
+        if let Some(ads) = spec.active_deadline_seconds.filter(|s| *s > 0) {
+            let start = observed
+                .all()
+                .filter_map(|i| i.created)
+                .min()
+                .unwrap_or(self.first_seen);
+            let end = start + Duration::from_secs(ads as u64);
+            if now >= end {
+                plan_spec.deadline_exceeded = true;
+                if !self.deadline_recorded {
+                    self.deadline_recorded = true;
+                    self.event(
+                        EventType::Normal,
+                        "DeadlineExceeded",
+                        "",
+                        DEADLINE_MESSAGE.into(),
+                    );
+                }
+            } else {
+                deadline_wake = Some(end);
+            }
+        }
+        self.sync_probes(rt, &observed, &spec);
+        self.read_termination_messages(rt, &observed, &spec).await;
         let cfg = self.settings.backoff;
         let backoff = &self.backoff;
         let p = plan(
@@ -429,8 +503,9 @@ impl PodWorker {
         }
         self.last_plan = p.clone();
         self.publish(&observed);
+        let wake = [p.wake_at, deadline_wake].into_iter().flatten().min();
         if p.actions.is_empty() {
-            return Ok(Step::Wait(self.next_wake(p.wake_at)));
+            return Ok(Step::Wait(self.next_wake(wake)));
         }
         let mut progress = false;
         for action in p.actions.clone() {
@@ -442,7 +517,7 @@ impl PodWorker {
             let observed = observe_pod(rt, &self.settings.node, &self.uid, &mut self.cache).await?;
             self.last_observed = observed.clone();
             self.publish(&observed);
-            Ok(Step::Wait(self.next_wake(p.wake_at)))
+            Ok(Step::Wait(self.next_wake(wake)))
         }
     }
 
@@ -761,6 +836,25 @@ impl PodWorker {
         else {
             return Ok(false);
         };
+        let image_user = rt.image_user(&image).await.unwrap_or_default();
+        let sec = security::effective(&spec, &c);
+        if let Some(msg) = security::non_root_violation(&sec, &image_user, &desired.name, name) {
+            self.event(
+                EventType::Warning,
+                "Failed",
+                &object,
+                format!("Error: {msg}"),
+            );
+            self.waiting.insert(
+                name.to_string(),
+                Waiting {
+                    reason: "CreateContainerConfigError".into(),
+                    message: msg,
+                },
+            );
+            return Ok(false);
+        }
+        let termination_file = self.termination_file(rt, name, restart_count);
         let volumes = spec::pod_volumes(&desired);
         self.load_mountpoints(rt, &c, &volumes).await?;
         let facts = RuntimeFacts {
@@ -777,6 +871,8 @@ impl PodWorker {
             host_network: spec.host_network == Some(true),
             facts: &facts,
             mountpoints: &self.mountpoints,
+            image_user: &image_user,
+            termination_file: termination_file.as_deref(),
         };
         let (docker_name, body) =
             match spec::container_body(&desired, &c, role, restart_count, &ctx, &cc, &volumes) {
@@ -824,12 +920,15 @@ impl PodWorker {
             format!("Created container {name}"),
         );
         match rt.start(&id, &docker_name).await {
-            Ok(()) => self.event(
-                EventType::Normal,
-                "Started",
-                &object,
-                format!("Started container {name}"),
-            ),
+            Ok(()) => {
+                self.event(
+                    EventType::Normal,
+                    "Started",
+                    &object,
+                    format!("Started container {name}"),
+                );
+                self.post_start(rt, &c, &id, &sandbox, &object).await;
+            }
             Err(e) if e.is_connection() => return Err(e),
             Err(e) => self.event(
                 EventType::Warning,
@@ -1053,11 +1152,36 @@ impl PodWorker {
                 );
             }
         }
+        self.prober.stop_all();
         self.publish(&observed);
+        if !self.pre_stop_done {
+            self.pre_stop_done = true;
+            let left =
+                Duration::try_from(deadline.duration_since(Timestamp::now())).unwrap_or_default();
+            let hooks: Vec<(String, probe::Handler, Target)> = running
+                .iter()
+                .filter_map(|inst| {
+                    let (c, target) = self.hook_target(rt, inst, &observed)?;
+                    let h = c.lifecycle.as_ref()?.pre_stop.as_ref()?;
+                    Some((c.name.clone(), probe::hook_handler(h, &c).ok()?, target))
+                })
+                .collect();
+            let results = join_all(hooks.iter().map(|(_, h, t)| probe::run(rt, h, t, left))).await;
+            for ((name, _, _), r) in hooks.iter().zip(results) {
+                if let Err(e) = r {
+                    let obj = self.object_of(name);
+                    self.event(
+                        EventType::Warning,
+                        "FailedPreStopHook",
+                        &obj,
+                        format!("PreStopHook failed: {e}"),
+                    );
+                }
+            }
+        }
+        // After a preStop hook the stop signal still gets at least the minimum grace, as in the kubelet.
         let left = deadline.duration_since(Timestamp::now());
-        let left = Duration::try_from(left)
-            .unwrap_or_default()
-            .max(Duration::from_secs(1));
+        let left = Duration::try_from(left).unwrap_or_default().max(MIN_GRACE);
         let results = join_all(running.iter().map(|c| rt.stop(&c.id, left))).await;
         for r in results {
             r?;
@@ -1084,7 +1208,257 @@ impl PodWorker {
         if again.all().next().is_some() {
             return Ok(Step::Again);
         }
+        if let Some(dir) = &self.settings.termination_dir {
+            let _ = std::fs::remove_dir_all(dir.join(&self.uid));
+        }
         Ok(Step::Done)
+    }
+
+    /// The event object of container `name` (init or app).
+    fn object_of(&self, name: &str) -> String {
+        let init = self
+            .desired
+            .as_ref()
+            .and_then(|d| d.pod.spec.as_ref())
+            .is_some_and(|s| s.init_containers.iter().flatten().any(|c| c.name == name));
+        container_object(name, init)
+    }
+
+    fn probe_target(
+        &self,
+        rt: &DockerRuntime,
+        container_id: &str,
+        sandbox: &Instance,
+        host_network: bool,
+    ) -> Target {
+        Target {
+            container_id: container_id.to_string(),
+            sandbox_id: sandbox.id.clone(),
+            pod_ip: if host_network {
+                rt.info().host_ip.clone()
+            } else {
+                sandbox.ip.clone()
+            },
+            host_network,
+            via: probe::probe_via(rt.info().host_ip.as_deref()),
+        }
+    }
+
+    /// The spec and probe target of a running instance (for hooks).
+    fn hook_target(
+        &self,
+        rt: &DockerRuntime,
+        inst: &Instance,
+        observed: &ObservedPod,
+    ) -> Option<(Container, Target)> {
+        let spec = self.desired.as_ref()?.pod.spec.clone()?;
+        let c = spec
+            .init_containers
+            .iter()
+            .flatten()
+            .chain(spec.containers.iter())
+            .find(|c| c.name == inst.name)?
+            .clone();
+        let sandbox = observed.latest_sandbox()?;
+        let target = self.probe_target(rt, &inst.id, sandbox, spec.host_network == Some(true));
+        Some((c, target))
+    }
+
+    /// Starts and stops probe tasks to match the running containers of the current sandbox.
+    fn sync_probes(&mut self, rt: &DockerRuntime, observed: &ObservedPod, spec: &PodSpec) {
+        let Some(sandbox) = observed
+            .latest_sandbox()
+            .filter(|s| s.state.is_running())
+            .cloned()
+        else {
+            self.prober.stop_all();
+            return;
+        };
+        let host_network = spec.host_network == Some(true);
+        let mut running = Vec::new();
+        let sidecars = spec
+            .init_containers
+            .iter()
+            .flatten()
+            .filter(|c| c.restart_policy.as_deref() == Some("Always"));
+        for c in sidecars.chain(spec.containers.iter()) {
+            if let Some(inst) = observed.instances(&c.name).first()
+                && inst.state.is_running()
+                && inst.sandbox_id.as_deref() == Some(sandbox.id.as_str())
+            {
+                running.push((
+                    inst.id.clone(),
+                    c,
+                    self.probe_target(rt, &inst.id, &sandbox, host_network),
+                ));
+            }
+        }
+        let events = self.prober.sync(rt, running);
+        for (kind, reason, name, msg) in events {
+            let obj = self.object_of(&name);
+            self.event(kind, reason, &obj, msg);
+        }
+    }
+
+    /// Liveness or startup failed: kill the container (preStop first); the plan restarts it per restartPolicy.
+    async fn kill_for_probe(
+        &mut self,
+        rt: &DockerRuntime,
+        id: &str,
+        name: &str,
+        kind: ProbeKind,
+        grace: Option<Duration>,
+    ) {
+        let obj = self.object_of(name);
+        self.event(
+            EventType::Normal,
+            "Killing",
+            &obj,
+            format!(
+                "Container {name} failed {} probe, will be restarted",
+                kind.title().to_lowercase()
+            ),
+        );
+        let grace = grace.unwrap_or_else(|| self.grace()).max(MIN_GRACE);
+        let inst = self
+            .last_observed
+            .containers
+            .iter()
+            .find(|c| c.id == id)
+            .cloned();
+        let left = match inst {
+            Some(i) => self.pre_stop(rt, &i, grace).await,
+            None => grace,
+        };
+        if let Err(e) = rt.stop(id, left).await {
+            self.event(EventType::Warning, "Failed", &obj, format!("kill: {e}"));
+        }
+        self.prober.stop(id);
+        self.cache.invalidate(id);
+    }
+
+    /// Runs the container's preStop hook within `grace`; returns the grace left for the stop signal.
+    async fn pre_stop(&mut self, rt: &DockerRuntime, inst: &Instance, grace: Duration) -> Duration {
+        let observed = self.last_observed.clone();
+        let Some((c, target)) = self.hook_target(rt, inst, &observed) else {
+            return grace;
+        };
+        let Some(h) = c.lifecycle.as_ref().and_then(|l| l.pre_stop.as_ref()) else {
+            return grace;
+        };
+        let started = std::time::Instant::now();
+        let result = match probe::hook_handler(h, &c) {
+            Ok(handler) => probe::run(rt, &handler, &target, grace).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            let obj = self.object_of(&c.name);
+            self.event(
+                EventType::Warning,
+                "FailedPreStopHook",
+                &obj,
+                format!("PreStopHook failed: {e}"),
+            );
+        }
+        grace.saturating_sub(started.elapsed()).max(MIN_GRACE)
+    }
+
+    /// Runs the postStart hook; if it fails the container is killed (`FailedPostStartHook`).
+    async fn post_start(
+        &mut self,
+        rt: &DockerRuntime,
+        c: &Container,
+        id: &str,
+        sandbox: &Instance,
+        object: &str,
+    ) {
+        let Some(h) = c.lifecycle.as_ref().and_then(|l| l.post_start.as_ref()) else {
+            return;
+        };
+        let host_network = self
+            .desired
+            .as_ref()
+            .and_then(|d| d.pod.spec.as_ref())
+            .and_then(|s| s.host_network)
+            == Some(true);
+        let target = self.probe_target(rt, id, sandbox, host_network);
+        let result = match probe::hook_handler(h, c) {
+            Ok(handler) => probe::run(rt, &handler, &target, self.grace()).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            self.event(
+                EventType::Warning,
+                "FailedPostStartHook",
+                object,
+                format!("PostStartHook failed: {e}"),
+            );
+            self.event(
+                EventType::Normal,
+                "Killing",
+                object,
+                "FailedPostStartHook".into(),
+            );
+            let _ = rt.stop(id, self.grace()).await;
+        }
+    }
+
+    /// A host file for the container's termination message, bound into it (only when podtui runs on the Docker
+    /// host, so the file can be read back after the container exits).
+    fn termination_file(&self, rt: &DockerRuntime, name: &str, count: u32) -> Option<String> {
+        let dir = self.settings.termination_dir.as_ref()?;
+        if !probe::is_docker_host(rt.info().host_ip.as_deref()) {
+            return None;
+        }
+        let dir = dir.join(&self.uid);
+        std::fs::create_dir_all(&dir).ok()?;
+        let file = dir.join(format!("{name}-{count}"));
+        std::fs::write(&file, b"").ok()?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).ok()?;
+        Some(file.display().to_string())
+    }
+
+    /// Reads the termination message of every exited instance not read yet: the file, or with
+    /// `FallbackToLogsOnError` the end of the log when the file is empty and the container failed.
+    async fn read_termination_messages(
+        &mut self,
+        rt: &DockerRuntime,
+        observed: &ObservedPod,
+        spec: &PodSpec,
+    ) {
+        for inst in &observed.containers {
+            let crate::runtime::observe::InstanceState::Exited { exit_code, .. } = inst.state
+            else {
+                continue;
+            };
+            if self.messages.contains_key(&inst.id) {
+                continue;
+            }
+            let mut msg = String::new();
+            if let Some(dir) = &self.settings.termination_dir {
+                let file = dir
+                    .join(&self.uid)
+                    .join(format!("{}-{}", inst.name, inst.count));
+                if let Ok(bytes) = std::fs::read(&file) {
+                    msg = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
+                }
+            }
+            let fallback = spec
+                .init_containers
+                .iter()
+                .flatten()
+                .chain(spec.containers.iter())
+                .find(|c| c.name == inst.name)
+                .and_then(|c| c.termination_message_policy.as_deref())
+                == Some("FallbackToLogsOnError");
+            if msg.is_empty() && fallback && exit_code != 0 {
+                msg = log_tail(rt, &inst.id).await;
+            }
+            self.messages.insert(inst.id.clone(), msg);
+        }
+        self.messages
+            .retain(|id, _| observed.containers.iter().any(|c| c.id == *id));
     }
 
     fn publish(&mut self, observed: &ObservedPod) {
@@ -1110,6 +1484,8 @@ impl PodWorker {
             .unwrap_or_default();
         let (name, namespace) = (self.name(), self.namespace());
         let grace = self.grace();
+        let readiness = self.prober.readiness();
+        let started = self.prober.started();
         view::build(view::ViewParts {
             uid: &self.uid,
             name: &name,
@@ -1125,8 +1501,34 @@ impl PodWorker {
             pulls: self.pulls.values().cloned().collect(),
             events: self.events.all().to_vec(),
             transitions: Some(&mut self.transitions),
+            readiness: Some(&readiness),
+            started: Some(&started),
+            messages: &self.messages,
+            probes: self.prober.views(),
+            reason: self
+                .deadline_recorded
+                .then(|| ("DeadlineExceeded".to_string(), DEADLINE_MESSAGE.to_string())),
         })
     }
+}
+
+/// The last 80 lines (at most 2048 bytes) of a container's log, for `FallbackToLogsOnError`.
+async fn log_tail(rt: &DockerRuntime, id: &str) -> String {
+    let opts = bollard::query_parameters::LogsOptions {
+        stdout: true,
+        stderr: true,
+        tail: "80".into(),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    let mut stream = Box::pin(rt.logs(id, opts));
+    while let Some(Ok(frame)) = stream.next().await {
+        out.extend_from_slice(&frame.into_bytes());
+    }
+    let start = out.len().saturating_sub(2048);
+    String::from_utf8_lossy(&out[start..])
+        .trim_end()
+        .to_string()
 }
 
 /// A tar of the downwardAPI files (mode 0644).

@@ -131,31 +131,41 @@ const IGNORED: &[(&str, &str)] = &[
         "ephemeral containers are added through the API, not manifests",
     ),
     ("spec.resources", "pod-level resources are not implemented"),
-    ("spec.shareProcessNamespace", "not implemented yet"),
-    ("spec.hostPID", "not implemented yet"),
-    ("spec.hostIPC", "not implemented yet"),
-    ("spec.activeDeadlineSeconds", "not implemented yet"),
-    ("spec.securityContext", "not implemented yet"),
     (
-        "spec.containers[*].livenessProbe",
-        "probes are not implemented yet",
+        "spec.securityContext.seLinuxOptions",
+        "Docker's SELinux labels are not set by podtui",
     ),
     (
-        "spec.containers[*].readinessProbe",
-        "probes are not implemented yet",
+        "spec.securityContext.seLinuxChangePolicy",
+        "Docker's SELinux labels are not set by podtui",
     ),
     (
-        "spec.containers[*].startupProbe",
-        "probes are not implemented yet",
+        "spec.securityContext.windowsOptions",
+        "podtui runs Linux containers",
     ),
     (
-        "spec.containers[*].lifecycle",
-        "lifecycle hooks are not implemented yet",
+        "spec.securityContext.fsGroupChangePolicy",
+        "podtui sets the group of emptyDir volumes only",
     ),
-    ("spec.containers[*].securityContext", "not implemented yet"),
     (
-        "spec.containers[*].resources",
-        "resource limits are not implemented yet",
+        "spec.securityContext.supplementalGroupsPolicy",
+        "supplemental groups are always merged (the Merge policy)",
+    ),
+    (
+        "spec.containers[*].securityContext.seLinuxOptions",
+        "Docker's SELinux labels are not set by podtui",
+    ),
+    (
+        "spec.containers[*].securityContext.windowsOptions",
+        "podtui runs Linux containers",
+    ),
+    (
+        "spec.containers[*].securityContext.procMount",
+        "Docker always uses the default /proc masking",
+    ),
+    (
+        "spec.containers[*].restartPolicyRules",
+        "container restart rules are not implemented",
     ),
     (
         "spec.containers[*].resizePolicy",
@@ -164,14 +174,6 @@ const IGNORED: &[(&str, &str)] = &[
     (
         "spec.containers[*].volumeDevices",
         "block devices come from PersistentVolumeClaims, which static pods cannot use",
-    ),
-    (
-        "spec.containers[*].terminationMessagePath",
-        "not implemented yet",
-    ),
-    (
-        "spec.containers[*].terminationMessagePolicy",
-        "not implemented yet",
     ),
 ];
 

@@ -148,6 +148,8 @@ impl Validator {
     }
 
     fn spec(&mut self, spec: &PodSpec) {
+        super::validate_health::pod(spec, &mut self.out);
+        super::validate_health::host_access(spec, &mut self.out);
         self.one_of(
             p("spec.restartPolicy"),
             spec.restart_policy.as_ref(),
@@ -496,6 +498,8 @@ impl Validator {
             }
         }
         self.env(c, base);
+        let sidecar = init && c.restart_policy.as_deref() == Some("Always");
+        super::validate_health::container(c, base, init, sidecar, &mut self.out);
         if let Some(res) = &c.resources {
             for (kind, map) in [("requests", &res.requests), ("limits", &res.limits)] {
                 for (name, q) in map.iter().flatten() {

@@ -333,6 +333,16 @@ impl DockerRuntime {
         }
     }
 
+    /// The user an image runs as (`Config.User`, "" for root by default).
+    pub async fn image_user(&self, image: &str) -> RtResult<String> {
+        let i = timed(
+            format!("inspect image {image}"),
+            self.docker.inspect_image(image),
+        )
+        .await?;
+        Ok(i.config.and_then(|c| c.user).unwrap_or_default())
+    }
+
     /// Pulls `image` (a tag defaults to `latest`); the stream yields Docker's progress messages.
     pub fn pull(
         &self,

@@ -187,6 +187,7 @@ pub mod engine {
                 host_port_address: std::net::IpAddr::from([127, 0, 0, 1]),
                 backoff,
                 pause: PauseImage::Own,
+                termination_dir: Some(state.join("termination")),
             },
             serve_socket: true,
         }
