@@ -29,4 +29,22 @@ if ! image_exists "$TEST_SEEDED"; then
   rm -rf "$work"
   say "built $TEST_SEEDED"
 fi
-say "test images ready: $TEST_BUSYBOX $TEST_SEEDED"
+# An image with no shell and no tools at all: one static HTTP server (busybox's httpd under its own name) and a
+# page. Probes must pass against it without running anything inside it.
+TEST_HTTPD_ONLY=localhost/podtui-test/httpd-only:1
+if ! image_exists "$TEST_HTTPD_ONLY"; then
+  work=$(mktemp -d)
+  mkdir -p "$work/rootfs/www"
+  cp "$(command -v busybox)" "$work/rootfs/httpd"
+  echo "served without a shell" > "$work/rootfs/www/index.html"
+  import_rootfs "$work/rootfs" "$TEST_HTTPD_ONLY" 'ENTRYPOINT ["/httpd", "-f", "-p", "8080", "-h", "/www"]'
+  rm -rf "$work"
+  say "built $TEST_HTTPD_ONLY"
+fi
+# A real gRPC health server for the gRPC probe test runs on the host, from PyPI's grpcio.
+if ! python3 -c 'import grpc, grpc_health.v1.health' >/dev/null 2>&1; then
+  say "installing grpcio and grpcio-health-checking for the gRPC probe test"
+  python3 -m pip install --quiet --root-user-action=ignore grpcio grpcio-health-checking >/dev/null 2>&1 \
+    || python3 -m pip install --quiet --user grpcio grpcio-health-checking
+fi
+say "test images ready: $TEST_BUSYBOX $TEST_SEEDED $TEST_HTTPD_ONLY"

@@ -282,3 +282,54 @@ fn a_thousand_pods_scroll() {
     let screen = render(&mut a, 80, 24);
     assert!(screen.contains("pod-0000"), "{screen}");
 }
+
+#[test]
+fn probe_results_and_host_access_in_the_pod_view() {
+    use podtui::engine::probe::ProbeKind;
+    use podtui::engine::prober::ProbeView;
+    let mut a = app();
+    let mut snap = (*a.snap).clone();
+    let now = a.now;
+    for p in snap.pods.iter_mut() {
+        if p.name == "web-demo" {
+            let mut v = (**p).clone();
+            v.probes = vec![
+                ProbeView {
+                    container: "web".into(),
+                    kind: ProbeKind::Readiness,
+                    handler: "httpGet http://:8080/ready".into(),
+                    last: Some((
+                        false,
+                        "HTTP probe failed with statuscode: 503".into(),
+                        now - std::time::Duration::from_secs(2),
+                    )),
+                    failures: 2,
+                    successes: 0,
+                    next: Some(now + std::time::Duration::from_secs(8)),
+                    gated: false,
+                },
+                ProbeView {
+                    container: "web".into(),
+                    kind: ProbeKind::Liveness,
+                    handler: "tcpSocket :8080".into(),
+                    last: Some((
+                        true,
+                        "tcp connect ok".into(),
+                        now - std::time::Duration::from_secs(1),
+                    )),
+                    failures: 0,
+                    successes: 4,
+                    next: Some(now + std::time::Duration::from_secs(9)),
+                    gated: false,
+                },
+            ];
+            v.host_access = vec!["hostPath /var/run/docker.sock".into()];
+            *p = Arc::new(v);
+        }
+    }
+    a.on_snapshot(Arc::new(snap));
+    select(&mut a, "web-demo");
+    both("pods_with_host_access", &mut a);
+    a.on_key(code(KeyCode::Enter));
+    both("detail_containers_probes", &mut a);
+}

@@ -32,6 +32,7 @@ pub fn engine_config(common: &Common, path: &std::path::Path, engine: &EngineArg
                 None => PauseImage::Own,
             },
             termination_dir: Some(common.state_dir.join("termination")),
+            probe_via: None,
         },
         serve_socket: true,
     }

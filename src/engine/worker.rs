@@ -57,6 +57,8 @@ pub struct WorkerSettings {
     pub pause: PauseImage,
     /// Where termination-message files live (`<state dir>/termination`); used when podtui runs on the Docker host.
     pub termination_dir: Option<std::path::PathBuf>,
+    /// How network probes reach pods; `None` decides per connection (see [`probe::probe_via`]).
+    pub probe_via: Option<probe::ProbeVia>,
 }
 
 /// Messages to a worker.
@@ -1240,7 +1242,10 @@ impl PodWorker {
                 sandbox.ip.clone()
             },
             host_network,
-            via: probe::probe_via(rt.info().host_ip.as_deref()),
+            via: self
+                .settings
+                .probe_via
+                .unwrap_or_else(|| probe::probe_via(rt.info().host_ip.as_deref())),
         }
     }
 

@@ -188,6 +188,7 @@ pub mod engine {
                 backoff,
                 pause: PauseImage::Own,
                 termination_dir: Some(state.join("termination")),
+                probe_via: None,
             },
             serve_socket: true,
         }

@@ -51,6 +51,14 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
             )),
             Span::styled(file, t.dim()),
             Span::styled(format!(" · uid {}", &p.uid[..p.uid.len().min(8)]), t.dim()),
+            Span::styled(
+                if p.host_access.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · ⚠ host access: {}", p.host_access.join(", "))
+                },
+                t.warn(),
+            ),
         ])),
         title,
     );
@@ -307,12 +315,79 @@ fn containers(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
         header.extend(["FINISHED", "IMAGE"]);
         widths.extend([Constraint::Length(9), Constraint::Length(30)]);
     }
+    let table_height = (rows.len() as u16 + 1).min(inner.height);
+    let table_area = Rect::new(inner.x, inner.y, inner.width, table_height);
     f.render_widget(
         Table::new(rows, widths)
             .header(Row::new(header).style(t.title()))
             .column_spacing(1),
-        inner,
+        table_area,
     );
+    let rest = Rect::new(
+        inner.x,
+        inner.y + table_height,
+        inner.width,
+        inner.height - table_height,
+    );
+    if rest.height > 1 && !p.probes.is_empty() {
+        f.render_widget(
+            Paragraph::new(probe_lines(p, &t, app.now, inner.width as usize)),
+            rest,
+        );
+    }
+}
+
+/// One line per probe: what it checks, the last result, failures in a row, the next run.
+fn probe_lines(p: &PodView, t: &Theme, now: jiff::Timestamp, width: usize) -> Vec<Line<'static>> {
+    let mut out = vec![
+        Line::from(""),
+        Line::from(Span::styled("PROBES", t.title())),
+    ];
+    for pr in &p.probes {
+        let kind = format!("{:?}", pr.kind).to_lowercase();
+        let mut spans = vec![Span::raw(format!(
+            "{:<14} {:<9} {:<28} ",
+            pr.container,
+            kind,
+            one_line(&pr.handler, 28)
+        ))];
+        match &pr.last {
+            None if pr.gated => spans.push(Span::styled(
+                "waits for the startup probe".to_string(),
+                t.dim(),
+            )),
+            None => spans.push(Span::styled("not run yet".to_string(), t.dim())),
+            Some((ok, msg, at)) => {
+                let age = short_age(now.duration_since(*at));
+                let (word, style) = if *ok {
+                    ("ok", t.ok())
+                } else {
+                    ("failed", t.error())
+                };
+                spans.push(Span::styled(format!("{word} {age} ago"), style));
+                if !ok || !msg.is_empty() {
+                    spans.push(Span::raw(format!(
+                        " ({})",
+                        one_line(msg, width.saturating_sub(80).max(20))
+                    )));
+                }
+                if pr.failures > 0 {
+                    spans.push(Span::styled(
+                        format!(" · {} failure(s) in a row", pr.failures),
+                        t.error(),
+                    ));
+                }
+            }
+        }
+        if let Some(next) = pr.next {
+            spans.push(Span::styled(
+                format!(" · next in {}s", next.duration_since(now).as_secs().max(0)),
+                t.dim(),
+            ));
+        }
+        out.push(Line::from(spans));
+    }
+    out
 }
 
 /// The network picture `docker inspect` gives in pieces: who owns the namespace, its IP, hostname and

@@ -80,7 +80,10 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
         .collect();
     let name_w = window
         .iter()
-        .map(|i| app.snap.pods[*i].name.chars().count())
+        .map(|i| {
+            let p = &app.snap.pods[*i];
+            p.name.chars().count() + if p.host_access.is_empty() { 0 } else { 2 }
+        })
         .max()
         .unwrap_or(4)
         .clamp(4, if show_file { 44 } else { 32 }) as u16;
@@ -110,8 +113,13 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
             if let Some(d) = p.terminating {
                 status = format!("Terminating {}s", d.duration_since(now).as_secs().max(0));
             }
+            let name = if p.host_access.is_empty() {
+                p.name.clone()
+            } else {
+                format!("{} ⚠", p.name)
+            };
             let mut cells = vec![
-                Span::raw(p.name.clone()),
+                Span::raw(name),
                 Span::raw(p.columns.ready.clone()),
                 Span::styled(status, t.status(&p.columns.status)),
                 Span::raw(restarts_text(&p.columns, now)),
