@@ -132,6 +132,34 @@ const IGNORED: &[(&str, &str)] = &[
     ),
     ("spec.resources", "pod-level resources are not implemented"),
     (
+        "spec.hostnameOverride",
+        "not implemented; use spec.hostname",
+    ),
+    (
+        "spec.imagePullSecrets",
+        "registry credentials come from Docker's own login (docker login)",
+    ),
+    (
+        "spec.schedulingGroup",
+        "there is one node: scheduling fields have no effect",
+    ),
+    (
+        "spec.evictionResponders",
+        "there is no eviction on a playground node",
+    ),
+    (
+        "spec.containers[*].volumeMounts[*].mountPropagation",
+        "mounts use Docker's default propagation",
+    ),
+    (
+        "spec.containers[*].volumeMounts[*].recursiveReadOnly",
+        "readOnly mounts use Docker's default (not recursive)",
+    ),
+    (
+        "spec.containers[*].resources.claims",
+        "dynamic resource allocation needs an API server",
+    ),
+    (
         "spec.securityContext.seLinuxOptions",
         "Docker's SELinux labels are not set by podtui",
     ),
@@ -176,6 +204,11 @@ const IGNORED: &[(&str, &str)] = &[
         "block devices come from PersistentVolumeClaims, which static pods cannot use",
     ),
 ];
+
+/// Every field podtui ignores, with the reason its warning gives (the README lists them all).
+pub fn ignored_fields() -> &'static [(&'static str, &'static str)] {
+    IGNORED
+}
 
 /// Why podtui ignores the field at `path` (relative to the pod), if it does.
 pub fn ignored_reason(path: &FieldPath) -> Option<&'static str> {
