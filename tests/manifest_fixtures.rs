@@ -99,8 +99,12 @@ fn valid_fixtures_parse_with_their_expected_warnings() {
 
 #[test]
 fn the_readme_lists_every_ignored_field() {
-    let readme = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let readme =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     for (field, reason) in podtui::manifest::schema::ignored_fields() {
-        assert!(readme.contains(&format!("| `{field}` | {reason} |")), "README.md does not list {field}");
+        assert!(
+            readme.contains(&format!("| `{field}` | {reason} |")),
+            "README.md does not list {field}"
+        );
     }
 }

@@ -158,15 +158,14 @@ fn yaml_documents(text: &str, findings: &mut Vec<Finding>) -> Vec<Doc> {
     for (index, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
         match serde_yaml::Value::deserialize(de) {
             Ok(serde_yaml::Value::Null) => {}
-            Ok(v) => match serde_json::to_value(&v) {
+            Ok(v) => match to_json(&v, &FieldPath::root()) {
                 Ok(value) => docs.push(Doc { index, value }),
-                Err(e) => findings.push(Finding::file_error(
-                    None,
-                    format!(
-                        "document {} cannot be read as JSON-compatible data: {e}",
-                        index + 1
-                    ),
-                )),
+                Err((path, msg)) => {
+                    let mut f = Finding::error(path, msg);
+                    f.line = LineMap::build(text)
+                        .line_of(index, f.path.as_ref().unwrap_or(&FieldPath::root()));
+                    findings.push(f);
+                }
             },
             Err(e) => {
                 let line = e.location().map(|l| l.line());
@@ -180,6 +179,50 @@ fn yaml_documents(text: &str, findings: &mut Vec<Finding>) -> Vec<Doc> {
         }
     }
     docs
+}
+
+/// YAML to JSON as `sigs.k8s.io/yaml` (kubectl) does it: scalar keys (numbers, booleans, null) become strings;
+/// a key that is a sequence or mapping is an error at its path. Tags are dropped.
+fn to_json(v: &serde_yaml::Value, path: &FieldPath) -> Result<Value, (FieldPath, String)> {
+    use serde_yaml::Value as Y;
+    Ok(match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(*b),
+        Y::Number(n) => serde_json::to_value(n).unwrap_or(Value::Null),
+        Y::String(s) => Value::String(s.clone()),
+        Y::Sequence(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| to_json(item, &path.index(i)))
+                .collect::<Result<_, _>>()?,
+        ),
+        Y::Mapping(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, val) in m {
+                let key = match k {
+                    Y::String(s) => s.clone(),
+                    Y::Number(n) => n.to_string(),
+                    Y::Bool(b) => b.to_string(),
+                    Y::Null => "null".into(),
+                    Y::Tagged(t) => match &t.value {
+                        Y::String(s) => s.clone(),
+                        _ => return Err((path.clone(), "a mapping key must be a string".into())),
+                    },
+                    Y::Sequence(_) | Y::Mapping(_) => {
+                        return Err((
+                            path.clone(),
+                            "a mapping key must be a string, not a list or a mapping".into(),
+                        ));
+                    }
+                };
+                let child = to_json(val, &path.key(key.clone()))?;
+                out.insert(key, child);
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(t) => to_json(&t.value, path)?,
+    })
 }
 
 fn json_documents(text: &str, findings: &mut Vec<Finding>) -> Vec<Doc> {
