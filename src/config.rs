@@ -83,6 +83,7 @@ impl Common {
             node_name: self.node_name.clone(),
             file_check_frequency: self.args.file_check_frequency,
             http_check_frequency: self.args.http_check_frequency,
+            last_good_dir: None,
         }
     }
 }

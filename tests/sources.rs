@@ -27,6 +27,7 @@ fn config(path: &Path) -> SourcesConfig {
         node_name: "testnode".into(),
         file_check_frequency: Duration::from_secs(20),
         http_check_frequency: Duration::from_secs(20),
+        last_good_dir: None,
     }
 }
 
@@ -451,6 +452,7 @@ async fn http_source_polls_keeps_pods_on_error_and_sends_headers() {
         node_name: "testnode".into(),
         file_check_frequency: Duration::from_secs(20),
         http_check_frequency: Duration::from_millis(100),
+        last_good_dir: None,
     };
     let rec = Recorder::start(cfg);
     let s = rec
@@ -496,4 +498,52 @@ async fn http_source_polls_keeps_pods_on_error_and_sends_headers() {
     let mut keys: Vec<String> = s.pods.values().map(|p| p.key()).collect();
     keys.sort();
     assert_eq!(keys, ["default/r1-testnode", "default/r2-testnode"]);
+}
+
+#[tokio::test]
+async fn an_invalid_file_at_start_runs_its_last_good_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let target = dir.path().join("web.yaml");
+    fs::write(&target, pod_yaml("web", "busybox:1")).unwrap();
+    let mut cfg = config(dir.path());
+    cfg.last_good_dir = Some(state.path().join("lastgood"));
+    let uid = {
+        let rec = Recorder::start(cfg.clone());
+        rec.now().pods.keys().next().unwrap().clone()
+    };
+    // podtui is down; the file is broken meanwhile.
+    fs::write(
+        &target,
+        pod_yaml("web", "busybox:1").replace("name: app", "name: App"),
+    )
+    .unwrap();
+    let rec = Recorder::start(cfg.clone());
+    let s = rec.now();
+    assert_eq!(
+        state_of(&s, "web.yaml"),
+        Some(&FileState::Invalid { stale: true })
+    );
+    assert_eq!(
+        s.pods.keys().next(),
+        Some(&uid),
+        "the last good version stays desired across a restart"
+    );
+    drop(rec);
+    // Deleting the file forgets the saved version.
+    fs::remove_file(&target).unwrap();
+    let rec = Recorder::start(cfg.clone());
+    assert!(rec.now().pods.is_empty());
+    drop(rec);
+    fs::write(
+        &target,
+        pod_yaml("web", "busybox:1").replace("name: app", "name: App"),
+    )
+    .unwrap();
+    let rec = Recorder::start(cfg);
+    assert_eq!(
+        state_of(&rec.now(), "web.yaml"),
+        Some(&FileState::Invalid { stale: false })
+    );
+    assert!(rec.now().pods.is_empty());
 }

@@ -19,7 +19,10 @@ use crate::manifest::FileState;
 pub fn engine_config(common: &Common, path: &std::path::Path, engine: &EngineArgs) -> EngineConfig {
     EngineConfig {
         state_dir: common.state_dir.clone(),
-        sources: common.sources(Some(path)),
+        sources: crate::manifest::SourcesConfig {
+            last_good_dir: Some(common.state_dir.join("lastgood")),
+            ..common.sources(Some(path))
+        },
         settings: WorkerSettings {
             node: common.node_name.clone(),
             host_port_address: engine.host_port_address,

@@ -238,6 +238,11 @@ impl Entry {
         Outcome::Changed
     }
 
+    /// True when the latest version read has errors.
+    pub fn is_invalid(&self) -> bool {
+        matches!(self.state, EntryState::Read { invalid: true, .. })
+    }
+
     /// Records an error that is not about the content (unreadable file, HTTP failure); the last good pods stay.
     pub fn fail(&mut self, message: String) -> Outcome {
         let finding = Finding::file_error(None, message);
@@ -299,6 +304,7 @@ pub struct FileSource {
     root: Root,
     node_name: String,
     entries: BTreeMap<String, Entry>,
+    last_good_dir: Option<PathBuf>,
 }
 
 impl FileSource {
@@ -308,6 +314,28 @@ impl FileSource {
             root,
             node_name,
             entries: BTreeMap::new(),
+            last_good_dir: None,
+        }
+    }
+
+    /// Keeps a copy of each file's last valid version in `dir`, so that a file found invalid when podtui starts
+    /// still runs its last good version (the running pod is adopted, not removed).
+    pub fn with_last_good_dir(mut self, dir: PathBuf) -> Self {
+        self.last_good_dir = Some(dir);
+        self
+    }
+
+    fn last_good_path(&self, path: &Path) -> Option<PathBuf> {
+        use std::hash::{Hash, Hasher};
+        let dir = self.last_good_dir.as_ref()?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        path.hash(&mut h);
+        Some(dir.join(format!("{:016x}", h.finish())))
+    }
+
+    fn forget_last_good(&self, name: &str) {
+        if let Some(p) = self.last_good_path(&self.root.absolute_path(name)) {
+            let _ = fs::remove_file(p);
         }
     }
 
@@ -351,6 +379,15 @@ impl FileSource {
     pub fn relist(&mut self) -> (Vec<String>, bool) {
         let names = self.list_names();
         let before = self.entries.len();
+        let gone: Vec<String> = self
+            .entries
+            .keys()
+            .filter(|k| names.binary_search(k).is_err())
+            .cloned()
+            .collect();
+        for g in &gone {
+            self.forget_last_good(g);
+        }
         self.entries.retain(|k, _| names.binary_search(k).is_ok());
         let dropped = self.entries.len() != before;
         let mut changed = Vec::new();
@@ -381,11 +418,13 @@ impl FileSource {
     pub fn read(&mut self, name: &str, settle: bool) -> Outcome {
         let path = self.root.absolute_path(name);
         let Ok(lmeta) = fs::symlink_metadata(&path) else {
+            self.forget_last_good(name);
             return match self.entries.remove(name) {
                 Some(_) => Outcome::Changed,
                 None => Outcome::Unchanged,
             };
         };
+        let last_good_path = self.last_good_path(&path);
         let meta = fs::metadata(&path).ok();
         let display = self.root.display_path(name);
         let entry = self
@@ -420,14 +459,53 @@ impl FileSource {
             node_name: &self.node_name,
             source: &source,
         };
-        entry.accept(bytes, ctx, settle)
+        let outcome = entry.accept(bytes.clone(), ctx, settle);
+        if outcome == Outcome::Changed
+            && let Some(lg) = last_good_path
+        {
+            if !entry.is_invalid() {
+                if let Some(dir) = lg.parent() {
+                    let _ = fs::create_dir_all(dir);
+                }
+                let _ = super::store::write_atomic(&lg, &bytes);
+            } else if entry.last_good.is_empty()
+                && let Ok(saved) = fs::read(&lg)
+            {
+                // Found invalid with no good version in memory (podtui restarted): run the saved one.
+                let text = String::from_utf8_lossy(&saved);
+                let parsed = parse_manifest(&ParseInput {
+                    display: &entry.display,
+                    text: &text,
+                    format: ctx.format,
+                    node_name: ctx.node_name,
+                    source: ctx.source,
+                });
+                if !parsed.has_errors() {
+                    entry.last_good = parsed.pods.into_iter().map(Arc::new).collect();
+                }
+            }
+        }
+        outcome
     }
 
-    /// Reads everything once, believing every result at once (for `validate` and `get`).
+    /// Reads everything once, believing every result at once (the first listing, `validate`, `get`). Saved last
+    /// good versions of files that are gone (deleted while podtui was not running) are forgotten.
     pub fn read_all(&mut self) {
         let (names, _) = self.relist();
         for n in names {
             self.read(&n, false);
+        }
+        if let Some(dir) = &self.last_good_dir {
+            let keep: Vec<PathBuf> = self
+                .entries
+                .keys()
+                .filter_map(|n| self.last_good_path(&self.root.absolute_path(n)))
+                .collect();
+            for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+                if !keep.contains(&e.path()) {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
         }
     }
 }

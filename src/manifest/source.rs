@@ -45,6 +45,9 @@ pub struct SourcesConfig {
     pub file_check_frequency: Duration,
     /// `--http-check-frequency`.
     pub http_check_frequency: Duration,
+    /// Where the last valid version of each file is kept (`<state dir>/lastgood`), so that a file found invalid
+    /// at start still runs its last good version. `None` for one-shot reads.
+    pub last_good_dir: Option<PathBuf>,
 }
 
 /// Errors starting the sources.
@@ -113,7 +116,11 @@ fn build(cfg: &SourcesConfig) -> Result<(Option<FileSource>, Option<UrlSource>),
                 path: p.display().to_string(),
                 source,
             })?;
-            Some(FileSource::new(root, cfg.node_name.clone()))
+            let src = FileSource::new(root, cfg.node_name.clone());
+            Some(match &cfg.last_good_dir {
+                Some(dir) => src.with_last_good_dir(dir.clone()),
+                None => src,
+            })
         }
         None => None,
     };
@@ -164,7 +171,9 @@ pub fn spawn_sources(
         .and_then(|f| make_watcher(f.root(), ev_tx.clone()));
     let mut due: HashMap<String, Instant> = HashMap::new();
     if let Some(f) = files.as_mut() {
-        relist(f, &mut due);
+        // The first listing believes what it reads: nothing is settling yet, and a pod must never look undesired
+        // at start because its file did not parse (its last good version is used instead).
+        f.read_all();
     }
     let initial = assemble(files.as_ref(), url.as_ref());
     let (tx, rx) = watch::channel(Arc::new(initial));

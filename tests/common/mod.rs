@@ -181,6 +181,7 @@ pub mod engine {
                 node_name: node.to_string(),
                 file_check_frequency: Duration::from_secs(5),
                 http_check_frequency: Duration::from_secs(20),
+                last_good_dir: Some(state.join("lastgood")),
             },
             settings: WorkerSettings {
                 node: node.to_string(),
