@@ -169,7 +169,7 @@ pub fn spawn_sources(
     let watcher = files
         .as_ref()
         .and_then(|f| make_watcher(f.root(), ev_tx.clone()));
-    let mut due: HashMap<String, Instant> = HashMap::new();
+    let due: HashMap<String, Instant> = HashMap::new();
     if let Some(f) = files.as_mut() {
         // The first listing believes what it reads: nothing is settling yet, and a pod must never look undesired
         // at start because its file did not parse (its last good version is used instead).
