@@ -838,8 +838,13 @@ impl PodWorker {
         else {
             return Ok(false);
         };
-        let image_user = rt.image_user(&image).await.unwrap_or_default();
         let sec = security::effective(&spec, &c);
+        // The image's user matters only for runAsNonRoot and for a group without a user: ask Docker only then.
+        let image_user = if sec.non_root || (sec.group.is_some() && sec.user.is_none()) {
+            rt.image_user(&image).await.unwrap_or_default()
+        } else {
+            String::new()
+        };
         if let Some(msg) = security::non_root_violation(&sec, &image_user, &desired.name, name) {
             self.event(
                 EventType::Warning,
