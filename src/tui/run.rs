@@ -60,19 +60,20 @@ async fn run_inner(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> 
     let mut dirty = true;
     let mut last_draw = Instant::now() - Duration::from_secs(1);
     let mut mouse = l.app.mouse;
+    // Log floods redraw at most ~30 times a second; everything else as soon as that allows. The wait is a
+    // branch of the select (not a sleep before it), so keys and log batches are taken while it runs.
+    const FRAME: Duration = Duration::from_millis(30);
     loop {
-        if dirty {
-            // Log floods redraw at most ~30 times a second; everything else at once.
-            let since = last_draw.elapsed();
-            if since < Duration::from_millis(30) {
-                tokio::time::sleep(Duration::from_millis(30) - since).await;
-            }
+        if dirty && last_draw.elapsed() >= FRAME {
             l.app.now = Timestamp::now();
             term.draw(|f| views::draw(f, &mut l.app))?;
             last_draw = Instant::now();
             dirty = false;
         }
+        let next_frame = tokio::time::Instant::from_std(last_draw + FRAME);
         tokio::select! {
+            // Keys first, then the frame deadline, so neither waits behind a flood of log batches.
+            biased;
             ev = key_rx.recv() => {
                 let Some(ev) = ev else { break };
                 l.app.now = Timestamp::now();
@@ -94,6 +95,7 @@ async fn run_inner(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> 
                     _ => {}
                 }
             }
+            _ = tokio::time::sleep_until(next_frame), if dirty => {}
             changed = snaps.changed() => {
                 if changed.is_err() { break; }
                 let s = snaps.borrow_and_update().clone();
