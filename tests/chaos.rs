@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::dockerd::restart_dockerd;
 use common::{BUSYBOX, Cleanup, docker, run_id};
 use podtui::manifest::{Format, ParseInput, SourceId, parse_manifest};
 
@@ -104,54 +105,6 @@ fn start(node: &str, dir: &Path, state: &Path) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-fn restart_dockerd() {
-    let pid: i32 = String::from_utf8_lossy(
-        &Command::new("pidof")
-            .arg("dockerd")
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .split_whitespace()
-    .next()
-    .and_then(|p| p.parse().ok())
-    .expect("dockerd runs (scripts/setup-docker.sh)");
-    // SAFETY: signalling dockerd; the test runs as root.
-    assert_eq!(
-        unsafe { libc::kill(pid, libc::SIGTERM) },
-        0,
-        "cannot signal dockerd (run as root, or set PODTUI_SKIP_DOCKERD_RESTART=1)"
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Path::new(&format!("/proc/{pid}")).exists() {
-        assert!(Instant::now() < deadline, "dockerd did not stop");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open("/var/log/podtui-dockerd.log")
-        .unwrap();
-    Command::new("setsid")
-        .args(["-f", "dockerd"])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !Command::new("docker")
-        .arg("info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-    {
-        assert!(Instant::now() < deadline, "dockerd did not come back");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 #[test]

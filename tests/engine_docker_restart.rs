@@ -7,63 +7,9 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
+use common::dockerd::restart_dockerd;
 use common::engine::{TestEngine, fast_backoff, running_id, sandbox_id};
 use common::{BUSYBOX, docker};
-
-fn dockerd_pid() -> Option<i32> {
-    let out = Command::new("pidof").arg("dockerd").output().ok()?;
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-fn docker_answers() -> bool {
-    Command::new("docker")
-        .arg("info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn restart_dockerd() {
-    let pid =
-        dockerd_pid().expect("dockerd runs on this machine (scripts/setup-docker.sh starts it)");
-    // SAFETY: signalling dockerd; the test runs as root.
-    assert_eq!(
-        unsafe { libc::kill(pid, libc::SIGTERM) },
-        0,
-        "cannot signal dockerd (run as root)"
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while dockerd_pid() == Some(pid) {
-        assert!(Instant::now() < deadline, "dockerd did not stop");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open("/var/log/podtui-dockerd.log")
-        .unwrap();
-    // `setsid -f` forks dockerd into its own session and returns at once.
-    Command::new("setsid")
-        .args(["-f", "dockerd"])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !docker_answers() {
-        assert!(Instant::now() < deadline, "dockerd did not come back");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn converges_after_dockerd_restarts() {

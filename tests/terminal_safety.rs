@@ -8,43 +8,12 @@
 
 mod common;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::tmux::Tmux;
 use common::{BUSYBOX, Cleanup, run_id};
 
 const BIN: &str = env!("CARGO_BIN_EXE_podtui");
-
-fn tmux(args: &[&str]) -> String {
-    let out = Command::new("tmux").args(args).output().expect("tmux");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-struct Session(String);
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.0])
-            .output();
-    }
-}
-
-fn wait(session: &str, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> (String, Duration) {
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(secs);
-    loop {
-        let s = tmux(&["capture-pane", "-p", "-t", session]);
-        if pred(&s) {
-            return (s, started.elapsed());
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; screen:\n{s}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 const HOSTILE: &str = r#"printf 'title\033]0;PWNED-TITLE\007 after\n'
 printf 'osc2\033]2;PWNED-TWO\033\\ after\n'
@@ -72,23 +41,12 @@ fn hostile_log_output_never_reaches_the_terminal() {
     let manifests = tempfile::tempdir().unwrap();
     std::fs::write(manifests.path().join("hostile.yaml"), manifest).unwrap();
     let record = state.path().join("terminal.bytes");
-    let session = Session(node.clone());
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &node,
-        "-x",
-        "120",
-        "-y",
-        "36",
-        "sh",
-    ]);
-    tmux(&["set-option", "-t", &node, "set-clipboard", "on"]);
-    tmux(&["set-option", "-t", &node, "allow-rename", "on"]);
-    tmux(&["select-pane", "-t", &node, "-T", "podtui-safety"]);
-    let before_buffers = tmux(&["list-buffers"]);
-    tmux(&[
+    let t = Tmux::start(&node, 120, 36, "sh");
+    t.run(&["set-option", "-t", &node, "set-clipboard", "on"]);
+    t.run(&["set-option", "-t", &node, "allow-rename", "on"]);
+    t.run(&["select-pane", "-t", &node, "-T", "podtui-safety"]);
+    let before_buffers = t.run(&["list-buffers"]);
+    t.run(&[
         "pipe-pane",
         "-o",
         "-t",
@@ -101,13 +59,13 @@ fn hostile_log_output_never_reaches_the_terminal() {
         manifests.path().display(),
         state.path().display()
     );
-    tmux(&["send-keys", "-t", &node, "-l", &cmd]);
-    tmux(&["send-keys", "-t", &node, "Enter"]);
-    wait(&session.0, "the pod running", 90, |s| {
+    t.run(&["send-keys", "-t", &node, "-l", &cmd]);
+    t.run(&["send-keys", "-t", &node, "Enter"]);
+    t.wait("the pod running", 90, |s| {
         s.contains(&format!("hostile-{node}")) && s.contains("Running")
     });
-    tmux(&["send-keys", "-t", &node, "l"]);
-    let (screen, _) = wait(&session.0, "the end of the hostile log", 60, |s| {
+    t.run(&["send-keys", "-t", &node, "l"]);
+    let screen = t.wait("the end of the hostile log", 60, |s| {
         s.contains("DONE-MARKER")
     });
     // The screen is intact: the header is where it belongs, the log view is drawn, the sanitized text is there.
@@ -115,13 +73,11 @@ fn hostile_log_output_never_reaches_the_terminal() {
     assert!(first.starts_with("podtui · node"), "{screen}");
     assert!(screen.contains("Logs noisy"), "{screen}");
     // Still responsive with a 1 MB line in the buffer: a key shows on screen promptly.
-    tmux(&["send-keys", "-t", &node, "w"]);
-    let (_, latency) = wait(&session.0, "wrap off", 10, |s| s.contains("wrap off"));
+    t.run(&["send-keys", "-t", &node, "w"]);
+    let (_, latency) = t.wait_timed("wrap off", 10, |s| s.contains("wrap off"));
     assert!(latency < Duration::from_secs(2), "{latency:?}");
-    tmux(&["send-keys", "-t", &node, "g"]);
-    let (top, _) = wait(&session.0, "the top of the log", 10, |s| {
-        s.contains("title after")
-    });
+    t.run(&["send-keys", "-t", &node, "g"]);
+    let top = t.wait("the top of the log", 10, |s| s.contains("title after"));
     for line in [
         "title after",
         "osc2 after",
@@ -133,26 +89,21 @@ fn hostile_log_output_never_reaches_the_terminal() {
     ] {
         assert!(top.contains(line), "{line:?} missing:\n{top}");
     }
-    tmux(&["send-keys", "-t", &node, "q"]);
-    wait(&session.0, "podtui exited", 30, |s| {
-        s.contains("PODTUI-EXIT=0")
-    });
-    tmux(&["pipe-pane", "-t", &node]);
+    t.run(&["send-keys", "-t", &node, "q"]);
+    t.wait("podtui exited", 30, |s| s.contains("PODTUI-EXIT=0"));
+    t.run(&["pipe-pane", "-t", &node]);
 
     assert_eq!(
-        tmux(&["display-message", "-p", "-t", &node, "#{pane_title}"]).trim(),
+        t.display("#{pane_title}"),
         "podtui-safety",
         "the title was changed"
     );
     assert_eq!(
-        tmux(&["list-buffers"]),
+        t.run(&["list-buffers"]),
         before_buffers,
         "something reached the clipboard"
     );
-    assert_eq!(
-        tmux(&["display-message", "-p", "-t", &node, "#{alternate_on}"]).trim(),
-        "0"
-    );
+    assert_eq!(t.display("#{alternate_on}"), "0");
     let bytes = std::fs::read(&record).unwrap();
     assert!(bytes.len() > 1000, "nothing was recorded");
     let find = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);

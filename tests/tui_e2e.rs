@@ -5,71 +5,12 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::tmux::Tmux;
 use common::{BUSYBOX, Cleanup, SEEDED, docker, run_id};
 
 const BIN: &str = env!("CARGO_BIN_EXE_podtui");
-
-struct Tmux {
-    session: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .args(args)
-            .output()
-            .expect("tmux is installed (scripts/setup-docker.sh)");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-p", "-t", &self.session])
-    }
-
-    fn send(&self, keys: &[&str]) {
-        for k in keys {
-            self.run(&["send-keys", "-t", &self.session, k]);
-            std::thread::sleep(Duration::from_millis(60));
-        }
-    }
-
-    fn type_text(&self, text: &str) {
-        self.run(&["send-keys", "-t", &self.session, "-l", text]);
-        std::thread::sleep(Duration::from_millis(100));
-    }
-
-    fn wait(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    fn display(&self, format: &str) -> String {
-        self.run(&["display-message", "-p", "-t", &self.session, format])
-            .trim()
-            .to_string()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["kill-session", "-t", &self.session])
-            .output();
-    }
-}
 
 fn uids(node: &str) -> Vec<String> {
     let mut v: Vec<String> = docker(&[
@@ -125,28 +66,7 @@ fn the_tui_runs_logs_kills_edits_deletes_and_quits_cleanly() {
         state.path().display(),
         after.display()
     );
-    let t = Tmux {
-        session: node.clone(),
-    };
-    let out = Command::new("tmux")
-        .args([
-            "new-session",
-            "-d",
-            "-s",
-            &node,
-            "-x",
-            "120",
-            "-y",
-            "36",
-            &cmd,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let t = Tmux::start(&node, 120, 36, &cmd);
     let pod = format!("nginx-{node}");
 
     // The example pod shows Running 2/2.

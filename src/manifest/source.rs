@@ -2,7 +2,7 @@
 //! `--file-check-frequency`, plus an optional HTTP URL polled every `--http-check-frequency`. The task publishes
 //! the whole [`DesiredState`] on a watch channel whenever it changes.
 //!
-//! Editor saves are debounced: a path is read 25 ms after its writer closed it or renamed it into place, or
+//! Editor saves are debounced: a path is read 5 ms after its writer closed it or renamed it into place, or
 //! 300 ms after the last other change. A version that does not parse is read again after it settles (400 ms
 //! without a change) and only then reported as invalid, so a half-written file is never taken for the truth.
 
@@ -23,8 +23,10 @@ use super::identity::SourceId;
 use super::parse::Format;
 use super::state::{DesiredState, EntryReport};
 
-/// Delay after a close-after-write, rename or delete before reading.
-pub const QUICK_DEBOUNCE: Duration = Duration::from_millis(25);
+/// Delay after a close-after-write, rename or delete before reading: just long enough to take the burst of
+/// events of one save (write, rename, chmod) as one read. A later event only causes another read, which is a
+/// no-op when the bytes did not change.
+pub const QUICK_DEBOUNCE: Duration = Duration::from_millis(5);
 /// Delay after any other change (the writer may still be writing).
 pub const SLOW_DEBOUNCE: Duration = Duration::from_millis(300);
 /// How long a version that does not parse must stay unchanged before it is reported.

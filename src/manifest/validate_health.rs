@@ -68,20 +68,21 @@ pub fn container(
 }
 
 fn handlers_of_probe(p: &Probe) -> Vec<&'static str> {
-    let mut v = Vec::new();
-    if p.exec.is_some() {
-        v.push("exec");
-    }
-    if p.http_get.is_some() {
-        v.push("httpGet");
-    }
-    if p.tcp_socket.is_some() {
-        v.push("tcpSocket");
-    }
-    if p.grpc.is_some() {
-        v.push("grpc");
-    }
-    v
+    present(&[
+        (p.exec.is_some(), "exec"),
+        (p.http_get.is_some(), "httpGet"),
+        (p.tcp_socket.is_some(), "tcpSocket"),
+        (p.grpc.is_some(), "grpc"),
+    ])
+}
+
+/// The names whose flag is set, in order: which of a one-of's handlers a probe or hook sets.
+fn present(flags: &[(bool, &'static str)]) -> Vec<&'static str> {
+    flags
+        .iter()
+        .filter(|(set, _)| *set)
+        .map(|(_, name)| *name)
+        .collect()
 }
 
 fn check_probe(
@@ -161,19 +162,12 @@ fn check_probe(
 }
 
 fn check_hook(h: &LifecycleHandler, c: &Container, path: &FieldPath, out: &mut Vec<Finding>) {
-    let mut handlers = Vec::new();
-    if h.exec.is_some() {
-        handlers.push("exec");
-    }
-    if h.http_get.is_some() {
-        handlers.push("httpGet");
-    }
-    if h.tcp_socket.is_some() {
-        handlers.push("tcpSocket");
-    }
-    if h.sleep.is_some() {
-        handlers.push("sleep");
-    }
+    let handlers = present(&[
+        (h.exec.is_some(), "exec"),
+        (h.http_get.is_some(), "httpGet"),
+        (h.tcp_socket.is_some(), "tcpSocket"),
+        (h.sleep.is_some(), "sleep"),
+    ]);
     match handlers.as_slice() {
         [] => out.push(Finding::error(
             path.clone(),

@@ -358,4 +358,6 @@ pub mod engine {
     }
 }
 
+pub mod dockerd;
+pub mod tmux;
 pub mod tui;
