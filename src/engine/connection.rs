@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::snapshot::DockerState;
 use crate::runtime::DockerRuntime;
-use crate::runtime::docker::endpoint;
+use crate::runtime::docker::{DEFAULT_START_CONCURRENCY, endpoint};
 use crate::runtime::labels;
 use crate::runtime::pause::ensure_pause_image;
 
@@ -30,6 +30,7 @@ pub(super) async fn run(
     loop {
         let error = match DockerRuntime::connect().await {
             Ok(rt) => {
+                let rt = rt.limit_starts(start_concurrency());
                 delay = Duration::from_millis(500);
                 if own_pause && let Err(e) = ensure_pause_image(&rt).await {
                     tracing::warn!("building the pause image failed: {e}");
@@ -76,4 +77,14 @@ pub(super) async fn run(
         }
         delay = (delay * 2).min(MAX_RETRY);
     }
+}
+
+/// The engine's limit on container creates and starts in flight: `PODTUI_START_CONCURRENCY`, else
+/// [`DEFAULT_START_CONCURRENCY`].
+fn start_concurrency() -> usize {
+    std::env::var("PODTUI_START_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_START_CONCURRENCY)
 }

@@ -2,6 +2,7 @@
 //! engine makes. Every error says which operation on which object failed.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bollard::Docker;
@@ -18,6 +19,7 @@ use bollard::query_parameters::{
 };
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
+use tokio::sync::Semaphore;
 
 /// Timeout of quick calls (list, inspect, create): a hung engine is reported, not waited on forever.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -152,11 +154,20 @@ pub fn endpoint() -> String {
         .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string())
 }
 
-/// A connected Docker engine. Cheap to clone.
+/// How many container creates and starts the engine keeps in flight by default. dockerd, containerd and the
+/// kernel (network namespaces, mounts) do much of a start one at a time, so more in flight only makes each
+/// slower. Measured on 2 cores: 50 pods written at once start in the same ~13 s with 2, 4, 8 or unlimited in
+/// flight; 200 pods start in 61 s with 8, but in 94 s unlimited, where 79 sandbox starts queued in dockerd past
+/// the 30 s call timeout and were redone.
+pub const DEFAULT_START_CONCURRENCY: usize = 8;
+
+/// A connected Docker engine. Cheap to clone (clones share the start limit).
 #[derive(Clone, Debug)]
 pub struct DockerRuntime {
     docker: Docker,
     info: EngineInfo,
+    /// Bounds creates and starts in flight, when set ([`DockerRuntime::limit_starts`]).
+    starts: Option<Arc<Semaphore>>,
 }
 
 impl DockerRuntime {
@@ -198,7 +209,28 @@ impl DockerRuntime {
             memory: sys.as_ref().and_then(|s| s.mem_total).unwrap_or(0),
             host_ip,
         };
-        Ok(Self { docker, info })
+        Ok(Self {
+            docker,
+            info,
+            starts: None,
+        })
+    }
+
+    /// Keeps at most `n` container creates and starts in flight across every clone of this runtime; the
+    /// call timeout counts from when a call gets its turn. The engine uses this; tests and tools that want raw
+    /// calls do not.
+    pub fn limit_starts(mut self, n: usize) -> Self {
+        self.starts = Some(Arc::new(Semaphore::new(n.max(1))));
+        self
+    }
+
+    /// Waits for a turn to create or start a container (immediately without a limit).
+    async fn start_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        match &self.starts {
+            // The semaphore is never closed.
+            Some(s) => s.acquire().await.ok(),
+            None => None,
+        }
     }
 
     /// What the engine said about itself.
@@ -240,6 +272,7 @@ impl DockerRuntime {
     /// Creates a container named `name`; returns its ID.
     pub async fn create(&self, name: &str, body: ContainerCreateBody) -> RtResult<String> {
         let opts = CreateContainerOptionsBuilder::default().name(name).build();
+        let _turn = self.start_turn().await;
         let resp = timed(
             format!("create container {name}"),
             self.docker.create_container(Some(opts), body),
@@ -250,6 +283,7 @@ impl DockerRuntime {
 
     /// Starts a created container.
     pub async fn start(&self, id: &str, name: &str) -> RtResult<()> {
+        let _turn = self.start_turn().await;
         timed(
             format!("start container {name}"),
             self.docker.start_container(id, None),
