@@ -16,9 +16,11 @@ fn main() -> color_eyre::Result<()> {
         }
     };
     let code = match &cli.command {
-        Some(Command::Validate(args)) => {
-            commands::validate::run(args, &common, &mut std::io::stdout().lock())?
-        }
+        Some(Command::Validate(args)) => quiet_pipe(commands::validate::run(
+            args,
+            &common,
+            &mut std::io::stdout().lock(),
+        ))?,
         Some(command) => {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
@@ -26,9 +28,9 @@ fn main() -> color_eyre::Result<()> {
                     Command::Run(args) => {
                         Ok::<i32, std::io::Error>(commands::run::run(args, &common).await)
                     }
-                    Command::Get(args) => {
-                        commands::get::run(args, &common, &mut std::io::stdout().lock()).await
-                    }
+                    Command::Get(args) => quiet_pipe(
+                        commands::get::run(args, &common, &mut std::io::stdout().lock()).await,
+                    ),
                     Command::Logs(args) => Ok(commands::logs::run(args, &common).await),
                     Command::Down(args) => Ok(commands::down::run(args, &common).await),
                     Command::Validate(_) => Ok(0),
@@ -45,4 +47,13 @@ fn main() -> color_eyre::Result<()> {
         }
     };
     std::process::exit(code);
+}
+
+/// Output piped into a reader that stopped early (`podtui validate … | head`) ends the command quietly, as it
+/// does for other Unix tools, instead of as an error with a backtrace.
+fn quiet_pipe(result: std::io::Result<i32>) -> std::io::Result<i32> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        other => other,
+    }
 }

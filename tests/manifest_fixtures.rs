@@ -7,7 +7,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use podtui::manifest::{Format, ParseInput, SourceId, parse_manifest};
+use podtui::manifest::{Format, ParseInput, Parsed, SourceId, manifest_text, parse_manifest};
 
 fn fixtures(dir: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -29,15 +29,18 @@ fn fixtures(dir: &str) -> Vec<PathBuf> {
 
 /// The findings for one fixture, one per line, followed by the pods it defines.
 fn render(path: &Path, dir: &str) -> (String, bool, usize) {
-    let text = fs::read_to_string(path).unwrap();
+    let bytes = fs::read(path).unwrap();
     let display = format!("{dir}/{}", path.file_name().unwrap().to_string_lossy());
-    let parsed = parse_manifest(&ParseInput {
-        display: &display,
-        text: &text,
-        format: Format::from_path(path),
-        node_name: "node1",
-        source: &SourceId::File(display.clone()),
-    });
+    let parsed = match manifest_text(&bytes) {
+        Ok(text) => parse_manifest(&ParseInput {
+            display: &display,
+            text,
+            format: Format::from_path(path),
+            node_name: "node1",
+            source: &SourceId::File(display.clone()),
+        }),
+        Err(f) => Parsed::unreadable(&display, f),
+    };
     let mut out = String::new();
     for f in &parsed.findings {
         out.push_str(&f.to_string());

@@ -26,7 +26,26 @@ struct Report<'a> {
 /// Runs `validate`; returns the process exit code.
 pub fn run(args: &ValidateArgs, common: &Common, out: &mut dyn Write) -> std::io::Result<i32> {
     let mut reports: Vec<EntryReport> = Vec::new();
-    for path in &args.paths {
+    // A file named twice, or named and also inside a directory named, is read once: it must not conflict with
+    // itself.
+    let canonical: Vec<Option<std::path::PathBuf>> =
+        args.paths.iter().map(|p| p.canonicalize().ok()).collect();
+    for (i, path) in args.paths.iter().enumerate() {
+        if let Some(c) = &canonical[i] {
+            let seen = canonical[..i].iter().flatten().any(|earlier| earlier == c);
+            let in_dir = c.is_file()
+                && matches!(
+                    c.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml" | "json")
+                )
+                && canonical
+                    .iter()
+                    .flatten()
+                    .any(|d| d.is_dir() && c.parent() == Some(d.as_path()));
+            if seen || in_dir {
+                continue;
+            }
+        }
         let root = match Root::resolve(path) {
             Ok(r) => r,
             Err(e) => {

@@ -55,8 +55,8 @@ pub enum VolumeKind {
     DownwardApi {
         /// Docker volume name.
         docker_volume: String,
-        /// File path → content.
-        files: BTreeMap<String, String>,
+        /// File path → (content, mode).
+        files: BTreeMap<String, (String, u32)>,
     },
 }
 
@@ -104,9 +104,13 @@ pub fn pod_volumes(dp: &DesiredPod) -> Vec<PodVolume> {
             let mut files = BTreeMap::new();
             for item in d.items.iter().flatten() {
                 if let Some(f) = &item.field_ref {
+                    let mode = item.mode.or(d.default_mode).unwrap_or(0o644);
                     files.insert(
                         item.path.clone(),
-                        metadata_field(&dp.pod, &f.field_path, true).unwrap_or_default(),
+                        (
+                            metadata_field(&dp.pod, &f.field_path, true).unwrap_or_default(),
+                            (mode & 0o777) as u32,
+                        ),
                     );
                 }
             }

@@ -1541,13 +1541,13 @@ async fn log_tail(rt: &DockerRuntime, id: &str) -> String {
         .to_string()
 }
 
-/// A tar of the downwardAPI files (mode 0644).
-fn downward_tar(files: &BTreeMap<String, String>) -> std::io::Result<Vec<u8>> {
+/// A tar of the downwardAPI files, each with its mode (`mode`, else `defaultMode`, else 0644).
+fn downward_tar(files: &BTreeMap<String, (String, u32)>) -> std::io::Result<Vec<u8>> {
     let mut b = tar::Builder::new(Vec::new());
-    for (path, content) in files {
+    for (path, (content, mode)) in files {
         let mut h = tar::Header::new_gnu();
         h.set_size(content.len() as u64);
-        h.set_mode(0o644);
+        h.set_mode(*mode);
         h.set_mtime(Timestamp::now().as_second().max(0) as u64);
         h.set_cksum();
         b.append_data(&mut h, path, content.as_bytes())?;

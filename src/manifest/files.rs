@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use super::finding::Finding;
 use super::identity::SourceId;
-use super::parse::{DesiredPod, Format, ParseInput, parse_manifest};
+use super::parse::{DesiredPod, Format, ParseInput, Parsed, manifest_text, parse_manifest};
 use super::state::{EntryKind, EntryReport};
 
 /// Files larger than this are skipped, as the kubelet does.
@@ -213,14 +213,7 @@ impl Entry {
             self.settling = None;
             return Outcome::Unchanged;
         }
-        let text = String::from_utf8_lossy(&bytes);
-        let parsed = parse_manifest(&ParseInput {
-            display: &self.display,
-            text: &text,
-            format: input.format,
-            node_name: input.node_name,
-            source: input.source,
-        });
+        let parsed = parse_bytes(&self.display, &bytes, input);
         if parsed.has_errors() && settle && self.settling.as_deref() != Some(bytes.as_slice()) {
             self.settling = Some(bytes);
             return Outcome::NeedsSettle;
@@ -285,6 +278,20 @@ pub struct ParseCtx<'a> {
     pub node_name: &'a str,
     /// Source identity for the UID.
     pub source: &'a SourceId,
+}
+
+/// Parses one entry's bytes (see [`manifest_text`] for what makes bytes a manifest text).
+fn parse_bytes(display: &str, bytes: &[u8], ctx: ParseCtx<'_>) -> Parsed {
+    match manifest_text(bytes) {
+        Ok(text) => parse_manifest(&ParseInput {
+            display,
+            text,
+            format: ctx.format,
+            node_name: ctx.node_name,
+            source: ctx.source,
+        }),
+        Err(f) => Parsed::unreadable(display, f),
+    }
 }
 
 /// What reading an entry did.
@@ -472,14 +479,7 @@ impl FileSource {
                 && let Ok(saved) = fs::read(&lg)
             {
                 // Found invalid with no good version in memory (podtui restarted): run the saved one.
-                let text = String::from_utf8_lossy(&saved);
-                let parsed = parse_manifest(&ParseInput {
-                    display: &entry.display,
-                    text: &text,
-                    format: ctx.format,
-                    node_name: ctx.node_name,
-                    source: ctx.source,
-                });
+                let parsed = parse_bytes(&entry.display, &saved, ctx);
                 if !parsed.has_errors() {
                     entry.last_good = parsed.pods.into_iter().map(Arc::new).collect();
                 }

@@ -14,7 +14,7 @@ pub mod validate_health;
 
 pub use finding::{Finding, Severity};
 pub use identity::SourceId;
-pub use parse::{DesiredPod, Format, ParseInput, Parsed, parse_manifest};
+pub use parse::{DesiredPod, Format, ParseInput, Parsed, manifest_text, parse_manifest};
 pub use path::FieldPath;
 pub mod files;
 pub mod http;

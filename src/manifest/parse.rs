@@ -34,7 +34,12 @@ impl Format {
 
     /// The format a body of unknown origin most likely has (HTTP sources): JSON if it starts with `{` or `[`.
     pub fn sniff(text: &str) -> Self {
-        match text.trim_start().as_bytes().first() {
+        match text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .as_bytes()
+            .first()
+        {
             Some(b'{') | Some(b'[') => Format::Json,
             _ => Format::Yaml,
         }
@@ -102,12 +107,38 @@ struct Doc {
     value: Value,
 }
 
+/// A manifest's bytes as text. Kubernetes requires UTF-8; a leading byte-order mark is dropped (Kubernetes'
+/// decoders skip it too). Invalid UTF-8 is an error at its line rather than a silently replaced character.
+pub fn manifest_text(bytes: &[u8]) -> Result<&str, Finding> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        let before = &bytes[..e.valid_up_to()];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = before.len() - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        Finding::file_error(
+            Some(line),
+            format!("the file is not valid UTF-8 (byte {column} of the line); Kubernetes reads manifests as UTF-8"),
+        )
+    })
+}
+
+impl Parsed {
+    /// The result for bytes that are not a manifest text at all (see [`manifest_text`]).
+    pub fn unreadable(display: &str, mut finding: Finding) -> Self {
+        finding.file = display.to_string();
+        Parsed {
+            pods: Vec::new(),
+            findings: vec![finding],
+        }
+    }
+}
+
 /// Parses, decodes and validates a manifest text.
 pub fn parse_manifest(input: &ParseInput<'_>) -> Parsed {
     let lines = LineMap::build(input.text);
     let mut out = Parsed::default();
     let docs = match input.format {
-        Format::Yaml => yaml_documents(input.text, &mut out.findings),
+        Format::Yaml => yaml_documents(input.text, &lines, &mut out.findings),
         Format::Json => json_documents(input.text, &mut out.findings),
     };
     if docs.is_empty() && out.findings.is_empty() {
@@ -126,6 +157,18 @@ pub fn parse_manifest(input: &ParseInput<'_>) -> Parsed {
             }
         }
         for mut f in findings {
+            if f.is_error()
+                && f.message.starts_with("wrong type")
+                && let Some((_, text, _)) = lines
+                    .yaml11_scalars(doc.index)
+                    .iter()
+                    .find(|(p, ..)| Some(p) == f.path.as_ref())
+            {
+                f.message = format!(
+                    "{} (Kubernetes reads YAML 1.1, where the plain {text} is not a string: quote it)",
+                    f.message
+                );
+            }
             f.line = f.line.or_else(|| {
                 lines.line_of(doc.index, f.path.as_ref().unwrap_or(&FieldPath::root()))
             });
@@ -153,20 +196,30 @@ pub fn parse_manifest(input: &ParseInput<'_>) -> Parsed {
     out
 }
 
-fn yaml_documents(text: &str, findings: &mut Vec<Finding>) -> Vec<Doc> {
+fn yaml_documents(text: &str, lines: &LineMap, findings: &mut Vec<Finding>) -> Vec<Doc> {
     let mut docs = Vec::new();
     for (index, de) in serde_yaml::Deserializer::from_str(text).enumerate() {
         match serde_yaml::Value::deserialize(de) {
             Ok(serde_yaml::Value::Null) => {}
-            Ok(v) => match to_json(&v, &FieldPath::root()) {
-                Ok(value) => docs.push(Doc { index, value }),
-                Err((path, msg)) => {
-                    let mut f = Finding::error(path, msg);
-                    f.line = LineMap::build(text)
-                        .line_of(index, f.path.as_ref().unwrap_or(&FieldPath::root()));
-                    findings.push(f);
+            Ok(mut v) => {
+                // `<<: *base` merge keys, which Kubernetes' YAML decoder applies too.
+                let converted = v
+                    .apply_merge()
+                    .map_err(|e| (FieldPath::root(), format!("YAML merge key: {e}")))
+                    .and_then(|()| to_json(&v, &FieldPath::root()));
+                match converted {
+                    Ok(mut value) => {
+                        resolve_yaml11(&mut value, lines, index);
+                        docs.push(Doc { index, value });
+                    }
+                    Err((path, msg)) => {
+                        let mut f = Finding::error(path, msg);
+                        f.line =
+                            lines.line_of(index, f.path.as_ref().unwrap_or(&FieldPath::root()));
+                        findings.push(f);
+                    }
                 }
-            },
+            }
             Err(e) => {
                 let line = e.location().map(|l| l.line());
                 findings.push(Finding::file_error(
@@ -179,6 +232,26 @@ fn yaml_documents(text: &str, findings: &mut Vec<Finding>) -> Vec<Doc> {
         }
     }
     docs
+}
+
+/// Gives plain scalars the YAML 1.1 meaning Kubernetes gives them (`defaultMode: 0400` is 256, `tty: yes` is
+/// true), where serde_yaml (YAML 1.2) read a string. Only values still equal to their source text are changed.
+fn resolve_yaml11(value: &mut Value, lines: &LineMap, doc: usize) {
+    use super::path::Segment;
+    for (path, text, resolved) in lines.yaml11_scalars(doc) {
+        let mut cur = Some(&mut *value);
+        for seg in path.segments() {
+            cur = cur.and_then(|v| match seg {
+                Segment::Key(k) => v.get_mut(k.as_str()),
+                Segment::Index(i) => v.get_mut(*i),
+            });
+        }
+        if let Some(v) = cur
+            && v.as_str() == Some(text.as_str())
+        {
+            *v = resolved.clone();
+        }
+    }
 }
 
 /// YAML to JSON as `sigs.k8s.io/yaml` (kubectl) does it: scalar keys (numbers, booleans, null) become strings;
@@ -388,7 +461,16 @@ fn decode_pod(
             Some(pod)
         }
         Err(e) => {
-            let path = prefix.join(&FieldPath::parse(&e.path().to_string()));
+            use serde_path_to_error::Segment as S;
+            let mut path = prefix.clone();
+            for seg in e.path().iter() {
+                path = match seg {
+                    S::Seq { index } => path.index(*index),
+                    S::Map { key } => path.key(key.clone()),
+                    S::Enum { variant } => path.key(variant.clone()),
+                    S::Unknown => path,
+                };
+            }
             findings.push(Finding::error(path, decode_message(&e.inner().to_string())));
             None
         }

@@ -13,6 +13,28 @@ use super::names::{
 use super::path::FieldPath;
 use super::quantity::Quantity;
 
+/// A hostPort already claimed by an earlier port of the pod.
+struct HostPort {
+    protocol: String,
+    port: i32,
+    ip: String,
+    path: FieldPath,
+}
+
+impl HostPort {
+    /// Whether binding `port` on `ip` would collide with this one on the host: the same address, or either one
+    /// the wildcard (`0.0.0.0`/`::` binds every address, including the one an empty hostIP gets).
+    fn clashes(&self, protocol: &str, port: i32, ip: &str) -> bool {
+        let wildcard = |a: &str| {
+            a.parse::<std::net::IpAddr>()
+                .is_ok_and(|a| a.is_unspecified())
+        };
+        self.protocol == protocol
+            && self.port == port
+            && (self.ip == ip || wildcard(&self.ip) || wildcard(ip))
+    }
+}
+
 /// Volume sources that reference API objects, which a static pod cannot use.
 const API_OBJECT_VOLUMES: &[&str] = &[
     "configMap",
@@ -124,6 +146,7 @@ impl Validator {
             }
         }
         if let Some(ns) = md.namespace.as_deref()
+            && !ns.is_empty()
             && !is_dns1123_label(ns)
         {
             self.error(
@@ -207,7 +230,7 @@ impl Validator {
             );
         }
         let mut names: HashMap<&str, FieldPath> = HashMap::new();
-        let mut host_ports: HashMap<(String, i32, String), FieldPath> = HashMap::new();
+        let mut host_ports: Vec<HostPort> = Vec::new();
         let lists = [
             (
                 "initContainers",
@@ -321,6 +344,7 @@ impl Validator {
             }
         }
         if let Some(d) = &vol.downward_api {
+            self.file_mode(path.key("defaultMode"), d.default_mode);
             for (i, item) in d.items.iter().flatten().enumerate() {
                 let ip = path.key("items").index(i);
                 if item.path.is_empty()
@@ -332,6 +356,13 @@ impl Validator {
                         format!("{:?} must be a relative path without '..'", item.path),
                     );
                 }
+                match (&item.field_ref, &item.resource_field_ref) {
+                    (None, None) => self.error(ip.clone(), "one of fieldRef or resourceFieldRef is required"),
+                    (Some(_), Some(_)) => self.error(ip.clone(), "fieldRef and resourceFieldRef are mutually exclusive"),
+                    (None, Some(_)) => self.warn(ip.key("resourceFieldRef"), "ignored: podtui writes only fieldRef items into a downwardAPI volume (use an env var with resourceFieldRef)"),
+                    (Some(_), None) => {}
+                }
+                self.file_mode(ip.key("mode"), item.mode);
                 if let Some(f) = &item.field_ref
                     && !is_downward_volume_field(&f.field_path)
                 {
@@ -346,7 +377,7 @@ impl Validator {
         c: &Container,
         base: &FieldPath,
         volumes: &HashSet<String>,
-        host_ports: &mut HashMap<(String, i32, String), FieldPath>,
+        host_ports: &mut Vec<HostPort>,
         host_network: bool,
         init: bool,
     ) {
@@ -394,7 +425,9 @@ impl Validator {
         let mut port_names = HashSet::new();
         for (i, port) in c.ports.iter().flatten().enumerate() {
             let pp = base.key("ports").index(i);
-            if !(1..=65535).contains(&port.container_port) {
+            if port.container_port == 0 {
+                self.error(pp.key("containerPort"), "required (1-65535)");
+            } else if !(1..=65535).contains(&port.container_port) {
                 self.error(
                     pp.key("containerPort"),
                     format!("{} must be between 1 and 65535", port.container_port),
@@ -438,17 +471,22 @@ impl Validator {
                             ),
                         );
                     }
-                    let key = (proto, hp, port.host_ip.clone().unwrap_or_default());
-                    if let Some(first) = host_ports.get(&key) {
+                    let ip = port.host_ip.clone().unwrap_or_default();
+                    if let Some(first) = host_ports.iter().find(|h| h.clashes(&proto, hp, &ip)) {
                         self.error(
                             pp.key("hostPort"),
                             format!(
-                                "{hp}/{} is a duplicate hostPort (already used at {first})",
-                                key.0
+                                "{hp}/{proto} is a duplicate hostPort (already used at {})",
+                                first.path
                             ),
                         );
                     } else {
-                        host_ports.insert(key, pp.key("hostPort"));
+                        host_ports.push(HostPort {
+                            protocol: proto,
+                            port: hp,
+                            ip,
+                            path: pp.key("hostPort"),
+                        });
                     }
                 }
             }
@@ -504,6 +542,23 @@ impl Validator {
             for (kind, map) in [("requests", &res.requests), ("limits", &res.limits)] {
                 for (name, q) in map.iter().flatten() {
                     self.quantity(base.key("resources").key(kind).key(name.clone()), &q.0);
+                }
+            }
+            for (name, request) in res.requests.iter().flatten() {
+                let limit = res.limits.as_ref().and_then(|l| l.get(name));
+                if let (Ok(r), Some(Ok(l))) = (
+                    Quantity::parse(&request.0),
+                    limit.map(|l| Quantity::parse(&l.0)),
+                ) && r > l
+                {
+                    self.error(
+                        base.key("resources").key("requests").key(name.clone()),
+                        format!(
+                            "{} must be less than or equal to the {name} limit ({})",
+                            request.0,
+                            limit.map_or("", |l| l.0.as_str())
+                        ),
+                    );
                 }
             }
         }
@@ -578,6 +633,17 @@ impl Validator {
         }
         if c.stdin_once == Some(true) && c.stdin != Some(true) {
             self.warn(base.key("stdinOnce"), "has no effect without stdin: true");
+        }
+    }
+
+    fn file_mode(&mut self, path: FieldPath, mode: Option<i32>) {
+        if let Some(m) = mode
+            && !(0..=0o777).contains(&m)
+        {
+            self.error(
+                path,
+                format!("{m} must be a file mode between 0 and 0777 (octal 0000-0777)"),
+            );
         }
     }
 
