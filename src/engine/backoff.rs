@@ -69,8 +69,11 @@ impl Backoff {
         (now < end).then_some(end)
     }
 
-    /// Records a restart after an event at `event_time`: the next delay doubles (or starts at `initial`).
-    pub fn next(&mut self, cfg: &BackoffConfig, key: &str, event_time: Timestamp) {
+    /// Records a restart, at `now`, after an event (the container's finish) at `event_time`: the next delay
+    /// doubles (or starts at `initial` when the last restart is more than twice the cap before the event). As in
+    /// the kubelet, the restart time is remembered, so a container that runs a while before crashing again does
+    /// not reset its back-off early.
+    pub fn next(&mut self, cfg: &BackoffConfig, key: &str, event_time: Timestamp, now: Timestamp) {
         let delay = match self.entries.get(key) {
             Some(e) if !Self::expired(cfg, e, event_time) => (e.delay * 2).min(cfg.max),
             _ => cfg.initial,
@@ -79,7 +82,7 @@ impl Backoff {
             key.to_string(),
             Entry {
                 delay,
-                last_update: event_time,
+                last_update: now,
             },
         );
     }
@@ -112,18 +115,34 @@ mod tests {
             None,
             "first restart is immediate"
         );
-        b.next(&cfg, "c", t(0));
+        b.next(&cfg, "c", t(0), t(0));
         // Crashed again at t=5: wait 10 s from FinishedAt.
         assert_eq!(b.until(&cfg, "c", t(5), t(6)), Some(t(15)));
         assert_eq!(b.until(&cfg, "c", t(5), t(15)), None);
-        b.next(&cfg, "c", t(5));
+        b.next(&cfg, "c", t(5), t(5));
         assert_eq!(b.delay("c"), Some(Duration::from_secs(20)));
         let mut last = t(5);
         for _ in 0..10 {
             last = last.checked_add(SignedDuration::from_secs(1)).unwrap();
-            b.next(&cfg, "c", last);
+            b.next(&cfg, "c", last, last);
         }
         assert_eq!(b.delay("c"), Some(Duration::from_secs(300)), "capped");
+    }
+
+    #[test]
+    fn a_long_run_between_crashes_does_not_reset_it() {
+        let cfg = BackoffConfig {
+            initial: Duration::from_secs(2),
+            max: Duration::from_secs(8),
+        };
+        let mut b = Backoff::default();
+        b.next(&cfg, "c", t(0), t(0));
+        b.next(&cfg, "c", t(5), t(7));
+        b.next(&cfg, "c", t(15), t(19));
+        assert_eq!(b.delay("c"), Some(Duration::from_secs(8)));
+        // Finished at 15, restarted at 19 after its back-off; runs 14 s and crashes at 33: that is 14 s after the
+        // restart (within twice the cap, 16 s), though 18 s after the previous finish: it waits the full 8 s.
+        assert_eq!(b.until(&cfg, "c", t(33), t(33)), Some(t(41)));
     }
 
     #[test]
@@ -133,12 +152,12 @@ mod tests {
             max: Duration::from_secs(4),
         };
         let mut b = Backoff::default();
-        b.next(&cfg, "c", t(0));
-        b.next(&cfg, "c", t(1));
+        b.next(&cfg, "c", t(0), t(0));
+        b.next(&cfg, "c", t(1), t(1));
         assert_eq!(b.delay("c"), Some(Duration::from_secs(2)));
         // 9 s later (> 2 × 4 s) the back-off has expired.
         assert_eq!(b.until(&cfg, "c", t(10), t(10)), None);
-        b.next(&cfg, "c", t(10));
+        b.next(&cfg, "c", t(10), t(10));
         assert_eq!(b.delay("c"), Some(Duration::from_secs(1)));
     }
 }

@@ -201,9 +201,11 @@ pub fn terminal_phase(spec: &PlanSpec, obs: &ObservedPod) -> Option<Terminal> {
     }
 }
 
+/// When the instance ended; for one that never started (Docker leaves FinishedAt unset), when it was created,
+/// so its back-off still counts from a fixed moment and grows.
 fn finished_at(i: &Instance, now: Timestamp) -> Timestamp {
     match &i.state {
-        InstanceState::Exited { finished_at, .. } => finished_at.unwrap_or(now),
+        InstanceState::Exited { finished_at, .. } => finished_at.or(i.created).unwrap_or(now),
         _ => now,
     }
 }

@@ -45,7 +45,8 @@ pub fn limits(c: &Container) -> Limits {
     Limits {
         memory: mem,
         cpu_quota: cpu_limit.map(|m| (m as i64 * CPU_PERIOD / 1000).max(1000)),
-        cpu_shares: cpu_request.map(|m| (m as i64 * 1024 / 1000).max(2)),
+        // No request means the kubelet's minimum of 2 shares, not Docker's default of 1024.
+        cpu_shares: Some(cpu_request.map_or(2, |m| (m as i64 * 1024 / 1000).max(2))),
     }
 }
 

@@ -651,13 +651,16 @@ pub fn container_body(
             .find(|(k, _)| k == n)
             .map(|(_, v)| v.clone())
     };
+    // An empty command or args is unset in Kubernetes: the image's ENTRYPOINT/CMD stay.
     let entrypoint = c
         .command
         .as_ref()
+        .filter(|v| !v.is_empty())
         .map(|v| v.iter().map(|s| expand(s, &lookup)).collect::<Vec<_>>());
     let cmd = c
         .args
         .as_ref()
+        .filter(|v| !v.is_empty())
         .map(|v| v.iter().map(|s| expand(s, &lookup)).collect::<Vec<_>>());
 
     let mut mounts = Vec::new();

@@ -82,7 +82,12 @@ fn terminated(
         container_id: Some(format!("docker://{}", i.id)),
         exit_code: *exit_code as i32,
         finished_at: time(*finished_at),
-        message: messages.get(&i.id).cloned().or_else(|| error.clone()),
+        // Kubernetes omits an empty message; a container that could not start says why (Docker's error).
+        message: messages
+            .get(&i.id)
+            .filter(|m| !m.is_empty())
+            .cloned()
+            .or_else(|| error.clone()),
         reason: Some(reason.into()),
         signal: (*exit_code > 128 && *exit_code < 160).then_some((*exit_code - 128) as i32),
         started_at: time(*started_at),
@@ -324,8 +329,43 @@ pub fn compute(input: &StatusInput<'_>) -> PodStatus {
         start_time: time(start_time.or(Some(input.now))),
         init_container_statuses: (!inits.is_empty()).then_some(inits),
         container_statuses: Some(apps),
-        qos_class: Some("BestEffort".into()),
+        qos_class: Some(qos_class(spec).into()),
         ..Default::default()
+    }
+}
+
+/// The pod's QoS class, as the API server computes it: Guaranteed when every container has CPU and memory
+/// limits equal to its requests (requests default to limits), BestEffort when no container has any, else
+/// Burstable.
+fn qos_class(spec: &PodSpec) -> &'static str {
+    use crate::manifest::quantity::Quantity;
+    use k8s_openapi::apimachinery::pkg::api::resource::Quantity as Q;
+    let containers = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .chain(spec.containers.iter());
+    let mut any = false;
+    let mut guaranteed = true;
+    for c in containers {
+        let r = c.resources.clone().unwrap_or_default();
+        let get = |m: &Option<std::collections::BTreeMap<String, Q>>, k: &str| {
+            m.as_ref()
+                .and_then(|m| m.get(k))
+                .and_then(|q| Quantity::parse(&q.0).ok())
+                .filter(|q| q.0 > 0.0)
+        };
+        for k in ["cpu", "memory"] {
+            let limit = get(&r.limits, k);
+            let request = get(&r.requests, k).or(limit);
+            any |= limit.is_some() || request.is_some();
+            guaranteed &= limit.is_some() && request == limit;
+        }
+    }
+    match (any, guaranteed) {
+        (false, _) => "BestEffort",
+        (true, true) => "Guaranteed",
+        (true, false) => "Burstable",
     }
 }
 
@@ -467,7 +507,16 @@ pub fn columns(spec: &PodSpec, status: &PodStatus, terminating: bool) -> Columns
     }
     let mut ready = 0;
     if !initializing {
-        restarts = inits.iter().map(|s| s.restart_count as u32).sum();
+        // Once the pod is initialised kubectl counts only restartable (sidecar) init containers' restarts.
+        restarts = inits
+            .iter()
+            .filter(|s| {
+                init_specs
+                    .iter()
+                    .any(|c| c.name == s.name && c.restart_policy.as_deref() == Some("Always"))
+            })
+            .map(|s| s.restart_count as u32)
+            .sum();
         let mut has_running = false;
         for s in apps.iter().rev() {
             restarts += s.restart_count as u32;
@@ -537,5 +586,37 @@ pub fn restarts_text(c: &Columns, now: Timestamp) -> String {
             format!("{} ({} ago)", c.restarts, short_age(now.duration_since(t)))
         }
         _ => c.restarts.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(yaml: &str) -> PodSpec {
+        serde_json::from_value(serde_yaml::from_str::<serde_json::Value>(yaml).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn qos_class_follows_requests_and_limits() {
+        let none = spec("containers: [{name: a, image: x}]");
+        assert_eq!(qos_class(&none), "BestEffort");
+        // Requests default to limits: limits alone on cpu and memory are Guaranteed.
+        let limits = spec(
+            "containers: [{name: a, image: x, resources: {limits: {cpu: 100m, memory: 64Mi}}}]",
+        );
+        assert_eq!(qos_class(&limits), "Guaranteed");
+        let equal = spec(
+            "containers: [{name: a, image: x, resources: {limits: {cpu: '1', memory: 1Gi}, requests: {cpu: 1000m, memory: 1Gi}}}]",
+        );
+        assert_eq!(qos_class(&equal), "Guaranteed");
+        let lower = spec(
+            "containers: [{name: a, image: x, resources: {limits: {cpu: '1', memory: 1Gi}, requests: {cpu: 500m}}}]",
+        );
+        assert_eq!(qos_class(&lower), "Burstable");
+        let one_without = spec(
+            "containers: [{name: a, image: x, resources: {limits: {cpu: '1', memory: 1Gi}}}, {name: b, image: x}]",
+        );
+        assert_eq!(qos_class(&one_without), "Burstable");
     }
 }

@@ -918,7 +918,8 @@ impl PodWorker {
         };
         self.waiting.remove(name);
         if let Some(fin) = previous_finished {
-            self.backoff.next(&self.settings.backoff, name, fin);
+            self.backoff
+                .next(&self.settings.backoff, name, fin, Timestamp::now());
         }
         self.event(
             EventType::Normal,
@@ -1054,7 +1055,7 @@ impl PodWorker {
                 Ok(())
             }
             Err(e) => {
-                self.pull_backoff.next(&cfg, image, now);
+                self.pull_backoff.next(&cfg, image, now, now);
                 self.pull_failed_at.insert(image.to_string(), now);
                 if present {
                     self.event(

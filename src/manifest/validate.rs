@@ -341,6 +341,12 @@ impl Validator {
             }
             if let Some(q) = &ed.size_limit {
                 self.quantity(path.key("sizeLimit"), &q.0);
+                if ed.medium.as_deref() != Some("Memory") {
+                    self.warn(
+                        path.key("sizeLimit"),
+                        "not enforced on disk: podtui limits only a medium: Memory emptyDir (tmpfs size); the kubelet would evict the pod past it",
+                    );
+                }
             }
         }
         if let Some(d) = &vol.downward_api {
