@@ -346,8 +346,9 @@ impl ListPos {
         true
     }
 
-    /// Keeps the selection within `height` visible rows.
-    pub fn scroll_into_view(&mut self, height: usize) {
+    /// Keeps the selection within `height` visible rows of a list of `len`, and shows as many rows as fit (after
+    /// a resize or rows removed there are no blank rows below the last one while rows above are hidden).
+    pub fn scroll_into_view(&mut self, height: usize, len: usize) {
         if height == 0 {
             return;
         }
@@ -356,6 +357,7 @@ impl ListPos {
         } else if self.selected >= self.offset + height {
             self.offset = self.selected + 1 - height;
         }
+        self.offset = self.offset.min(len.saturating_sub(height));
     }
 }
 
@@ -515,6 +517,8 @@ pub struct App {
     pub prompt: Option<Prompt>,
     /// The help screen.
     pub help: bool,
+    /// First line of the help shown (it scrolls with j/k, the arrows and page keys).
+    pub help_scroll: usize,
     /// The status message.
     pub message: Option<Message>,
     /// Mouse capture on.
@@ -558,6 +562,7 @@ impl App {
             confirm: None,
             prompt: None,
             help: false,
+            help_scroll: 0,
             message: None,
             mouse,
             effects: Vec::new(),
@@ -728,7 +733,26 @@ impl App {
             return self.on_editor_key(key);
         }
         if self.help {
-            self.help = false;
+            // The help scrolls (it is longer than a small terminal); any other key closes it.
+            match self
+                .cfg
+                .keymap
+                .lookup(Mode::Global, &key)
+                .or_else(|| self.cfg.keymap.lookup(Mode::Pods, &key))
+            {
+                Some(Action::Down) => self.help_scroll = self.help_scroll.saturating_add(1),
+                Some(Action::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Some(Action::PageDown) => {
+                    self.help_scroll = self.help_scroll.saturating_add(self.page.max(1))
+                }
+                Some(Action::PageUp) => {
+                    self.help_scroll = self.help_scroll.saturating_sub(self.page.max(1))
+                }
+                _ => {
+                    self.help = false;
+                    self.help_scroll = 0;
+                }
+            }
             return;
         }
         let mode = self.mode();
@@ -986,6 +1010,8 @@ impl App {
         self.last_detail_key = Some(p.key());
         self.screen = Screen::Detail;
         self.logs.previous = false;
+        // A log opens at its end and follows, whatever the last log view was left at.
+        self.logs.follow = true;
         self.detail_scroll = 0;
         let rows = container_rows(&p);
         self.container_sel = rows.iter().position(|c| c.role == Role::App).unwrap_or(0);
@@ -1716,5 +1742,31 @@ pub fn instance<'a>(p: &'a PodView, name: &str, previous: bool) -> Option<&'a In
         p.observed.sandboxes.iter().rev().nth(idx)
     } else {
         p.observed.instances(name).get(idx).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ListPos;
+
+    #[test]
+    fn a_list_shows_as_many_rows_as_fit_after_growing() {
+        let mut pos = ListPos {
+            selected: 2,
+            offset: 0,
+        };
+        // A tiny window shows only the selected (last) row...
+        pos.scroll_into_view(1, 3);
+        assert_eq!(pos.offset, 2);
+        // ...and a big one again shows all three, not the last one above blank rows.
+        pos.scroll_into_view(20, 3);
+        assert_eq!(pos.offset, 0);
+        // Scrolled down in a long list, the selection stays visible.
+        let mut long = ListPos {
+            selected: 50,
+            offset: 0,
+        };
+        long.scroll_into_view(10, 100);
+        assert_eq!(long.offset, 41);
     }
 }

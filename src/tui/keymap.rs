@@ -352,6 +352,23 @@ impl Default for Keymap {
             ),
             b(&["ctrl-s"], SaveLogs, "save to a file", None),
             b(&["s"], Shell, "shell into this container", None),
+            b(&["r"], Restart, "restart this container (asks first)", None),
+            b(&["y"], Yaml, "YAML tab", None),
+            b(&["v"], Events, "events tab", None),
+            b(&["e"], Edit, "edit the manifest", None),
+            b(&["E"], EditExternal, "edit in $VISUAL/$EDITOR", None),
+            b(
+                &["ctrl-k"],
+                Kill,
+                "kill the pod's containers (asks first)",
+                None,
+            ),
+            b(
+                &["ctrl-d"],
+                Delete,
+                "delete the manifest (asks first)",
+                None,
+            ),
             b(&["tab", "right"], NextPane, "next tab", None),
             b(&["shift-tab", "left"], PrevPane, "previous tab", None),
         ];

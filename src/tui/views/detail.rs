@@ -222,6 +222,11 @@ fn containers(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
             (None, None) => ("-".into(), "not created".into(), t.dim()),
         };
         let reason = match p.backoff.iter().find(|(n, _)| *n == c.name) {
+            // Narrow: the countdown first, so the column's cut cannot hide it.
+            Some((_, until)) if !wide => format!(
+                "restart in {}s: {reason}",
+                until.duration_since(now).as_secs().max(0)
+            ),
             Some((_, until)) => format!(
                 "{reason}, restarting in {}s",
                 until.duration_since(now).as_secs().max(0)

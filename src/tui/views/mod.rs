@@ -119,13 +119,8 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
     let t = &app.cfg.theme;
     let snap = &app.snap;
     let wide = area.width >= 120;
-    let mut first = vec![
-        Span::styled("podtui", t.title()),
-        Span::raw(format!(
-            " · node {} · watching {} · ",
-            snap.node_name, snap.source
-        )),
-    ];
+    // Most important first: a narrow terminal cuts the end of each line.
+    let mut first = vec![Span::styled("podtui", t.title()), Span::raw(" · ")];
     match &snap.docker {
         DockerState::Connected(i) => {
             first.push(Span::styled(
@@ -155,10 +150,21 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
             ));
         }
     }
-    let mut second = vec![Span::raw(match snap.last_sync {
-        Some(s) => format!("synced {} ago", short_age(app.now.duration_since(s))),
-        None => "not synced yet".into(),
-    })];
+    first.push(Span::raw(format!(
+        " · node {} · watching {}",
+        snap.node_name, snap.source
+    )));
+    let mut second = vec![Span::raw(format!("pods {}", snap.pods.len()))];
+    let counts = snap.counts();
+    if !counts.is_empty() {
+        second.push(Span::raw(": "));
+        for (i, (status, n)) in counts.iter().enumerate() {
+            if i > 0 {
+                second.push(Span::raw(", "));
+            }
+            second.push(Span::styled(format!("{n} {status}"), t.status(status)));
+        }
+    }
     let invalid = snap
         .files
         .iter()
@@ -189,20 +195,13 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
         }
         second.push(Span::raw(")"));
     }
+    second.push(Span::styled(" │ ", t.dim()));
+    second.push(Span::raw(match snap.last_sync {
+        Some(s) => format!("synced {} ago", short_age(app.now.duration_since(s))),
+        None => "not synced yet".into(),
+    }));
     if !app.mouse {
         second.push(Span::styled(" │ mouse off", t.dim()));
-    }
-    second.push(Span::styled(" │ ", t.dim()));
-    second.push(Span::raw(format!("pods {}", snap.pods.len())));
-    let counts = snap.counts();
-    if !counts.is_empty() {
-        second.push(Span::raw(": "));
-        for (i, (status, n)) in counts.iter().enumerate() {
-            if i > 0 {
-                second.push(Span::raw(", "));
-            }
-            second.push(Span::styled(format!("{n} {status}"), t.status(status)));
-        }
     }
     f.render_widget(
         Paragraph::new(vec![Line::from(first), Line::from(second)]),
@@ -235,8 +234,32 @@ fn draw_footer(f: &mut Frame, app: &App, area: Rect) {
     f.render_widget(Paragraph::new(Span::styled(right, t.dim())), right_area);
 }
 
-/// The footer hints of `mode`: its hinted bindings, then global ones, as many as fit in `width`.
+/// The footer hints of `mode`: its hinted bindings, then global ones, as many as fit in `width`; the help key
+/// always comes last, so every screen says where the full list is.
 pub fn hints(app: &App, mode: Mode, width: usize) -> Line<'static> {
+    let t = &app.cfg.theme;
+    let help_key = app
+        .cfg
+        .keymap
+        .bindings(Mode::Global)
+        .iter()
+        .find(|b| b.action == super::action::Action::Help)
+        .and_then(|b| b.keys.first())
+        .map(|k| k.to_string());
+    let help_len = help_key
+        .as_ref()
+        .map_or(0, |k| k.chars().count() + " help".len());
+    let mut spans = hint_spans(app, mode, width.saturating_sub(help_len));
+    if let Some(k) = help_key
+        && help_len <= width
+    {
+        spans.push(Span::styled(k, t.key()));
+        spans.push(Span::raw(" help"));
+    }
+    Line::from(spans)
+}
+
+fn hint_spans(app: &App, mode: Mode, width: usize) -> Vec<Span<'static>> {
     let t = &app.cfg.theme;
     let mut spans = Vec::new();
     let mut used = 0;
@@ -245,20 +268,25 @@ pub fn hints(app: &App, mode: Mode, width: usize) -> Line<'static> {
             let (Some(label), Some(k)) = (b.hint, b.keys.first()) else {
                 continue;
             };
-            if m == Mode::Global && b.action == super::action::Action::Quit {
+            if m == Mode::Global
+                && matches!(
+                    b.action,
+                    super::action::Action::Quit | super::action::Action::Help
+                )
+            {
                 continue;
             }
             let key = k.to_string();
             let len = key.chars().count() + label.chars().count() + 3;
             if used + len > width {
-                return Line::from(spans);
+                return spans;
             }
             used += len;
             spans.push(Span::styled(key, t.key()));
             spans.push(Span::raw(format!(" {label}  ")));
         }
     }
-    Line::from(spans)
+    spans
 }
 
 fn draw_help(f: &mut Frame, app: &App, area: Rect) {
@@ -281,7 +309,7 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect) {
     }
     lines.push(Line::from(Span::styled(
         format!(
-            "Keys can be rebound in {}. Any key closes this help.",
+            "Keys can be rebound in {}. j/k and page keys scroll; any other key closes this help.",
             crate::config::default_config_dir()
                 .join("config.yaml")
                 .display()
@@ -294,13 +322,33 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect) {
         area.height.saturating_sub(2),
     );
     f.render_widget(Clear, r);
+    // Lines as wrapped to the box (an estimate by width; the help has no long words).
+    let inner_w = r.width.saturating_sub(2).max(1) as usize;
+    let total: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner_w))
+        .sum();
+    let room = r.height.saturating_sub(2) as usize;
+    let top = app.help_scroll.min(total.saturating_sub(room));
+    let title = if total > room {
+        format!(
+            " Help · lines {}-{} of {total} ",
+            top + 1,
+            (top + room).min(total)
+        )
+    } else {
+        " Help ".into()
+    };
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(" Help ")
-                .border_style(t.border_focus()),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((top.min(u16::MAX as usize) as u16, 0))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(title)
+                    .border_style(t.border_focus()),
+            ),
         r,
     );
 }

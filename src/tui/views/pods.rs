@@ -60,7 +60,7 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
     f.render_widget(b, area);
     let height = inner.height.saturating_sub(1) as usize;
     app.page = height.max(1);
-    app.pods_pos.scroll_into_view(height);
+    app.pods_pos.scroll_into_view(height, app.visible.len());
     app.areas.pods_rows = Rect::new(
         inner.x,
         inner.y + 1,
@@ -68,9 +68,7 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
         inner.height.saturating_sub(1),
     );
 
-    let w = inner.width;
-    let show_ip = w >= 84;
-    let show_file = w >= 104;
+    let w = inner.width as usize;
     let window: Vec<usize> = app
         .visible
         .iter()
@@ -86,7 +84,13 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
         })
         .max()
         .unwrap_or(4)
-        .clamp(4, if show_file { 44 } else { 32 }) as u16;
+        .clamp(4, 44);
+    // Optional columns appear when they fit beside the names actually shown (READY, STATUS, RESTARTS, AGE and
+    // the gaps take 45 columns; IP 16; FILE at least 9).
+    let fixed = 5 + 18 + 13 + 5 + 4;
+    let show_ip = name_w.min(32) + fixed + 16 <= w;
+    let show_file = show_ip && name_w + fixed + 16 + 9 <= w;
+    let name_w = if show_file { name_w } else { name_w.min(32) } as u16;
     let mut header = vec!["NAME", "READY", "STATUS", "RESTARTS", "AGE"];
     let mut widths = vec![
         Constraint::Length(name_w),
@@ -262,7 +266,7 @@ fn draw_manifests(f: &mut Frame, app: &mut App, area: Rect) {
         selected: sel_line,
         offset: app.files_pos.offset,
     };
-    pos.scroll_into_view(height);
+    pos.scroll_into_view(height, lines.len());
     app.files_pos.offset = pos.offset;
     let visible: Vec<Line> = lines.into_iter().skip(pos.offset).take(height).collect();
     f.render_widget(Paragraph::new(visible), inner);
@@ -289,7 +293,7 @@ pub fn draw_events(f: &mut Frame, app: &mut App, area: Rect) {
     f.render_widget(b, area);
     let height = inner.height.saturating_sub(1) as usize;
     app.page = height.max(1);
-    app.events_pos.scroll_into_view(height);
+    app.events_pos.scroll_into_view(height, all.len());
     let now = app.now;
     let rows: Vec<Row> = all
         .iter()
