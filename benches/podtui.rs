@@ -1176,7 +1176,9 @@ fn main() {
             bench.rows.iter().all(|r| !r.samples.is_empty()),
             "render bench produced no samples"
         );
-        eprintln!("podtui bench: smoke-tested under cargo test; run the benchmarks with `bash scripts/bench.sh`");
+        eprintln!(
+            "podtui bench: smoke-tested under cargo test; run the benchmarks with `bash scripts/bench.sh`"
+        );
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");
