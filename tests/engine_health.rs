@@ -441,7 +441,9 @@ async fn termination_messages_deadline_and_shared_process_namespace() {
     );
     t.write(
         "deadline.yaml",
-        &pod("deadline", &format!("  activeDeadlineSeconds: 3\n  containers:\n  - name: app\n    image: {BUSYBOX}\n    command: [sleep, '3600']\n")),
+        // Past its deadline the pod is killed as on deletion: preStop, then the pod's grace period (the app needs
+        // 3 s after SIGTERM, more than podtui's 2 s minimum stop timeout, and exits 0 when given the time).
+        &format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: deadline\nspec:\n  activeDeadlineSeconds: 3\n  terminationGracePeriodSeconds: 15\n  containers:\n  - name: app\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, 'trap \"sleep 3; exit 0\" TERM; while true; do sleep 1; done']\n    lifecycle:\n      preStop:\n        exec:\n          command: [/bin/sh, -c, 'echo prestop-ran > /proc/1/fd/1']\n"),
     );
     t.write(
         "shared.yaml",
@@ -481,10 +483,23 @@ async fn termination_messages_deadline_and_shared_process_namespace() {
         d.pod.status.as_ref().unwrap().phase.as_deref(),
         Some("Failed")
     );
-    t.wait_pod("deadline", "every container stopped", 30, |p| {
-        p.observed.all().all(|i| !i.state.is_running())
-    })
-    .await;
+    let d = t
+        .wait_pod("deadline", "every container stopped", 30, |p| {
+            p.observed.all().all(|i| !i.state.is_running())
+        })
+        .await;
+    let app = d.observed.instances("app")[0].id.clone();
+    assert!(
+        common::docker(&["logs", &app]).contains("prestop-ran"),
+        "the preStop hook ran before the stop"
+    );
+    let term = container_status(&d, "app")
+        .state
+        .clone()
+        .unwrap()
+        .terminated
+        .unwrap();
+    assert_eq!(term.exit_code, 0, "the app had its grace period: {term:?}");
     let s = t
         .wait_pod("shared", "running", 60, |p| p.columns.ready == "2/2")
         .await;

@@ -254,6 +254,15 @@ fn get_logs_and_down() {
         "{err}"
     );
 
+    // down refuses while the engine runs: the engine would only start the pods again.
+    let (code, _, err) = s.output(&["down", &dir]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("engine") && err.contains("is running"),
+        "{err}"
+    );
+    assert!(!containers_with(&format!("dev.podtui.node={}", s.node)).is_empty());
+
     // get without an engine: derived from Docker, with a note.
     kill9(&mut p);
     let (code, out, err) = s.output(&["get", "pods", &dir]);

@@ -53,11 +53,14 @@ pub async fn run(args: &DownArgs, common: &Common) -> i32 {
             .collect()
     };
     if let Some(snap) = fetch_snapshot(&common.state_dir).await {
+        // The engine would start them again at once (and restart counts would reset): the user must stop it
+        // first, or quit the TUI with Q, which brings the pods down through the engine.
         eprintln!(
-            "warning: a podtui engine (pid {}) is running for {}; it will start these pods again unless you stop it or remove their manifests",
+            "podtui down: a podtui engine (pid {}) is running for {}; it would start these pods again. Stop it first (Q in the TUI quits and brings every pod down), then run down again.",
             snap.pid,
             common.state_dir.display()
         );
+        return 1;
     }
     if targets.is_empty() {
         eprintln!("no pods to remove");

@@ -85,6 +85,8 @@ pub enum StopReason {
     PodCompleted,
     /// A container runs in an older sandbox than the current one.
     SandboxChanged,
+    /// `activeDeadlineSeconds` passed: the pod is killed as on deletion (preStop, then the grace period).
+    DeadlineExceeded,
 }
 
 /// One step towards the spec.
@@ -271,7 +273,11 @@ pub fn plan(
         if !running.is_empty() {
             plan.actions.push(Action::Stop {
                 ids: running,
-                reason: StopReason::PodCompleted,
+                reason: if spec.deadline_exceeded {
+                    StopReason::DeadlineExceeded
+                } else {
+                    StopReason::PodCompleted
+                },
             });
         }
         return plan;

@@ -558,6 +558,9 @@ impl PodWorker {
                         "Pod sandbox changed, it will be killed and re-created.".into(),
                     ),
                     StopReason::PodCompleted => {}
+                    StopReason::DeadlineExceeded => {
+                        return self.stop_for_deadline(rt, &ids, observed).await;
+                    }
                     StopReason::SandboxChanged => self.event(
                         EventType::Normal,
                         "Killing",
@@ -1346,6 +1349,46 @@ impl PodWorker {
         }
         self.prober.stop(id);
         self.cache.invalidate(id);
+    }
+
+    /// Stops a pod past its `activeDeadlineSeconds` as the kubelet kills a pod: every container gets its preStop
+    /// hook and the pod's grace period (hooks run one after another, all within the one grace period), then the
+    /// stop signal; the sandbox goes last.
+    async fn stop_for_deadline(
+        &mut self,
+        rt: &DockerRuntime,
+        ids: &[String],
+        observed: &ObservedPod,
+    ) -> RtResult<bool> {
+        let grace = self.grace();
+        let started = std::time::Instant::now();
+        let (sandboxes, containers): (Vec<Instance>, Vec<Instance>) = observed
+            .all()
+            .filter(|i| ids.contains(&i.id))
+            .cloned()
+            .partition(|i| i.role == Role::Sandbox);
+        for inst in &containers {
+            let obj = self.object_of(&inst.name);
+            self.event(
+                EventType::Normal,
+                "Killing",
+                &obj,
+                format!("Stopping container {}", inst.name),
+            );
+            let left = grace.saturating_sub(started.elapsed());
+            self.pre_stop(rt, inst, left).await;
+        }
+        let left = grace.saturating_sub(started.elapsed()).max(MIN_GRACE);
+        let results = join_all(containers.iter().map(|i| rt.stop(&i.id, left))).await;
+        for (inst, r) in containers.iter().zip(results) {
+            self.cache.invalidate(&inst.id);
+            r?;
+        }
+        for sb in &sandboxes {
+            rt.stop(&sb.id, MIN_GRACE).await?;
+            self.cache.invalidate(&sb.id);
+        }
+        Ok(true)
     }
 
     /// Runs the container's preStop hook within `grace`; returns the grace left for the stop signal.
