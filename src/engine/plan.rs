@@ -52,6 +52,9 @@ pub struct PlanSpec {
     pub restart: RestartPolicy,
     /// activeDeadlineSeconds has passed: the pod fails and everything stops.
     pub deadline_exceeded: bool,
+    /// Running containers whose startup probe has not passed yet: a native sidecar among them holds back the
+    /// containers after it, as in the kubelet.
+    pub unstarted: Vec<String>,
 }
 
 impl PlanSpec {
@@ -72,6 +75,7 @@ impl PlanSpec {
             app: spec.containers.iter().map(|c| c.name.clone()).collect(),
             restart: RestartPolicy::from_spec(spec),
             deadline_exceeded: false,
+            unstarted: Vec::new(),
         }
     }
 }
@@ -340,7 +344,7 @@ pub fn plan(
             return plan;
         }
         match &last.state {
-            InstanceState::Running { .. } if *sidecar => continue,
+            InstanceState::Running { .. } if *sidecar && !spec.unstarted.contains(name) => continue,
             InstanceState::Running { .. } | InstanceState::Other { .. } => return plan,
             InstanceState::Created => {
                 plan.actions.push(Action::Remove {
@@ -456,6 +460,7 @@ mod tests {
             app: app.iter().map(|n| n.to_string()).collect(),
             restart,
             deadline_exceeded: false,
+            unstarted: Vec::new(),
         }
     }
 
@@ -482,6 +487,23 @@ mod tests {
         let s = spec(&["init"], &["a", "b"], RestartPolicy::Always);
         let p = plan(&s, &ObservedPod::default(), &no_backoff, t(0));
         assert_eq!(p.actions, vec![Action::CreateSandbox { attempt: 0 }]);
+    }
+
+    #[test]
+    fn a_sidecar_holds_back_the_apps_until_its_startup_probe_passes() {
+        let mut s = spec(&["side"], &["a"], RestartPolicy::Always);
+        s.init[0].1 = true;
+        let obs = ObservedPod::from_instances(vec![
+            inst("sb", Role::Sandbox, "POD", 0, "", running()),
+            inst("side", Role::Init, "side", 0, "sb", running()),
+        ]);
+        s.unstarted = vec!["side".into()];
+        assert!(starts(&plan(&s, &obs, &no_backoff, t(1))).is_empty());
+        s.unstarted.clear();
+        assert_eq!(
+            starts(&plan(&s, &obs, &no_backoff, t(1))),
+            [("a".to_string(), 0)]
+        );
     }
 
     #[test]

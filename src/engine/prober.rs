@@ -66,6 +66,9 @@ struct Track {
 
 struct Probed {
     name: String,
+    /// When probing of this instance began (just after it started): `initialDelaySeconds` counts from here,
+    /// also for liveness and readiness probes that wait for the startup probe.
+    origin: tokio::time::Instant,
     started: bool,
     ready: bool,
     killed: bool,
@@ -118,9 +121,10 @@ async fn probe_loop(
     spec: ProbeSpec,
     target: Target,
     id: String,
+    origin: tokio::time::Instant,
     tx: mpsc::WeakUnboundedSender<WorkerMsg>,
 ) {
-    tokio::time::sleep(spec.initial_delay).await;
+    tokio::time::sleep_until(origin + spec.initial_delay).await;
     loop {
         let r = probe::run(&rt, &spec.handler, &target, spec.timeout).await;
         let at = Timestamp::now();
@@ -157,13 +161,21 @@ impl Prober {
         }
     }
 
-    fn spawn(&self, rt: &DockerRuntime, t: &mut Track, target: &Target, id: &str) {
+    fn spawn(
+        &self,
+        rt: &DockerRuntime,
+        t: &mut Track,
+        target: &Target,
+        id: &str,
+        origin: tokio::time::Instant,
+    ) {
         if t.task.is_none() {
             t.task = Some(tokio::spawn(probe_loop(
                 rt.clone(),
                 t.spec.clone(),
                 target.clone(),
                 id.to_string(),
+                origin,
                 self.tx.clone(),
             )));
         }
@@ -214,8 +226,10 @@ impl Prober {
                 continue;
             }
             let has_startup = tracks.iter().any(|t| t.spec.kind == ProbeKind::Startup);
+            let origin = tokio::time::Instant::now();
             let mut p = Probed {
                 name: c.name.clone(),
+                origin,
                 started: !has_startup,
                 ready: false,
                 killed: false,
@@ -225,7 +239,7 @@ impl Prober {
             let (target, started) = (p.target.clone(), p.started);
             for t in p.tracks.iter_mut() {
                 if t.spec.kind == ProbeKind::Startup || started {
-                    self.spawn(rt, t, &target, &id);
+                    self.spawn(rt, t, &target, &id, origin);
                 }
             }
             self.containers.insert(id, p);
@@ -300,6 +314,7 @@ impl Prober {
                             t.spec.clone(),
                             target.clone(),
                             o.id.clone(),
+                            p.origin,
                             tx.clone(),
                         )));
                     }

@@ -47,6 +47,8 @@ pub struct StatusInput<'a> {
     pub reason: Option<(String, String)>,
     /// The host's IP.
     pub host_ip: Option<String>,
+    /// The pod's start time when known from earlier instances (old ones are removed).
+    pub start_time: Option<Timestamp>,
     /// Now.
     pub now: Timestamp,
 }
@@ -316,7 +318,12 @@ pub fn compute(input: &StatusInput<'_>) -> PodStatus {
         ),
         condition("PodScheduled", true, None, None),
     ];
-    let start_time = input.observed.all().filter_map(|i| i.created).min();
+    let start_time = input
+        .observed
+        .all()
+        .filter_map(|i| i.created)
+        .chain(input.start_time)
+        .min();
     PodStatus {
         reason: input.reason.as_ref().map(|r| r.0.clone()),
         message: input.reason.as_ref().map(|r| r.1.clone()),

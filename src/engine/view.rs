@@ -40,6 +40,8 @@ pub struct ViewParts<'a> {
     pub terminating: Option<(Timestamp, Duration)>,
     /// The host's IP as seen from containers.
     pub host_ip: Option<String>,
+    /// When the pod started, if known beyond its current containers (the worker remembers the earliest).
+    pub start_time: Option<Timestamp>,
     /// Pulls in progress.
     pub pulls: Vec<PullProgress>,
     /// Events.
@@ -89,6 +91,7 @@ pub fn build(parts: ViewParts<'_>) -> PodView {
         messages: parts.messages,
         reason: parts.reason.clone(),
         host_ip: parts.host_ip,
+        start_time: parts.start_time,
         now,
     });
     let mut transitions = parts.transitions;
@@ -154,6 +157,7 @@ pub fn derive(dp: &DesiredPod, observed: &ObservedPod, host_ip: Option<String>) 
         backoff_delay: &|_| None,
         terminating: None,
         host_ip,
+        start_time: None,
         pulls: Vec::new(),
         events: Vec::new(),
         transitions: None,

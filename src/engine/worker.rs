@@ -147,6 +147,9 @@ pub struct PodWorker {
     deadline_recorded: bool,
     pre_stop_done: bool,
     first_seen: Timestamp,
+    /// The earliest creation time of any instance of this pod seen so far: the pod's start time (AGE, the
+    /// activeDeadlineSeconds clock), which must not move when old instances are garbage-collected.
+    pod_start: Option<Timestamp>,
 }
 
 impl PodWorker {
@@ -194,6 +197,7 @@ impl PodWorker {
             deadline_recorded: false,
             pre_stop_done: false,
             first_seen: Timestamp::now(),
+            pod_start: None,
         }
     }
 
@@ -456,12 +460,13 @@ impl PodWorker {
         let mut plan_spec = PlanSpec::from_spec(&spec);
         let now = Timestamp::now();
         let mut deadline_wake = None;
+        self.pod_start = observed
+            .all()
+            .filter_map(|i| i.created)
+            .chain(self.pod_start)
+            .min();
         if let Some(ads) = spec.active_deadline_seconds.filter(|s| *s > 0) {
-            let start = observed
-                .all()
-                .filter_map(|i| i.created)
-                .min()
-                .unwrap_or(self.first_seen);
+            let start = self.pod_start.unwrap_or(self.first_seen);
             let end = start + Duration::from_secs(ads as u64);
             if now >= end {
                 plan_spec.deadline_exceeded = true;
@@ -479,6 +484,12 @@ impl PodWorker {
             }
         }
         self.sync_probes(rt, &observed, &spec);
+        plan_spec.unstarted = self
+            .prober
+            .started()
+            .into_iter()
+            .filter_map(|(name, started)| (!started).then_some(name))
+            .collect();
         self.read_termination_messages(rt, &observed, &spec).await;
         let cfg = self.settings.backoff;
         let backoff = &self.backoff;
@@ -1552,6 +1563,7 @@ impl PodWorker {
             backoff_delay: &delay,
             terminating: self.terminating.map(|t| (t, grace)),
             host_ip,
+            start_time: self.pod_start,
             pulls: self.pulls.values().cloned().collect(),
             events: self.events.all().to_vec(),
             transitions: Some(&mut self.transitions),

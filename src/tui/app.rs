@@ -406,12 +406,21 @@ pub struct LogView {
     pub pending_jump: Option<usize>,
     /// The search.
     pub search: String,
-    /// The line of the current match.
+    /// The line of the current match, counted from the first line ever received (lines dropped from the
+    /// front of the bounded buffer do not move it onto another line); see [`LogView::matched_index`].
     pub matched: Option<usize>,
     /// Stream generation.
     pub generation: u64,
     /// A note (stream ended, no previous instance).
     pub note: Option<String>,
+}
+
+impl LogView {
+    /// The current match's index in the buffer now, if that line has not been dropped.
+    pub fn matched_index(&self) -> Option<usize> {
+        self.matched
+            .and_then(|m| m.checked_sub(self.buffer.dropped() as usize))
+    }
 }
 
 impl Default for LogView {
@@ -1264,14 +1273,14 @@ impl App {
             self.fail("no search: press / to search");
             return;
         }
-        let from = self.logs.matched.unwrap_or(if back {
+        let from = self.logs.matched_index().unwrap_or(if back {
             0
         } else {
             self.logs.buffer.len().saturating_sub(1)
         });
         match self.logs.buffer.find(&self.logs.search, from, back) {
             Some(i) => {
-                self.logs.matched = Some(i);
+                self.logs.matched = Some(i + self.logs.buffer.dropped() as usize);
                 self.logs.follow = false;
                 self.logs.pending_jump = Some(i);
             }

@@ -566,6 +566,7 @@ fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
     app.detail_scroll = app.detail_scroll.min(p.events.len().saturating_sub(1));
     let now = app.now;
     let width = inner.width as usize;
+    let mut age_w = "LAST SEEN".len();
     let rows: Vec<Row> = p
         .events
         .iter()
@@ -588,6 +589,7 @@ fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
             } else {
                 short_age(now.duration_since(e.last_seen))
             };
+            age_w = age_w.max(age.chars().count());
             Row::new(vec![
                 Span::raw(age),
                 Span::styled(format!("{:?}", e.kind), style),
@@ -602,7 +604,7 @@ fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
         Table::new(
             rows,
             [
-                Constraint::Length(16),
+                Constraint::Length(age_w as u16),
                 Constraint::Length(7),
                 Constraint::Length(20),
                 Constraint::Length(obj_w),

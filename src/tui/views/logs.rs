@@ -120,7 +120,7 @@ pub fn draw(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
         (lv.top, 0)
     };
     let mut out: Vec<Line> = Vec::with_capacity(height);
-    let matched = lv.matched;
+    let matched = lv.matched_index();
     let search = lv.search.to_lowercase();
     while out.len() < height {
         let Some(line) = lv.buffer.get(line_idx) else {
