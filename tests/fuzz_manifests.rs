@@ -46,7 +46,9 @@ fn corpus() -> Vec<(String, String)> {
             if ["yaml", "yml", "json"].contains(&ext) {
                 out.push((
                     p.display().to_string(),
-                    std::fs::read_to_string(&p).unwrap(),
+                    podtui::manifest::manifest_text(&std::fs::read(&p).unwrap())
+                        .unwrap()
+                        .to_string(),
                 ));
             }
         }
@@ -292,7 +294,8 @@ fn mutated_manifests_never_panic_and_every_rejection_names_a_field() {
         .into_iter()
         .map(|(name, text)| {
             let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&text)
-                .filter_map(|d| serde::Deserialize::deserialize(d).ok())
+                // serde_yaml's document iterator does not end after an error: stop at the first one.
+                .map_while(|d| serde::Deserialize::deserialize(d).ok())
                 .map(|y: serde_yaml::Value| serde_json::to_value(y).unwrap())
                 .filter(|v: &Value| !v.is_null())
                 .collect();

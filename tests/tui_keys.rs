@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use podtui::manifest::store;
-use podtui::tui::app::{App, AppEvent, Effect, EngineRequest, Screen, Tab};
+use podtui::tui::app::{App, AppEvent, Effect, EngineRequest, Focus, Screen, Tab};
 use podtui::tui::editor::ApplyPreview;
 use podtui::tui::keymap::UiConfig;
 
@@ -429,4 +429,36 @@ fn mouse_click_selects_and_wheel_scrolls() {
     // With mouse capture off, clicks do nothing.
     a.on_key(key('M'));
     assert!(!a.mouse);
+}
+
+#[test]
+fn mouse_click_in_the_manifests_pane_finds_the_file_below_an_invalid_one() {
+    let mut a = app();
+    let screen = render(&mut a, 160, 48);
+    let rows = a.areas.manifest_rows;
+    // broken.yaml is first and its errors take lines of their own: find crashloop.yaml's line on screen.
+    let line = screen
+        .lines()
+        .position(|l| l.contains("crashloop.yaml") && l.contains("applied"))
+        .expect(&screen) as u16;
+    assert!(
+        line > rows.y + 1,
+        "broken.yaml's errors come first:\n{screen}"
+    );
+    a.on_mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: rows.x + 2,
+        row: line,
+        modifiers: KeyModifiers::NONE,
+    });
+    assert_eq!(a.focus, Focus::Manifests);
+    assert_eq!(a.files_pos.selected, 1, "crashloop.yaml is the second file");
+    // A click on an error line selects the invalid file it belongs to.
+    a.on_mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: rows.x + 2,
+        row: line - 1,
+        modifiers: KeyModifiers::NONE,
+    });
+    assert_eq!(a.files_pos.selected, 0);
 }

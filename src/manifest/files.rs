@@ -424,6 +424,15 @@ impl FileSource {
     /// Reads entry `name` from disk (it may have been deleted, replaced or become a non-manifest).
     pub fn read(&mut self, name: &str, settle: bool) -> Outcome {
         let path = self.root.absolute_path(name);
+        if name.contains('\u{FFFD}') && fs::symlink_metadata(&path).is_err() {
+            // Listed under a lossy name (the real name is not UTF-8), so it cannot be opened by that name.
+            let display = self.root.display_path(name);
+            return self
+                .entries
+                .entry(name.to_string())
+                .or_insert_with(|| Entry::new(display))
+                .skip("the file name is not valid UTF-8 (rename the file)".into());
+        }
         let Ok(lmeta) = fs::symlink_metadata(&path) else {
             self.forget_last_good(name);
             return match self.entries.remove(name) {

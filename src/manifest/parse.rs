@@ -107,6 +107,40 @@ struct Doc {
     value: Value,
 }
 
+/// Deeper flow nesting (`[[[[…`) than any Pod needs; the YAML parser's time grows with the square of it.
+const MAX_DEPTH: usize = 512;
+
+/// The line where `[`/`{` nesting outside quotes and comments first passes [`MAX_DEPTH`], if it does.
+fn too_deep(text: &str) -> Option<usize> {
+    let (mut depth, mut line) = (0usize, 1usize);
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut prev = '\n';
+    for c in text.chars() {
+        match (quote, c) {
+            (_, '\n') => {
+                line += 1;
+                comment = false;
+            }
+            _ if comment => {}
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '#') if prev.is_whitespace() => comment = true,
+            (None, '[' | '{') => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(line);
+                }
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        prev = c;
+    }
+    None
+}
+
 /// A manifest's bytes as text. Kubernetes requires UTF-8; a leading byte-order mark is dropped (Kubernetes'
 /// decoders skip it too). Invalid UTF-8 is an error at its line rather than a silently replaced character.
 pub fn manifest_text(bytes: &[u8]) -> Result<&str, Finding> {
@@ -137,6 +171,16 @@ impl Parsed {
 pub fn parse_manifest(input: &ParseInput<'_>) -> Parsed {
     let lines = LineMap::build(input.text);
     let mut out = Parsed::default();
+    if let Some(line) = too_deep(input.text) {
+        out.findings.push(Finding::file_error(
+            Some(line),
+            format!("nested more than {MAX_DEPTH} levels deep: not a Pod manifest"),
+        ));
+        for f in &mut out.findings {
+            f.file = input.display.to_string();
+        }
+        return out;
+    }
     let docs = match input.format {
         Format::Yaml => yaml_documents(input.text, &lines, &mut out.findings),
         Format::Json => json_documents(input.text, &mut out.findings),
@@ -514,6 +558,23 @@ mod tests {
 
     fn errors(p: &Parsed) -> Vec<String> {
         p.findings.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn absurd_nesting_is_refused_before_the_yaml_parser_sees_it() {
+        let text = format!("apiVersion: v1\nkind: Pod\nx: {}\n", "[".repeat(200_000));
+        let p = parse(&text, Format::Yaml);
+        assert_eq!(
+            errors(&p),
+            ["m.yaml:3: nested more than 512 levels deep: not a Pod manifest"]
+        );
+        // Brackets in quotes and comments do not count.
+        let quoted = format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: q}} # {}\nspec: {{containers: [{{name: c, image: 'i:1', args: ['{}']}}]}}\n",
+            "[".repeat(600),
+            "{".repeat(600)
+        );
+        assert!(!parse(&quoted, Format::Yaml).has_errors());
     }
 
     #[test]

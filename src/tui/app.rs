@@ -462,12 +462,15 @@ pub struct AppConfig {
 }
 
 /// Screen areas of the last frame, for mouse hit tests.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Areas {
     /// Rows of the pods table (without the header).
     pub pods_rows: Rect,
     /// Rows of the manifests list.
     pub manifest_rows: Rect,
+    /// For each line of the manifests list (from its scroll offset), the file it belongs to (an invalid file's
+    /// errors take lines of their own).
+    pub manifest_line_files: Vec<usize>,
     /// Rows of the containers table.
     pub container_rows: Rect,
     /// The log text.
@@ -1661,8 +1664,11 @@ impl App {
                         }
                     }
                 } else if self.screen == Screen::Pods && inside(self.areas.manifest_rows) {
-                    let i = self.files_pos.offset + (ev.row - self.areas.manifest_rows.y) as usize;
-                    if i < self.snap.files.len() {
+                    let line =
+                        self.files_pos.offset + (ev.row - self.areas.manifest_rows.y) as usize;
+                    if let Some(&i) = self.areas.manifest_line_files.get(line)
+                        && i < self.snap.files.len()
+                    {
                         self.focus = Focus::Manifests;
                         self.files_pos.selected = i;
                     }

@@ -266,16 +266,24 @@ fn draw_manifests(f: &mut Frame, app: &mut App, area: Rect) {
         selected: sel_line,
         offset: app.files_pos.offset,
     };
+    let total_lines = if app.snap.files.is_empty() {
+        0
+    } else {
+        lines.len()
+    };
     pos.scroll_into_view(height, lines.len());
     app.files_pos.offset = pos.offset;
     let visible: Vec<Line> = lines.into_iter().skip(pos.offset).take(height).collect();
     f.render_widget(Paragraph::new(visible), inner);
-    // Mouse hits map rows to files only where a file starts; keep the simple mapping for the common case.
-    if first_line_of.iter().enumerate().all(|(i, l)| *l == i) {
-        app.areas.manifest_rows = inner;
-    } else {
-        app.areas.manifest_rows = Rect::default();
-    }
+    // Mouse hits: every line belongs to the file that starts at or above it.
+    app.areas.manifest_rows = inner;
+    app.areas.manifest_line_files = (0..total_lines)
+        .map(|line| {
+            first_line_of
+                .partition_point(|&first| first <= line)
+                .saturating_sub(1)
+        })
+        .collect();
 }
 
 /// Every pod's events, newest first.
