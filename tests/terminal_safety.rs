@@ -70,7 +70,7 @@ fn hostile_log_output_never_reaches_the_terminal() {
     });
     // The screen is intact: the header is where it belongs, the log view is drawn, the sanitized text is there.
     let first = screen.lines().next().unwrap_or_default();
-    assert!(first.starts_with("podtui · node"), "{screen}");
+    assert!(first.starts_with("podtui · docker"), "{screen}");
     assert!(screen.contains("Logs noisy"), "{screen}");
     // Still responsive with a 1 MB line in the buffer: a key shows on screen promptly.
     t.run(&["send-keys", "-t", &node, "w"]);
