@@ -478,11 +478,13 @@ pub fn expand(s: &str, vars: &dyn Fn(&str) -> Option<String>) -> String {
                 && let Some(close) = s[i + 2..].find(')')
             {
                 let name = &s[i + 2..i + 2 + close];
-                if let Some(v) = vars(name) {
-                    out.push_str(&v);
-                    i += close + 3;
-                    continue;
+                // An unknown name is kept as written, whole: `$(A$(B))` stays literal, as in Kubernetes.
+                match vars(name) {
+                    Some(v) => out.push_str(&v),
+                    None => out.push_str(&s[i..i + close + 3]),
                 }
+                i += close + 3;
+                continue;
             }
         }
         let ch = s[i..].chars().next().unwrap_or('$');
@@ -827,6 +829,11 @@ mod tests {
         assert_eq!(expand("$(C) stays", &vars), "$(C) stays");
         assert_eq!(expand("cost $5", &vars), "cost $5");
         assert_eq!(expand("$(A", &vars), "$(A");
+        assert_eq!(
+            expand("$(A$(B))", &vars),
+            "$(A$(B))",
+            "an unknown name stays whole"
+        );
         assert_eq!(expand("é$(A)é", &vars), "é1é");
     }
 }
