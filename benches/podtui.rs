@@ -156,6 +156,27 @@ struct Podtui {
     _state: tempfile::TempDir,
 }
 
+/// Starts the TUI on `dir` in a detached 120x40 tmux session; returns the session's name.
+fn start_tui(tag: &str, dir: &Path, node: &str, state: &Path) -> String {
+    let session = format!("bench-{tag}-{}", std::process::id());
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &format!(
+            "TERM=xterm-256color {BIN} {} --node-name {node} --state-dir {}",
+            dir.display(),
+            state.display()
+        ),
+    ]);
+    session
+}
+
 impl Podtui {
     fn start(tag: &str) -> Self {
         let node = format!("bench-{tag}-{}", std::process::id());
@@ -189,6 +210,16 @@ impl Podtui {
 
     fn label(&self) -> String {
         format!("dev.podtui.node={}", self.node)
+    }
+
+    /// Stops `podtui run` (its pods keep running) and opens the TUI on the same directory and node; its engine
+    /// adopts the pods. Returns the tmux session, the node, and the directories to keep while it runs.
+    fn into_tui(mut self, tag: &str) -> (String, String, tempfile::TempDir, tempfile::TempDir) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let state = tempfile::tempdir().unwrap();
+        let session = start_tui(tag, self.dir.path(), &self.node, state.path());
+        (session, self.node, self.dir, state)
     }
 
     fn stop(mut self) {
@@ -726,28 +757,7 @@ async fn idle(rt: &DockerRuntime, window: Duration) -> Bench {
     let (c1, rss_run) = proc_stats(pid).unwrap();
     let run_cpu = (c1 - c0) / window.as_secs_f64() * 100.0;
     // The TUI on the same directory (the engine inside it adopts the 20 pods).
-    let node = p.node.clone();
-    let dir = p.dir.path().to_path_buf();
-    let mut child = p.child;
-    let _ = child.kill();
-    let _ = child.wait();
-    let state = tempfile::tempdir().unwrap();
-    let session = format!("bench-idle-{}", std::process::id());
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &format!(
-            "TERM=xterm-256color {BIN} {} --node-name {node} --state-dir {}",
-            dir.display(),
-            state.path().display()
-        ),
-    ]);
+    let (session, node, dir, _state) = p.into_tui("idle");
     wait_screen(&session, 60, |s| {
         s.contains("Pods (20/20)") && s.matches("Running").count() >= 20
     });
@@ -807,22 +817,7 @@ async fn flood(window: Duration) -> Bench {
         format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: flood\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n  - name: noisy\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, 'yes \"flood line with some text 0123456789 abcdefghijklmnopqrstuvwxyz\"']\n"),
     )
     .unwrap();
-    let session = format!("bench-flood-{}", std::process::id());
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &format!(
-            "TERM=xterm-256color {BIN} {} --node-name {node} --state-dir {}",
-            dir.path().display(),
-            state.path().display()
-        ),
-    ]);
+    let session = start_tui("flood", dir.path(), &node, state.path());
     wait_screen(&session, 60, |s| s.contains("Running"));
     tmux(&["send-keys", "-t", &session, "l"]);
     wait_screen(&session, 30, |s| s.contains("flood line"));
@@ -944,28 +939,7 @@ async fn scale(rt: &DockerRuntime, n: usize) -> Bench {
     tokio::time::sleep(Duration::from_secs(5)).await;
     let (_, rss_run) = proc_stats(p.child.id()).unwrap();
     // The TUI over the same pods: key latency while scrolling.
-    let node = p.node.clone();
-    let dir = p.dir.path().to_path_buf();
-    let mut child = p.child;
-    let _ = child.kill();
-    let _ = child.wait();
-    let state = tempfile::tempdir().unwrap();
-    let session = format!("bench-scale-{}", std::process::id());
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "120",
-        "-y",
-        "40",
-        &format!(
-            "TERM=xterm-256color {BIN} {} --node-name {node} --state-dir {}",
-            dir.display(),
-            state.path().display()
-        ),
-    ]);
+    let (session, node, dir, _state) = p.into_tui("scale");
     wait_screen(&session, 120, |s| s.contains(&format!("Pods ({n}/{n})")));
     tokio::time::sleep(Duration::from_secs(3)).await;
     let mut latencies = Vec::new();

@@ -415,6 +415,16 @@ fn cli_help_version_and_env_flags() {
         String::from_utf8_lossy(&out.stdout).contains("default/a-from-env"),
         "the node name comes from PODTUI_NODE_NAME, lowercased"
     );
+    // A file named twice, or named and inside a directory named, is read once: no conflict with itself.
+    let a = dir.path().join("a.yaml");
+    let out = Command::new(BIN)
+        .args(["validate", dir.path().to_str().unwrap()])
+        .args([&a, &a])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.starts_with("1 manifest file(s), 1 pod(s)"), "{text}");
     let out = Command::new(BIN).args(["validate"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let out = Command::new(BIN)

@@ -462,3 +462,18 @@ fn mouse_click_in_the_manifests_pane_finds_the_file_below_an_invalid_one() {
     });
     assert_eq!(a.files_pos.selected, 0);
 }
+
+#[test]
+fn help_scrolls_and_any_other_key_closes_it() {
+    let mut a = app();
+    a.on_key(key('?'));
+    let screen = render(&mut a, 80, 24);
+    assert!(screen.contains("Help · lines 1-"), "{screen}");
+    for _ in 0..3 {
+        a.on_key(key('j'));
+    }
+    let screen = render(&mut a, 80, 24);
+    assert!(a.help && screen.contains("Help · lines 4-"), "{screen}");
+    a.on_key(key('x'));
+    assert!(!a.help);
+}

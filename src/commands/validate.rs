@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::cli::{ValidateArgs, ValidateOutput};
 use crate::config::Common;
-use crate::manifest::files::{FileSource, Root};
+use crate::manifest::files::{FileSource, Root, skip_reason};
 use crate::manifest::state::{DesiredState, EntryReport, FileStatus};
 
 /// Exit code when there is no error.
@@ -33,15 +33,14 @@ pub fn run(args: &ValidateArgs, common: &Common, out: &mut dyn Write) -> std::io
     for (i, path) in args.paths.iter().enumerate() {
         if let Some(c) = &canonical[i] {
             let seen = canonical[..i].iter().flatten().any(|earlier| earlier == c);
-            let in_dir = c.is_file()
-                && matches!(
-                    c.extension().and_then(|e| e.to_str()),
-                    Some("yaml" | "yml" | "json")
-                )
-                && canonical
-                    .iter()
-                    .flatten()
-                    .any(|d| d.is_dir() && c.parent() == Some(d.as_path()));
+            // Read by a directory named too, by that directory's own rule for which entries it reads.
+            let in_dir = canonical
+                .iter()
+                .flatten()
+                .any(|d| d.is_dir() && c.parent() == Some(d.as_path()))
+                && c.file_name().and_then(|n| n.to_str()).is_some_and(|name| {
+                    skip_reason(name, std::fs::metadata(c).ok().as_ref()).is_none()
+                });
             if seen || in_dir {
                 continue;
             }

@@ -15,11 +15,13 @@ pub struct Limits {
     pub memory: Option<i64>,
     /// CFS quota in µs per [`CPU_PERIOD`].
     pub cpu_quota: Option<i64>,
-    /// CPU shares from the request (or the limit when no request is given).
+    /// CPU shares from the request (or the limit when no request is given; 2, the kubelet's minimum, without
+    /// either).
     pub cpu_shares: Option<i64>,
 }
 
-fn quantity(
+/// The quantity `key` of a requests or limits map, parsed.
+pub(super) fn quantity(
     map: &Option<
         std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
     >,

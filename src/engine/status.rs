@@ -345,8 +345,6 @@ pub fn compute(input: &StatusInput<'_>) -> PodStatus {
 /// limits equal to its requests (requests default to limits), BestEffort when no container has any, else
 /// Burstable.
 fn qos_class(spec: &PodSpec) -> &'static str {
-    use crate::manifest::quantity::Quantity;
-    use k8s_openapi::apimachinery::pkg::api::resource::Quantity as Q;
     let containers = spec
         .init_containers
         .iter()
@@ -356,12 +354,7 @@ fn qos_class(spec: &PodSpec) -> &'static str {
     let mut guaranteed = true;
     for c in containers {
         let r = c.resources.clone().unwrap_or_default();
-        let get = |m: &Option<std::collections::BTreeMap<String, Q>>, k: &str| {
-            m.as_ref()
-                .and_then(|m| m.get(k))
-                .and_then(|q| Quantity::parse(&q.0).ok())
-                .filter(|q| q.0 > 0.0)
-        };
+        let get = |m, k| super::security::quantity(m, k).filter(|q| q.0 > 0.0);
         for k in ["cpu", "memory"] {
             let limit = get(&r.limits, k);
             let request = get(&r.requests, k).or(limit);

@@ -157,7 +157,7 @@ pub fn manifest_text(bytes: &[u8]) -> Result<&str, Finding> {
 }
 
 impl Parsed {
-    /// The result for bytes that are not a manifest text at all (see [`manifest_text`]).
+    /// The result for a text that is not a manifest at all (see [`manifest_text`]): one finding about the file.
     pub fn unreadable(display: &str, mut finding: Finding) -> Self {
         finding.file = display.to_string();
         Parsed {
@@ -169,18 +169,18 @@ impl Parsed {
 
 /// Parses, decodes and validates a manifest text.
 pub fn parse_manifest(input: &ParseInput<'_>) -> Parsed {
+    // Before either YAML parser sees the text.
+    if let Some(line) = too_deep(input.text) {
+        return Parsed::unreadable(
+            input.display,
+            Finding::file_error(
+                Some(line),
+                format!("nested more than {MAX_DEPTH} levels deep: not a Pod manifest"),
+            ),
+        );
+    }
     let lines = LineMap::build(input.text);
     let mut out = Parsed::default();
-    if let Some(line) = too_deep(input.text) {
-        out.findings.push(Finding::file_error(
-            Some(line),
-            format!("nested more than {MAX_DEPTH} levels deep: not a Pod manifest"),
-        ));
-        for f in &mut out.findings {
-            f.file = input.display.to_string();
-        }
-        return out;
-    }
     let docs = match input.format {
         Format::Yaml => yaml_documents(input.text, &lines, &mut out.findings),
         Format::Json => json_documents(input.text, &mut out.findings),

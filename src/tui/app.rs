@@ -746,12 +746,7 @@ impl App {
         }
         if self.help {
             // The help scrolls (it is longer than a small terminal); any other key closes it.
-            match self
-                .cfg
-                .keymap
-                .lookup(Mode::Global, &key)
-                .or_else(|| self.cfg.keymap.lookup(Mode::Pods, &key))
-            {
+            match self.cfg.keymap.lookup(self.mode(), &key) {
                 Some(Action::Down) => self.help_scroll = self.help_scroll.saturating_add(1),
                 Some(Action::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
                 Some(Action::PageDown) => {

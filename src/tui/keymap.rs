@@ -185,6 +185,29 @@ fn b(keys: &[&str], action: Action, help: &'static str, hint: Option<&'static st
     }
 }
 
+/// Keys every tab of the pod view has, the Logs tab included.
+fn pod_tab_keys() -> Vec<Binding> {
+    use Action::*;
+    vec![
+        b(&["y"], Yaml, "YAML tab", None),
+        b(&["v"], Events, "events tab", None),
+        b(&["e"], Edit, "edit the manifest", None),
+        b(&["E"], EditExternal, "edit in $VISUAL/$EDITOR", None),
+        b(
+            &["ctrl-k"],
+            Kill,
+            "kill the pod's containers (asks first)",
+            None,
+        ),
+        b(
+            &["ctrl-d"],
+            Delete,
+            "delete the manifest (asks first)",
+            None,
+        ),
+    ]
+}
+
 impl Default for Keymap {
     fn default() -> Self {
         use Action::*;
@@ -293,16 +316,12 @@ impl Default for Keymap {
             b(&["shift-tab", "left"], PrevPane, "previous tab", None),
             b(&["esc"], Back, "back to the pods", Some("back")),
             b(&["l"], Logs, "logs of the selected container", Some("logs")),
-            b(&["y"], Yaml, "YAML tab", None),
-            b(&["v"], Events, "events tab", None),
             b(
                 &["Y"],
                 ToggleYaml,
                 "YAML: manifest as applied / pod as podtui sees it",
                 None,
             ),
-            b(&["e"], Edit, "edit the manifest", None),
-            b(&["E"], EditExternal, "edit in $VISUAL/$EDITOR", None),
             b(
                 &["r"],
                 Restart,
@@ -315,19 +334,8 @@ impl Default for Keymap {
                 "shell into the selected container",
                 Some("shell"),
             ),
-            b(
-                &["ctrl-k"],
-                Kill,
-                "kill the pod's containers (asks first)",
-                None,
-            ),
-            b(
-                &["ctrl-d"],
-                Delete,
-                "delete the manifest (asks first)",
-                None,
-            ),
         ];
+        detail.extend(pod_tab_keys());
         detail.extend(nav());
         modes.insert(Mode::Detail, detail);
         let mut logs = vec![
@@ -353,25 +361,10 @@ impl Default for Keymap {
             b(&["ctrl-s"], SaveLogs, "save to a file", None),
             b(&["s"], Shell, "shell into this container", None),
             b(&["r"], Restart, "restart this container (asks first)", None),
-            b(&["y"], Yaml, "YAML tab", None),
-            b(&["v"], Events, "events tab", None),
-            b(&["e"], Edit, "edit the manifest", None),
-            b(&["E"], EditExternal, "edit in $VISUAL/$EDITOR", None),
-            b(
-                &["ctrl-k"],
-                Kill,
-                "kill the pod's containers (asks first)",
-                None,
-            ),
-            b(
-                &["ctrl-d"],
-                Delete,
-                "delete the manifest (asks first)",
-                None,
-            ),
             b(&["tab", "right"], NextPane, "next tab", None),
             b(&["shift-tab", "left"], PrevPane, "previous tab", None),
         ];
+        logs.extend(pod_tab_keys());
         logs.extend(nav());
         modes.insert(Mode::Logs, logs);
         Self { modes }

@@ -241,10 +241,7 @@ pub fn hints(app: &App, mode: Mode, width: usize) -> Line<'static> {
     let help_key = app
         .cfg
         .keymap
-        .bindings(Mode::Global)
-        .iter()
-        .find(|b| b.action == super::action::Action::Help)
-        .and_then(|b| b.keys.first())
+        .key_for(Mode::Global, super::action::Action::Help)
         .map(|k| k.to_string());
     let help_len = help_key
         .as_ref()
