@@ -570,7 +570,7 @@ impl PodWorker {
                     ),
                     StopReason::PodCompleted => {}
                     StopReason::DeadlineExceeded => {
-                        return self.stop_for_deadline(rt, &ids, observed).await;
+                        return self.stop_for_deadline(rt, observed).await;
                     }
                     StopReason::SandboxChanged => self.event(
                         EventType::Normal,
@@ -1149,58 +1149,59 @@ impl PodWorker {
         result
     }
 
-    async fn terminate(
+    /// A `Killing` event for each container about to be stopped.
+    fn record_killing(&mut self, running: &[Instance]) {
+        for c in running {
+            let obj = container_object(&c.name, c.role == Role::Init);
+            self.event(
+                EventType::Normal,
+                "Killing",
+                &obj,
+                format!("Stopping container {}", c.name),
+            );
+        }
+    }
+
+    /// Runs the preStop hooks of `running` in parallel, within the time left until `deadline`.
+    async fn run_pre_stop_hooks(
         &mut self,
         rt: &DockerRuntime,
-        observed: ObservedPod,
+        running: &[Instance],
+        observed: &ObservedPod,
         deadline: Timestamp,
-    ) -> RtResult<Step> {
-        self.last_plan = Plan::default();
-        let running: Vec<Instance> = observed
-            .containers
+    ) {
+        let left =
+            Duration::try_from(deadline.duration_since(Timestamp::now())).unwrap_or_default();
+        let hooks: Vec<(String, probe::Handler, Target)> = running
             .iter()
-            .filter(|c| c.state.is_running())
-            .cloned()
+            .filter_map(|inst| {
+                let (c, target) = self.hook_target(rt, inst, observed)?;
+                let h = c.lifecycle.as_ref()?.pre_stop.as_ref()?;
+                Some((c.name.clone(), probe::hook_handler(h, &c).ok()?, target))
+            })
             .collect();
-        if !self.killing_recorded {
-            self.killing_recorded = true;
-            for c in &running {
-                let obj = container_object(&c.name, c.role == Role::Init);
+        let results = join_all(hooks.iter().map(|(_, h, t)| probe::run(rt, h, t, left))).await;
+        for ((name, _, _), r) in hooks.iter().zip(results) {
+            if let Err(e) = r {
+                let obj = self.object_of(name);
                 self.event(
-                    EventType::Normal,
-                    "Killing",
+                    EventType::Warning,
+                    "FailedPreStopHook",
                     &obj,
-                    format!("Stopping container {}", c.name),
+                    format!("PreStopHook failed: {e}"),
                 );
             }
         }
-        self.prober.stop_all();
-        self.publish(&observed);
-        if !self.pre_stop_done {
-            self.pre_stop_done = true;
-            let left =
-                Duration::try_from(deadline.duration_since(Timestamp::now())).unwrap_or_default();
-            let hooks: Vec<(String, probe::Handler, Target)> = running
-                .iter()
-                .filter_map(|inst| {
-                    let (c, target) = self.hook_target(rt, inst, &observed)?;
-                    let h = c.lifecycle.as_ref()?.pre_stop.as_ref()?;
-                    Some((c.name.clone(), probe::hook_handler(h, &c).ok()?, target))
-                })
-                .collect();
-            let results = join_all(hooks.iter().map(|(_, h, t)| probe::run(rt, h, t, left))).await;
-            for ((name, _, _), r) in hooks.iter().zip(results) {
-                if let Err(e) = r {
-                    let obj = self.object_of(name);
-                    self.event(
-                        EventType::Warning,
-                        "FailedPreStopHook",
-                        &obj,
-                        format!("PreStopHook failed: {e}"),
-                    );
-                }
-            }
-        }
+    }
+
+    /// Stops `running` with the grace left until `deadline`, then the pod's running sandboxes.
+    async fn stop_with_sandboxes(
+        &mut self,
+        rt: &DockerRuntime,
+        running: &[Instance],
+        observed: &ObservedPod,
+        deadline: Timestamp,
+    ) -> RtResult<()> {
         // After a preStop hook the stop signal still gets at least the minimum grace, as in the kubelet.
         let left = deadline.duration_since(Timestamp::now());
         let left = Duration::try_from(left).unwrap_or_default().max(MIN_GRACE);
@@ -1217,6 +1218,38 @@ impl PodWorker {
         for r in results {
             r?;
         }
+        for i in running.iter().chain(sandboxes) {
+            self.cache.invalidate(&i.id);
+        }
+        Ok(())
+    }
+
+    async fn terminate(
+        &mut self,
+        rt: &DockerRuntime,
+        observed: ObservedPod,
+        deadline: Timestamp,
+    ) -> RtResult<Step> {
+        self.last_plan = Plan::default();
+        let running: Vec<Instance> = observed
+            .containers
+            .iter()
+            .filter(|c| c.state.is_running())
+            .cloned()
+            .collect();
+        if !self.killing_recorded {
+            self.killing_recorded = true;
+            self.record_killing(&running);
+        }
+        self.prober.stop_all();
+        self.publish(&observed);
+        if !self.pre_stop_done {
+            self.pre_stop_done = true;
+            self.run_pre_stop_hooks(rt, &running, &observed, deadline)
+                .await;
+        }
+        self.stop_with_sandboxes(rt, &running, &observed, deadline)
+            .await?;
         for i in observed.all() {
             rt.remove(&i.id).await?;
         }
@@ -1362,43 +1395,25 @@ impl PodWorker {
         self.cache.invalidate(id);
     }
 
-    /// Stops a pod past its `activeDeadlineSeconds` as the kubelet kills a pod: every container gets its preStop
-    /// hook and the pod's grace period (hooks run one after another, all within the one grace period), then the
-    /// stop signal; the sandbox goes last.
+    /// Stops a pod past its `activeDeadlineSeconds` as a deleted pod is stopped (the kubelet kills it the same
+    /// way): preStop hooks, the pod's grace period, the sandbox last. Unlike a deletion, everything stays.
     async fn stop_for_deadline(
         &mut self,
         rt: &DockerRuntime,
-        ids: &[String],
         observed: &ObservedPod,
     ) -> RtResult<bool> {
-        let grace = self.grace();
-        let started = std::time::Instant::now();
-        let (sandboxes, containers): (Vec<Instance>, Vec<Instance>) = observed
-            .all()
-            .filter(|i| ids.contains(&i.id))
+        let deadline = Timestamp::now() + self.grace();
+        let running: Vec<Instance> = observed
+            .containers
+            .iter()
+            .filter(|c| c.state.is_running())
             .cloned()
-            .partition(|i| i.role == Role::Sandbox);
-        for inst in &containers {
-            let obj = self.object_of(&inst.name);
-            self.event(
-                EventType::Normal,
-                "Killing",
-                &obj,
-                format!("Stopping container {}", inst.name),
-            );
-            let left = grace.saturating_sub(started.elapsed());
-            self.pre_stop(rt, inst, left).await;
-        }
-        let left = grace.saturating_sub(started.elapsed()).max(MIN_GRACE);
-        let results = join_all(containers.iter().map(|i| rt.stop(&i.id, left))).await;
-        for (inst, r) in containers.iter().zip(results) {
-            self.cache.invalidate(&inst.id);
-            r?;
-        }
-        for sb in &sandboxes {
-            rt.stop(&sb.id, MIN_GRACE).await?;
-            self.cache.invalidate(&sb.id);
-        }
+            .collect();
+        self.record_killing(&running);
+        self.run_pre_stop_hooks(rt, &running, observed, deadline)
+            .await;
+        self.stop_with_sandboxes(rt, &running, observed, deadline)
+            .await?;
         Ok(true)
     }
 
