@@ -73,6 +73,7 @@ pub async fn run(args: &DownArgs, common: &Common) -> i32 {
         pause: PauseImage::Own,
         termination_dir: Some(common.state_dir.join("termination")),
         probe_via: None,
+        subpath_dir: Some(common.state_dir.join("subpaths")),
     });
     let (_rt_tx, rt_rx) = watch::channel(Some(rt));
     let (report_tx, mut report_rx) = mpsc::unbounded_channel();

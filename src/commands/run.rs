@@ -36,6 +36,7 @@ pub fn engine_config(common: &Common, path: &std::path::Path, engine: &EngineArg
             },
             termination_dir: Some(common.state_dir.join("termination")),
             probe_via: None,
+            subpath_dir: Some(common.state_dir.join("subpaths")),
         },
         serve_socket: true,
     }

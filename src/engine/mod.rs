@@ -184,6 +184,9 @@ impl Engine {
     /// the supervisor. Must be called inside a tokio runtime.
     pub fn start(config: EngineConfig) -> Result<EngineHandle, EngineError> {
         let lock = EngineLock::acquire(&config.state_dir, &config.settings.node)?;
+        if let Some(dir) = &config.settings.subpath_dir {
+            crate::runtime::subpath::SubpathPins::new(dir.clone()).cleanup_stale();
+        }
         let cancel = CancellationToken::new();
         let desired = spawn_sources(config.sources.clone(), cancel.clone())?;
         let endpoint = crate::runtime::docker::endpoint();

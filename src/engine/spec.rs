@@ -13,6 +13,7 @@ use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
 
 use super::security;
 use crate::manifest::DesiredPod;
+use crate::manifest::downward::{self, expand, lookup, metadata_field, mount_sub_path};
 use crate::manifest::quantity::Quantity;
 use crate::runtime::EngineInfo;
 use crate::runtime::labels;
@@ -137,52 +138,6 @@ pub fn pod_volumes(dp: &DesiredPod) -> Vec<PodVolume> {
     out
 }
 
-/// Labels and their values as the downward API writes them: `key="value"` lines, sorted.
-fn map_file(map: Option<&BTreeMap<String, String>>) -> String {
-    map.into_iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={v:?}\n"))
-        .collect()
-}
-
-/// A `metadata.*` field of the pod as the downward API gives it (`for_volume`: whole label maps allowed).
-fn metadata_field(pod: &Pod, path: &str, for_volume: bool) -> Option<String> {
-    let md = &pod.metadata;
-    let key_of = |prefix: &str| {
-        path.strip_prefix(prefix)
-            .and_then(|r| r.strip_suffix("']"))
-            .map(str::to_string)
-    };
-    match path {
-        "metadata.name" => md.name.clone(),
-        "metadata.namespace" => md.namespace.clone(),
-        "metadata.uid" => md.uid.clone(),
-        "metadata.labels" if for_volume => Some(map_file(md.labels.as_ref())),
-        "metadata.annotations" if for_volume => Some(map_file(md.annotations.as_ref())),
-        _ => {
-            if let Some(k) = key_of("metadata.labels['") {
-                return Some(
-                    md.labels
-                        .as_ref()
-                        .and_then(|l| l.get(&k))
-                        .cloned()
-                        .unwrap_or_default(),
-                );
-            }
-            if let Some(k) = key_of("metadata.annotations['") {
-                return Some(
-                    md.annotations
-                        .as_ref()
-                        .and_then(|l| l.get(&k))
-                        .cloned()
-                        .unwrap_or_default(),
-                );
-            }
-            None
-        }
-    }
-}
-
 /// The sandbox hostname: `spec.hostname`, else the pod name cut to 63 characters (as the kubelet does).
 pub fn sandbox_hostname(dp: &DesiredPod) -> String {
     if let Some(h) = spec(&dp.pod).hostname.filter(|h| !h.is_empty()) {
@@ -261,9 +216,12 @@ pub fn prepare_dirs(dp: &DesiredPod, volumes: &[PodVolume]) -> Vec<String> {
         .flatten()
         .chain(spec.containers.iter());
     for c in containers {
-        let env = metadata_env(dp, c);
+        let env = downward::static_env(&dp.pod, c);
         for m in c.volume_mounts.iter().flatten() {
-            let Some(sub) = mount_sub_path(m, &env) else {
+            // A path that is not allowed is refused when the container is created; it is never prepared.
+            let Some(sub) =
+                mount_sub_path(m, &env).filter(|s| downward::relative_path_problem(s).is_none())
+            else {
                 continue;
             };
             if let Some(v) = volumes.iter().find(|v| v.name == m.name)
@@ -462,38 +420,6 @@ fn volume_mount(source: &str, target: &str, read_only: bool) -> Mount {
     }
 }
 
-/// Expands `$(VAR)` references in `s` from `vars`; `$$` is a literal `$`; unknown references stay as written.
-pub fn expand(s: &str, vars: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut out = String::with_capacity(s.len());
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < s.len() {
-        if bytes[i] == b'$' && i + 1 < s.len() {
-            if bytes[i + 1] == b'$' {
-                out.push('$');
-                i += 2;
-                continue;
-            }
-            if bytes[i + 1] == b'('
-                && let Some(close) = s[i + 2..].find(')')
-            {
-                let name = &s[i + 2..i + 2 + close];
-                // An unknown name is kept as written, whole: `$(A$(B))` stays literal, as in Kubernetes.
-                match vars(name) {
-                    Some(v) => out.push_str(&v),
-                    None => out.push_str(&s[i..i + close + 3]),
-                }
-                i += close + 3;
-                continue;
-            }
-        }
-        let ch = s[i..].chars().next().unwrap_or('$');
-        out.push(ch);
-        i += ch.len_utf8();
-    }
-    out
-}
-
 /// Facts an env var may read that only Docker knows.
 #[derive(Clone, Debug, Default)]
 pub struct RuntimeFacts {
@@ -549,62 +475,11 @@ pub fn container_env(
     ctx: &NodeContext,
     facts: &RuntimeFacts,
 ) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = Vec::new();
-    for e in c.env.iter().flatten() {
-        let value = if let Some(from) = &e.value_from {
-            if let Some(f) = &from.field_ref {
-                field_value(dp, &ctx.node, &f.field_path, facts)
-            } else if let Some(r) = &from.resource_field_ref {
-                resource_value(
-                    c,
-                    ctx,
-                    &r.resource,
-                    r.divisor.as_ref().map(|d| d.0.as_str()),
-                )
-            } else {
-                String::new()
-            }
-        } else {
-            let raw = e.value.clone().unwrap_or_default();
-            let lookup = |n: &str| {
-                env.iter()
-                    .rev()
-                    .find(|(k, _)| k == n)
-                    .map(|(_, v)| v.clone())
-            };
-            expand(&raw, &lookup)
-        };
-        env.retain(|(k, _)| k != &e.name);
-        env.push((e.name.clone(), value));
-    }
-    env
-}
-
-/// The env as it is known before the sandbox runs (for subPathExpr): fieldRefs to metadata only.
-fn metadata_env(dp: &DesiredPod, c: &Container) -> Vec<(String, String)> {
-    let ctx = NodeContext {
-        node: String::new(),
-        host_port_address: IpAddr::from([127, 0, 0, 1]),
-        engine: EngineInfo::default(),
-    };
-    container_env(dp, c, &ctx, &RuntimeFacts::default())
-}
-
-fn mount_sub_path(
-    m: &k8s_openapi::api::core::v1::VolumeMount,
-    env: &[(String, String)],
-) -> Option<String> {
-    if let Some(s) = m.sub_path.as_ref().filter(|s| !s.is_empty()) {
-        return Some(s.trim_end_matches('/').to_string());
-    }
-    let expr = m.sub_path_expr.as_ref().filter(|s| !s.is_empty())?;
-    let lookup = |n: &str| {
-        env.iter()
-            .rev()
-            .find(|(k, _)| k == n)
-            .map(|(_, v)| v.clone())
-    };
-    Some(expand(expr, &lookup).trim_end_matches('/').to_string())
+    downward::container_env(
+        c,
+        &|path| Some(field_value(dp, &ctx.node, path, facts)),
+        &|resource, divisor| Some(resource_value(c, ctx, resource, divisor)),
+    )
 }
 
 /// A hash of the container's spec, for the kubelet's `container.hash` label.
@@ -620,6 +495,73 @@ fn container_hash(c: &Container) -> String {
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
+/// A volume mount of a container that has a subPath, with `subPathExpr` expanded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubPathMount {
+    /// Index of the mount in the container's `volumeMounts`.
+    pub index: usize,
+    /// The pod volume the path is in.
+    pub volume: PodVolume,
+    /// The expanded subPath.
+    pub sub_path: String,
+}
+
+/// How a subPath mount reaches the container once the engine has made it safe (see `runtime::subpath`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubPathSource {
+    /// Bind this host path: the subPath resolved beneath its volume and pinned by podtui.
+    Pinned(String),
+    /// A volume mount with Docker's own `Subpath` (Engine API 1.45+), which Docker resolves safely itself.
+    EngineSubpath(String),
+}
+
+/// The container's subPath mounts, expanded from its environment. An expanded path that is absolute or has a
+/// `..` component is refused, as the kubelet refuses it, whatever the manifest's text looked like.
+pub fn sub_path_mounts(
+    c: &Container,
+    env: &[(String, String)],
+    volumes: &[PodVolume],
+) -> Result<Vec<SubPathMount>, ConfigError> {
+    let mut out = Vec::new();
+    for (index, m) in c.volume_mounts.iter().flatten().enumerate() {
+        let Some(sub) = mount_sub_path(m, env) else {
+            continue;
+        };
+        let field = if m.sub_path.as_deref().is_some_and(|s| !s.is_empty()) {
+            "subPath"
+        } else {
+            "subPathExpr"
+        };
+        if let Some(why) = downward::relative_path_problem(&sub) {
+            let written = if field == "subPath" {
+                m.sub_path.clone()
+            } else {
+                m.sub_path_expr.clone()
+            }
+            .unwrap_or_default();
+            let expanded = if written.trim_end_matches('/') == sub {
+                String::new()
+            } else {
+                format!(" expands to {sub:?}, which")
+            };
+            return Err(ConfigError(format!(
+                "volumeMounts[{index}] ({:?} at {}): {field} {written:?}{expanded} {why}",
+                m.name, m.mount_path
+            )));
+        }
+        let volume = volumes
+            .iter()
+            .find(|v| v.name == m.name)
+            .ok_or_else(|| ConfigError(format!("volume {:?} is not declared", m.name)))?;
+        out.push(SubPathMount {
+            index,
+            volume: volume.clone(),
+            sub_path: sub,
+        });
+    }
+    Ok(out)
+}
+
 /// Inputs of a container's create body that come from Docker.
 pub struct ContainerContext<'a> {
     /// The running sandbox.
@@ -628,8 +570,8 @@ pub struct ContainerContext<'a> {
     pub host_network: bool,
     /// Facts for env vars.
     pub facts: &'a RuntimeFacts,
-    /// Mountpoints of the pod's Docker volumes on the engine host (for subPath binds).
-    pub mountpoints: &'a HashMap<String, String>,
+    /// How each subPath mount (by its index in `volumeMounts`) is provided; see [`sub_path_mounts`].
+    pub sub_paths: &'a HashMap<usize, SubPathSource>,
     /// The image's configured user (for runAsGroup without runAsUser).
     pub image_user: &'a str,
     /// A host file to bind at the container's terminationMessagePath (when podtui runs on the Docker host).
@@ -647,12 +589,7 @@ pub fn container_body(
     volumes: &[PodVolume],
 ) -> Result<(String, ContainerCreateBody), ConfigError> {
     let env = container_env(dp, c, node, cc.facts);
-    let lookup = |n: &str| {
-        env.iter()
-            .rev()
-            .find(|(k, _)| k == n)
-            .map(|(_, v)| v.clone())
-    };
+    let lookup = |n: &str| lookup(&env, n);
     // An empty command or args is unset in Kubernetes: the image's ENTRYPOINT/CMD stay.
     let entrypoint = c
         .command
@@ -665,45 +602,10 @@ pub fn container_body(
         .filter(|v| !v.is_empty())
         .map(|v| v.iter().map(|s| expand(s, &lookup)).collect::<Vec<_>>());
 
-    let mut mounts = Vec::new();
-    let mut binds = Vec::new();
-    for m in c.volume_mounts.iter().flatten() {
-        let vol = volumes
-            .iter()
-            .find(|v| v.name == m.name)
-            .ok_or_else(|| ConfigError(format!("volume {:?} is not declared", m.name)))?;
-        let ro = m.read_only == Some(true);
-        let sub = mount_sub_path(m, &env);
-        match (&vol.kind, sub) {
-            (VolumeKind::EmptyDir { docker_volume, .. }, None) => {
-                mounts.push(volume_mount(docker_volume, &m.mount_path, ro))
-            }
-            (VolumeKind::DownwardApi { docker_volume, .. }, None) => {
-                mounts.push(volume_mount(docker_volume, &m.mount_path, true));
-            }
-            (
-                VolumeKind::EmptyDir { docker_volume, .. }
-                | VolumeKind::DownwardApi { docker_volume, .. },
-                Some(sub),
-            ) => {
-                let mp = cc
-                    .mountpoints
-                    .get(docker_volume)
-                    .ok_or_else(|| ConfigError(format!("volume {:?} has no mountpoint", m.name)))?;
-                binds.push(bind(&format!("{mp}/{sub}"), &m.mount_path, ro));
-            }
-            (VolumeKind::HostPath { path, .. }, sub) => {
-                let src = match sub {
-                    Some(s) => format!("{}/{s}", path.trim_end_matches('/')),
-                    None => path.clone(),
-                };
-                binds.push(bind(&src, &m.mount_path, ro));
-            }
-        }
-    }
-
+    let (mounts, binds) = container_mounts(c, &env, cc, volumes)?;
     let spec = spec(&dp.pod);
     let joined = format!("container:{}", cc.sandbox_id);
+    let mut binds = binds;
     let mut l = labels::pod_labels(&node.node, &dp.source, &dp.name, &dp.namespace, &dp.uid);
     l.insert(labels::DOCKER_TYPE.into(), labels::TYPE_CONTAINER.into());
     l.insert(labels::CONTAINER_NAME.into(), c.name.clone());
@@ -805,6 +707,56 @@ pub fn container_body(
     Ok((name, body))
 }
 
+/// The container's volume mounts and binds. A subPath mount must have a source in `cc.sub_paths`: a subPath is
+/// never given to Docker as a path string it would resolve on the host.
+fn container_mounts(
+    c: &Container,
+    env: &[(String, String)],
+    cc: &ContainerContext<'_>,
+    volumes: &[PodVolume],
+) -> Result<(Vec<Mount>, Vec<String>), ConfigError> {
+    let mut mounts = Vec::new();
+    let mut binds = Vec::new();
+    for (i, m) in c.volume_mounts.iter().flatten().enumerate() {
+        let vol = volumes
+            .iter()
+            .find(|v| v.name == m.name)
+            .ok_or_else(|| ConfigError(format!("volume {:?} is not declared", m.name)))?;
+        // downwardAPI volumes are read-only, as in Kubernetes.
+        let ro = m.read_only == Some(true) || matches!(vol.kind, VolumeKind::DownwardApi { .. });
+        if mount_sub_path(m, env).is_some() {
+            match cc.sub_paths.get(&i) {
+                Some(SubPathSource::Pinned(src)) => binds.push(bind(src, &m.mount_path, ro)),
+                Some(SubPathSource::EngineSubpath(sub)) => {
+                    let dv = vol.docker_volume().ok_or_else(|| {
+                        ConfigError(format!("volume {:?} is not a Docker volume", m.name))
+                    })?;
+                    let mut mount = volume_mount(dv, &m.mount_path, ro);
+                    if let Some(o) = mount.volume_options.as_mut() {
+                        o.subpath = Some(sub.clone());
+                    }
+                    mounts.push(mount);
+                }
+                None => {
+                    return Err(ConfigError(format!(
+                        "volumeMounts[{i}] ({:?} at {}): the subPath was not prepared for a safe mount",
+                        m.name, m.mount_path
+                    )));
+                }
+            }
+            continue;
+        }
+        match &vol.kind {
+            VolumeKind::EmptyDir { docker_volume, .. }
+            | VolumeKind::DownwardApi { docker_volume, .. } => {
+                mounts.push(volume_mount(docker_volume, &m.mount_path, ro))
+            }
+            VolumeKind::HostPath { path, .. } => binds.push(bind(path, &m.mount_path, ro)),
+        }
+    }
+    Ok((mounts, binds))
+}
+
 fn bind(src: &str, dst: &str, ro: bool) -> String {
     if ro {
         format!("{src}:{dst}:ro")
@@ -817,23 +769,97 @@ fn bind(src: &str, dst: &str, ro: bool) -> String {
 mod tests {
     use super::*;
 
+    fn container(v: serde_json::Value) -> Container {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn emptydir(name: &str) -> PodVolume {
+        PodVolume {
+            name: name.into(),
+            kind: VolumeKind::EmptyDir {
+                docker_volume: format!("podtui_uid_{name}"),
+                memory: false,
+                size: None,
+            },
+        }
+    }
+
     #[test]
-    fn expand_follows_kubernetes() {
-        let vars = |n: &str| match n {
-            "A" => Some("1".to_string()),
-            "B" => Some("two".to_string()),
-            _ => None,
-        };
-        assert_eq!(expand("$(A)-$(B)", &vars), "1-two");
-        assert_eq!(expand("$$(A)", &vars), "$(A)");
-        assert_eq!(expand("$(C) stays", &vars), "$(C) stays");
-        assert_eq!(expand("cost $5", &vars), "cost $5");
-        assert_eq!(expand("$(A", &vars), "$(A");
+    fn an_expanded_sub_path_that_leaves_the_volume_is_a_config_error() {
+        let c = container(serde_json::json!({
+            "name": "c",
+            "volumeMounts": [
+                {"name": "v", "mountPath": "/ok", "subPathExpr": "logs/$(POD)"},
+                {"name": "v", "mountPath": "/bad", "subPathExpr": "$(X)"},
+            ],
+        }));
+        let env = vec![
+            ("POD".to_string(), "web".to_string()),
+            ("X".to_string(), "../../../containers".to_string()),
+        ];
+        let err = sub_path_mounts(&c, &env, &[emptydir("v")]).unwrap_err();
         assert_eq!(
-            expand("$(A$(B))", &vars),
-            "$(A$(B))",
-            "an unknown name stays whole"
+            err.0,
+            "volumeMounts[1] (\"v\" at /bad): subPathExpr \"$(X)\" expands to \"../../../containers\", which must not contain '..'"
         );
-        assert_eq!(expand("é$(A)é", &vars), "é1é");
+        let env = vec![("X".to_string(), "/etc".to_string())];
+        let c = container(serde_json::json!({
+            "name": "c",
+            "volumeMounts": [{"name": "v", "mountPath": "/bad", "subPathExpr": "$(X)"}],
+        }));
+        let err = sub_path_mounts(&c, &env, &[emptydir("v")]).unwrap_err();
+        assert!(err.0.ends_with("must be a relative path"), "{}", err.0);
+    }
+
+    #[test]
+    fn a_sub_path_is_never_given_to_docker_as_a_host_path_to_resolve() {
+        let c = container(serde_json::json!({
+            "name": "c",
+            "volumeMounts": [
+                {"name": "v", "mountPath": "/whole"},
+                {"name": "v", "mountPath": "/pinned", "subPath": "a"},
+                {"name": "v", "mountPath": "/engine", "subPath": "b", "readOnly": true},
+            ],
+        }));
+        let env = Vec::new();
+        let facts = RuntimeFacts::default();
+        let volumes = [emptydir("v")];
+        let subs = sub_path_mounts(&c, &env, &volumes).unwrap();
+        assert_eq!(
+            subs.iter()
+                .map(|s| (s.index, s.sub_path.as_str()))
+                .collect::<Vec<_>>(),
+            [(1, "a"), (2, "b")]
+        );
+        // Without a prepared source for each subPath, the body is refused.
+        let none = HashMap::new();
+        let cc = |sub_paths| ContainerContext {
+            sandbox_id: "sb",
+            host_network: false,
+            facts: &facts,
+            sub_paths,
+            image_user: "",
+            termination_file: None,
+        };
+        let err = container_mounts(&c, &env, &cc(&none), &volumes).unwrap_err();
+        assert!(err.0.contains("was not prepared"), "{}", err.0);
+        let prepared = HashMap::from([
+            (1, SubPathSource::Pinned("/state/subpaths/uid/1".into())),
+            (2, SubPathSource::EngineSubpath("b".into())),
+        ]);
+        let (mounts, binds) = container_mounts(&c, &env, &cc(&prepared), &volumes).unwrap();
+        assert_eq!(binds, ["/state/subpaths/uid/1:/pinned"]);
+        assert_eq!(mounts.len(), 2);
+        assert_eq!(mounts[0].target.as_deref(), Some("/whole"));
+        let engine = &mounts[1];
+        assert_eq!(engine.target.as_deref(), Some("/engine"));
+        assert_eq!(engine.read_only, Some(true));
+        assert_eq!(
+            engine
+                .volume_options
+                .as_ref()
+                .and_then(|o| o.subpath.as_deref()),
+            Some("b")
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! One worker per pod: a task that reads Docker afresh, plans, acts, publishes the pod's status and sleeps until
 //! Docker reports a change, a back-off ends, or the engine sends a message. Pods never wait on each other.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,7 +18,9 @@ use super::probe::{self, ProbeKind, Target};
 use super::prober::{ProbeOutcome, Prober, Verdict};
 use super::security;
 use super::snapshot::{PodView, PullProgress};
-use super::spec::{self, ContainerContext, NodeContext, PodVolume, RuntimeFacts, VolumeKind};
+use super::spec::{
+    self, ContainerContext, NodeContext, PodVolume, RuntimeFacts, SubPathSource, VolumeKind,
+};
 use super::status::Waiting;
 use super::view;
 use crate::manifest::DesiredPod;
@@ -26,6 +28,7 @@ use crate::runtime::docker::{DockerRuntime, RtResult, RuntimeError};
 use crate::runtime::labels;
 use crate::runtime::observe::{InspectCache, Instance, ObservedPod, Role, observe_pod};
 use crate::runtime::pause::ensure_pause_image;
+use crate::runtime::subpath::{Pin, SubpathPins};
 
 /// Minimum grace period, as the kubelet's.
 pub const MIN_GRACE: Duration = Duration::from_secs(2);
@@ -59,6 +62,8 @@ pub struct WorkerSettings {
     pub termination_dir: Option<std::path::PathBuf>,
     /// How network probes reach pods; `None` decides per connection (see [`probe::probe_via`]).
     pub probe_via: Option<probe::ProbeVia>,
+    /// Where subPaths are pinned for a safe bind (`<state dir>/subpaths`; see `runtime::subpath`).
+    pub subpath_dir: Option<std::path::PathBuf>,
 }
 
 /// Messages to a worker.
@@ -860,24 +865,11 @@ impl PodWorker {
             String::new()
         };
         if let Some(msg) = security::non_root_violation(&sec, &image_user, &desired.name, name) {
-            self.event(
-                EventType::Warning,
-                "Failed",
-                &object,
-                format!("Error: {msg}"),
-            );
-            self.waiting.insert(
-                name.to_string(),
-                Waiting {
-                    reason: "CreateContainerConfigError".into(),
-                    message: msg,
-                },
-            );
+            self.config_error(name, &object, spec::ConfigError(msg));
             return Ok(false);
         }
         let termination_file = self.termination_file(rt, name, restart_count);
         let volumes = spec::pod_volumes(&desired);
-        self.load_mountpoints(rt, &c, &volumes).await?;
         let facts = RuntimeFacts {
             pod_ip: if spec.host_network == Some(true) {
                 rt.info().host_ip.clone()
@@ -887,11 +879,24 @@ impl PodWorker {
             host_ip: rt.info().host_ip.clone(),
         };
         let ctx = self.node_context(rt);
+        let env = spec::container_env(&desired, &c, &ctx, &facts);
+        // The pins must outlive the container's start: Docker mounts the pinned paths then.
+        let prepared = match spec::sub_path_mounts(&c, &env, &volumes) {
+            Ok(subs) => self.pin_sub_paths(rt, &subs).await?,
+            Err(e) => Err(e),
+        };
+        let (sub_paths, pins) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                self.config_error(name, &object, e);
+                return Ok(false);
+            }
+        };
         let cc = ContainerContext {
             sandbox_id: &sandbox.id,
             host_network: spec.host_network == Some(true),
             facts: &facts,
-            mountpoints: &self.mountpoints,
+            sub_paths: &sub_paths,
             image_user: &image_user,
             termination_file: termination_file.as_deref(),
         };
@@ -899,14 +904,7 @@ impl PodWorker {
             match spec::container_body(&desired, &c, role, restart_count, &ctx, &cc, &volumes) {
                 Ok(x) => x,
                 Err(e) => {
-                    self.event(EventType::Warning, "Failed", &object, format!("Error: {e}"));
-                    self.waiting.insert(
-                        name.to_string(),
-                        Waiting {
-                            reason: "CreateContainerConfigError".into(),
-                            message: e.0,
-                        },
-                    );
+                    self.config_error(name, &object, e);
                     return Ok(false);
                 }
             };
@@ -959,35 +957,93 @@ impl PodWorker {
                 format!("Error: failed to start container {name:?}: {}", e.message()),
             ),
         }
+        drop(pins);
         self.cache.invalidate(&id);
         Ok(true)
     }
 
-    async fn load_mountpoints(
+    /// The container cannot be configured: a `Failed` event and the waiting reason `CreateContainerConfigError`.
+    fn config_error(&mut self, name: &str, object: &str, e: spec::ConfigError) {
+        self.event(EventType::Warning, "Failed", object, format!("Error: {e}"));
+        self.waiting.insert(
+            name.to_string(),
+            Waiting {
+                reason: "CreateContainerConfigError".into(),
+                message: e.0,
+            },
+        );
+    }
+
+    /// Makes each subPath mount safe to give Docker (see `runtime::subpath`): resolved beneath its volume and
+    /// pinned when podtui runs as root on the Docker host; else a volume mount with Docker's own subpath (Engine
+    /// API 1.45+, which resolves it safely itself); else refused. A path that leaves its volume is refused.
+    async fn pin_sub_paths(
         &mut self,
         rt: &DockerRuntime,
-        c: &Container,
-        volumes: &[PodVolume],
-    ) -> RtResult<()> {
-        let needs: HashSet<&str> = c
-            .volume_mounts
-            .iter()
-            .flatten()
-            .filter(|m| {
-                m.sub_path.as_deref().is_some_and(|s| !s.is_empty())
-                    || m.sub_path_expr.as_deref().is_some_and(|s| !s.is_empty())
-            })
-            .map(|m| m.name.as_str())
-            .collect();
-        for v in volumes.iter().filter(|v| needs.contains(v.name.as_str())) {
-            if let Some(dv) = v.docker_volume()
-                && !self.mountpoints.contains_key(dv)
-            {
-                let mp = rt.volume_mountpoint(dv).await?;
-                self.mountpoints.insert(dv.to_string(), mp);
+        subs: &[spec::SubPathMount],
+    ) -> RtResult<Result<(HashMap<usize, SubPathSource>, Vec<Pin>), spec::ConfigError>> {
+        let mut sources = HashMap::new();
+        let mut pins = Vec::new();
+        let local = probe::is_docker_host(rt.info().host_ip.as_deref());
+        for s in subs {
+            let at = format!("volumeMounts[{}] (volume {:?})", s.index, s.volume.name);
+            let (root, mkdir_mode) = match &s.volume.kind {
+                VolumeKind::HostPath { path, .. } => {
+                    // New directories take the mode of the volume's root, as the kubelet's do.
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = std::fs::metadata(path)
+                        .map(|m| m.permissions().mode() & 0o7777)
+                        .unwrap_or(0o755);
+                    (std::path::PathBuf::from(path), Some(mode))
+                }
+                VolumeKind::EmptyDir { docker_volume, .. } => (
+                    self.mountpoint(rt, docker_volume).await?.into(),
+                    Some(0o777),
+                ),
+                VolumeKind::DownwardApi { docker_volume, .. } => {
+                    (self.mountpoint(rt, docker_volume).await?.into(), None)
+                }
+            };
+            let mut refused = "podtui is not on the Docker host".to_string();
+            if let (Some(dir), true) = (&self.settings.subpath_dir, local) {
+                let pinned =
+                    SubpathPins::new(dir.clone()).pin(&self.uid, &root, &s.sub_path, mkdir_mode);
+                match pinned {
+                    Ok(pin) => {
+                        sources.insert(
+                            s.index,
+                            SubPathSource::Pinned(pin.path().display().to_string()),
+                        );
+                        pins.push(pin);
+                        continue;
+                    }
+                    Err(e) if e.is_not_permitted() => refused = e.to_string(),
+                    Err(e) => return Ok(Err(spec::ConfigError(format!("{at}: {e}")))),
+                }
             }
+            if s.volume.docker_volume().is_some() && api_at_least(&rt.info().api_version, 1, 45) {
+                sources.insert(s.index, SubPathSource::EngineSubpath(s.sub_path.clone()));
+                continue;
+            }
+            return Ok(Err(spec::ConfigError(format!(
+                "{at}: cannot mount subPath {:?} safely ({refused}): podtui must run as root on the Docker \
+                 host to pin it, or (for emptyDir and downwardAPI volumes) the engine must offer Docker's own \
+                 subpath mounts (Engine API 1.45+, Docker 26); refused rather than let Docker follow links out of the volume",
+                s.sub_path
+            ))));
         }
-        Ok(())
+        Ok(Ok((sources, pins)))
+    }
+
+    /// Where a pod volume's data lives on the engine host (asked once per volume).
+    async fn mountpoint(&mut self, rt: &DockerRuntime, docker_volume: &str) -> RtResult<String> {
+        if let Some(mp) = self.mountpoints.get(docker_volume) {
+            return Ok(mp.clone());
+        }
+        let mp = rt.volume_mountpoint(docker_volume).await?;
+        self.mountpoints
+            .insert(docker_volume.to_string(), mp.clone());
+        Ok(mp)
     }
 
     /// Makes `image` available per the pull policy. `Err` is the container's waiting reason.
@@ -1678,6 +1734,13 @@ pub fn check_host_path(path: &str, type_: &str) -> Result<(), String> {
             }
         }
     }
+}
+
+/// Whether the negotiated API version `version` (`1.41`) is at least `major.minor`.
+fn api_at_least(version: &str, major: u32, minor: u32) -> bool {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+    let v = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    v >= (major, minor)
 }
 
 /// A coarse check of Docker's reference grammar: no uppercase in the repository, no empty parts.

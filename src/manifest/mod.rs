@@ -1,6 +1,7 @@
 //! Manifests: reading, decoding and validating Pod manifests, their identity, and the sources that watch them
 //! (a directory, one file, an HTTP URL) and produce the desired state.
 
+pub mod downward;
 pub mod finding;
 pub mod identity;
 pub mod lines;

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, Volume};
 
+use super::downward;
 use super::finding::Finding;
 use super::names::{
     is_dns1123_label, is_dns1123_subdomain, is_env_var_name, is_iana_svc_name, is_label_value,
@@ -82,7 +83,10 @@ pub fn validate(pod: &Pod, node_name: &str) -> Vec<Finding> {
             FieldPath::root().key("spec"),
             "required: a pod needs a spec",
         ),
-        Some(spec) => v.spec(spec),
+        Some(spec) => {
+            v.spec(spec);
+            v.sub_paths(pod, spec);
+        }
     }
     v.out
 }
@@ -156,6 +160,44 @@ impl Validator {
         }
         self.label_map(p("metadata.labels"), md.labels.as_ref(), true);
         self.label_map(p("metadata.annotations"), md.annotations.as_ref(), false);
+    }
+
+    /// Every subPath must stay inside its volume once expanded, as the kubelet requires: `subPathExpr` is
+    /// expanded from the container's env as far as the manifest defines it (values and metadata fieldRefs).
+    fn sub_paths(&mut self, pod: &Pod, spec: &PodSpec) {
+        let lists = [
+            (
+                "initContainers",
+                spec.init_containers.as_deref().unwrap_or_default(),
+            ),
+            ("containers", spec.containers.as_slice()),
+        ];
+        for (list, containers) in lists {
+            for (i, c) in containers.iter().enumerate() {
+                let env = downward::static_env(pod, c);
+                for (j, m) in c.volume_mounts.iter().flatten().enumerate() {
+                    let mp = p("spec").key(list).index(i).key("volumeMounts").index(j);
+                    for (field, value) in
+                        [("subPath", &m.sub_path), ("subPathExpr", &m.sub_path_expr)]
+                    {
+                        let Some(sp) = value else { continue };
+                        let expanded = if field == "subPathExpr" {
+                            downward::expand(sp, &|n| downward::lookup(&env, n))
+                        } else {
+                            sp.clone()
+                        };
+                        if let Some(why) = downward::relative_path_problem(&expanded) {
+                            let shown = if expanded == *sp {
+                                format!("{sp:?}")
+                            } else {
+                                format!("{sp:?} expands to {expanded:?}, which")
+                            };
+                            self.error(mp.key(field), format!("{shown} {why}"));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     fn label_map(&mut self, base: FieldPath, map: Option<&BTreeMap<String, String>>, values: bool) {
@@ -320,6 +362,11 @@ impl Validator {
                 self.error(
                     path.key("path"),
                     format!("{:?} must be an absolute path", hp.path),
+                );
+            } else if downward::has_backsteps(&hp.path) {
+                self.error(
+                    path.key("path"),
+                    format!("{:?} must not contain '..'", hp.path),
                 );
             }
             self.one_of(
@@ -523,16 +570,6 @@ impl Validator {
                 );
             } else {
                 mount_paths.insert(&m.mount_path, mp.key("mountPath"));
-            }
-            for (field, value) in [("subPath", &m.sub_path), ("subPathExpr", &m.sub_path_expr)] {
-                if let Some(sp) = value
-                    && (sp.starts_with('/') || sp.split('/').any(|s| s == ".."))
-                {
-                    self.error(
-                        mp.key(field),
-                        format!("{sp:?} must be a relative path without '..'"),
-                    );
-                }
             }
             if m.sub_path.is_some() && m.sub_path_expr.is_some() {
                 self.error(

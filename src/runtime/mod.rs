@@ -5,5 +5,6 @@ pub mod docker;
 pub mod labels;
 pub mod observe;
 pub mod pause;
+pub mod subpath;
 
 pub use docker::{DockerRuntime, EngineInfo, RtResult, RuntimeError};

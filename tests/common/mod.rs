@@ -190,6 +190,7 @@ pub mod engine {
                 pause: PauseImage::Own,
                 termination_dir: Some(state.join("termination")),
                 probe_via: None,
+                subpath_dir: Some(state.join("subpaths")),
             },
             serve_socket: true,
         }
@@ -217,12 +218,22 @@ pub mod engine {
         }
 
         pub fn start(&mut self, backoff: BackoffConfig) {
-            let cfg = config(
+            self.start_with(backoff, |_| {});
+        }
+
+        /// Starts the engine with the test config changed by `adjust`.
+        pub fn start_with(
+            &mut self,
+            backoff: BackoffConfig,
+            adjust: impl FnOnce(&mut EngineConfig),
+        ) {
+            let mut cfg = config(
                 &self.node,
                 self.manifests.path(),
                 self.state.path(),
                 backoff,
             );
+            adjust(&mut cfg);
             self.handle = Some(Engine::start(cfg).unwrap());
         }
 
