@@ -18,6 +18,7 @@ pub mod server;
 pub mod snapshot;
 pub mod spec;
 pub mod status;
+pub mod termination_log;
 pub mod view;
 pub mod worker;
 
@@ -149,6 +150,7 @@ pub struct EngineHandle {
     cancel: CancellationToken,
     socket: Option<PathBuf>,
     _lock: EngineLock,
+    _termination_guard: Option<termination_log::SizeGuard>,
 }
 
 impl EngineHandle {
@@ -184,6 +186,12 @@ impl Engine {
     /// the supervisor. Must be called inside a tokio runtime.
     pub fn start(config: EngineConfig) -> Result<EngineHandle, EngineError> {
         let lock = EngineLock::acquire(&config.state_dir, &config.settings.node)?;
+        // Containers write their termination messages while they run: cut any file past the limit at once.
+        let _termination_guard = config.settings.termination_dir.as_deref().and_then(|dir| {
+            termination_log::SizeGuard::start(dir)
+                .inspect_err(|e| tracing::warn!("cannot guard {}: {e}", dir.display()))
+                .ok()
+        });
         if let Some(dir) = &config.settings.subpath_dir {
             crate::runtime::subpath::SubpathPins::new(dir.clone()).cleanup_stale();
         }
@@ -254,6 +262,7 @@ impl Engine {
             cancel,
             socket,
             _lock: lock,
+            _termination_guard,
         })
     }
 }

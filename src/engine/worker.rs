@@ -22,6 +22,7 @@ use super::spec::{
     self, ContainerContext, NodeContext, PodVolume, RuntimeFacts, SubPathSource, VolumeKind,
 };
 use super::status::Waiting;
+use super::termination_log::TerminationFiles;
 use super::view;
 use crate::manifest::DesiredPod;
 use crate::runtime::docker::{DockerRuntime, RtResult, RuntimeError};
@@ -868,7 +869,7 @@ impl PodWorker {
             self.config_error(name, &object, spec::ConfigError(msg));
             return Ok(false);
         }
-        let termination_file = self.termination_file(rt, name, restart_count);
+        let termination_file = self.termination_file(rt, name, restart_count, sec.user);
         let volumes = spec::pod_volumes(&desired);
         let facts = RuntimeFacts {
             pod_ip: if spec.host_network == Some(true) {
@@ -1319,8 +1320,8 @@ impl PodWorker {
         if again.all().next().is_some() {
             return Ok(Step::Again);
         }
-        if let Some(dir) = &self.settings.termination_dir {
-            let _ = std::fs::remove_dir_all(dir.join(&self.uid));
+        if let Some(files) = self.termination_files() {
+            files.remove_pod(&self.uid);
         }
         Ok(Step::Done)
     }
@@ -1540,19 +1541,33 @@ impl PodWorker {
     }
 
     /// A host file for the container's termination message, bound into it (only when podtui runs on the Docker
-    /// host, so the file can be read back after the container exits).
-    fn termination_file(&self, rt: &DockerRuntime, name: &str, count: u32) -> Option<String> {
-        let dir = self.settings.termination_dir.as_ref()?;
+    /// host, so the file can be read back after the container exits). See `termination_log`.
+    fn termination_file(
+        &self,
+        rt: &DockerRuntime,
+        name: &str,
+        count: u32,
+        user: Option<i64>,
+    ) -> Option<String> {
+        let files = self.termination_files()?;
         if !probe::is_docker_host(rt.info().host_ip.as_deref()) {
             return None;
         }
-        let dir = dir.join(&self.uid);
-        std::fs::create_dir_all(&dir).ok()?;
-        let file = dir.join(format!("{name}-{count}"));
-        std::fs::write(&file, b"").ok()?;
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).ok()?;
-        Some(file.display().to_string())
+        let user = user.and_then(|u| u32::try_from(u).ok());
+        match files.create(&self.uid, name, count, user) {
+            Ok(path) => Some(path.display().to_string()),
+            Err(e) => {
+                tracing::warn!(pod = %self.key(), "cannot create the termination message file of {name}: {e}");
+                None
+            }
+        }
+    }
+
+    fn termination_files(&self) -> Option<TerminationFiles> {
+        self.settings
+            .termination_dir
+            .clone()
+            .map(TerminationFiles::new)
     }
 
     /// Reads the termination message of every exited instance not read yet: the file, or with
@@ -1571,15 +1586,10 @@ impl PodWorker {
             if self.messages.contains_key(&inst.id) {
                 continue;
             }
-            let mut msg = String::new();
-            if let Some(dir) = &self.settings.termination_dir {
-                let file = dir
-                    .join(&self.uid)
-                    .join(format!("{}-{}", inst.name, inst.count));
-                if let Ok(bytes) = std::fs::read(&file) {
-                    msg = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned();
-                }
-            }
+            let mut msg = self
+                .termination_files()
+                .map(|f| f.read(&self.uid, &inst.name, inst.count))
+                .unwrap_or_default();
             let fallback = spec
                 .init_containers
                 .iter()
@@ -1595,6 +1605,14 @@ impl PodWorker {
         }
         self.messages
             .retain(|id, _| observed.containers.iter().any(|c| c.id == *id));
+        if let Some(files) = self.termination_files() {
+            let keep: Vec<(String, u32)> = observed
+                .containers
+                .iter()
+                .map(|c| (c.name.clone(), c.count))
+                .collect();
+            files.retain(&self.uid, &keep);
+        }
     }
 
     fn publish(&mut self, observed: &ObservedPod) {
