@@ -15,6 +15,7 @@ use crate::config::Common;
 use crate::manifest::files::{FileSource, Root, skip_reason};
 use crate::manifest::state::{DesiredState, EntryKind, EntryReport, FileStatus};
 use crate::manifest::{FileState, Finding};
+use crate::text::{display_path, escape_controls};
 
 /// Exit code when there is no error.
 pub const EXIT_OK: i32 = 0;
@@ -55,7 +56,7 @@ pub fn run(args: &ValidateArgs, common: &Common, out: &mut dyn Write) -> std::io
         let root = match Root::resolve(path) {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("podtui validate: {}: {e}", path.display());
+                eprintln!("podtui validate: {}: {e}", display_path(path));
                 return Ok(EXIT_USAGE);
             }
         };
@@ -93,6 +94,7 @@ pub fn run(args: &ValidateArgs, common: &Common, out: &mut dyn Write) -> std::io
 }
 
 /// The text report: every finding and conflict on a line of its own, then the totals and the skipped files.
+/// File names are shown escaped (a `Finding` escapes its own).
 fn text(
     state: &DesiredState,
     errors: usize,
@@ -107,7 +109,9 @@ fn text(
             writeln!(
                 out,
                 "{}: conflict: pod {} is already defined in {}; this copy is not run",
-                f.path, c.pod, c.owner
+                escape_controls(&f.path),
+                c.pod,
+                escape_controls(&c.owner)
             )?;
         }
     }
@@ -120,7 +124,9 @@ fn text(
         .files
         .iter()
         .filter_map(|f| match &f.state {
-            FileState::Skipped { reason } => Some(format!("{} ({reason})", f.path)),
+            FileState::Skipped { reason } => {
+                Some(format!("{} ({reason})", escape_controls(&f.path)))
+            }
             _ => None,
         })
         .collect();

@@ -42,7 +42,7 @@ fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreErro
     let path = path.to_path_buf();
     move |source| StoreError::Io {
         op,
-        path: path.display().to_string(),
+        path: crate::text::display_path(&path),
         source,
     }
 }
@@ -216,8 +216,8 @@ pub fn restore_manifest(trash: &Path, id: Option<&str>) -> Result<PathBuf, Store
     if entry.original.exists() {
         return Err(StoreError::Restore(format!(
             "{} exists again; not overwriting it (the deleted version is {})",
-            entry.original.display(),
-            trash.join(&entry.id).display()
+            crate::text::display_path(&entry.original),
+            crate::text::display_path(&trash.join(&entry.id))
         )));
     }
     let src = trash.join(&entry.id);
