@@ -5,15 +5,12 @@ use std::path::{Path, PathBuf};
 
 use tracing_subscriber::EnvFilter;
 
-/// Sends tracing output to `<state_dir>/podtui.log`; returns the file's path. Failing to open it is not fatal.
+/// Sends tracing output to `<state_dir>/podtui.log` (0600 in a 0700 dir: it names files and pods); returns
+/// the file's path. Failing to open it is not fatal.
 pub fn to_file(state_dir: &Path) -> Option<PathBuf> {
-    std::fs::create_dir_all(state_dir).ok()?;
-    let path = state_dir.join("podtui.log");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .ok()?;
+    crate::state_dir::create_dir(state_dir).ok()?;
+    let path = state_dir.join(crate::state_dir::LOG);
+    let file = crate::state_dir::create_file(&path, true).ok()?;
     let filter = std::env::var("PODTUI_LOG")
         .ok()
         .or_else(|| std::env::var("RUST_LOG").ok())

@@ -17,6 +17,7 @@ use crate::engine::view::derive;
 use crate::manifest::read_once;
 use crate::runtime::DockerRuntime;
 use crate::runtime::observe::{InspectCache, list_pod_uids, observe_pod};
+use crate::text::{display_path, escape_controls};
 
 /// Pods as the engine reports them, or derived. The bool is true when derived without an engine.
 pub async fn pods(
@@ -51,7 +52,7 @@ pub async fn pods(
         eprintln!(
             "note: {others} other pod(s) of node {} are in Docker but not in {} (podtui run would remove them)",
             common.node_name,
-            path.display()
+            display_path(path)
         );
     }
     out.sort_by(|a, b| a.namespace.cmp(&b.namespace).then(a.name.cmp(&b.name)));
@@ -103,7 +104,7 @@ pub fn rows(pods: &[Arc<PodView>], node: &str, wide: bool, now: Timestamp) -> Ve
                 r.push(if p.source.is_empty() {
                     "<none>".into()
                 } else {
-                    p.source.clone()
+                    escape_controls(&p.source).into_owned()
                 });
             }
             r
@@ -116,14 +117,14 @@ pub async fn run(args: &GetArgs, common: &Common, out: &mut dyn Write) -> std::i
     let (pods, derived) = match pods(&args.path, common).await {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("podtui get: {e}");
+            eprintln!("podtui get: {}", escape_controls(&e));
             return Ok(1);
         }
     };
     if derived {
         eprintln!(
             "note: no podtui engine is running for state dir {}: status is derived from Docker and the manifests; back-off and readiness are unknown (running containers count as ready)",
-            common.state_dir.display()
+            display_path(&common.state_dir)
         );
     }
     match args.output {

@@ -14,6 +14,7 @@ use crate::engine::events::EventType;
 use crate::engine::worker::{PauseImage, WorkerSettings};
 use crate::engine::{DockerState, Engine, EngineConfig, EngineEvent, Snapshot};
 use crate::manifest::FileState;
+use crate::text::escape_controls;
 
 /// Engine settings from the flags.
 pub fn engine_config(common: &Common, path: &std::path::Path, engine: &EngineArgs) -> EngineConfig {
@@ -47,13 +48,19 @@ struct Printer {
 }
 
 impl Printer {
+    /// One event line. In text, every field has its control characters escaped: file names, Docker's errors and
+    /// container output quoted in messages can neither drive the terminal nor start a line that looks like an
+    /// event of its own. (JSON escapes them itself.)
     fn line(&self, time: Timestamp, kind: &str, subject: &str, reason: &str, message: &str) {
         let mut err = std::io::stderr().lock();
         let _ = match self.format {
             LogFormat::Text => writeln!(
                 err,
-                "{} {kind:<7} {subject} {reason}: {message}",
-                time.strftime("%H:%M:%S")
+                "{} {kind:<7} {} {}: {}",
+                time.strftime("%H:%M:%S"),
+                escape_controls(subject),
+                escape_controls(reason),
+                escape_controls(message)
             ),
             LogFormat::Json => writeln!(
                 err,
@@ -163,7 +170,7 @@ pub async fn run(args: &RunArgs, common: &Common) -> i32 {
     let handle = match Engine::start(engine_config(common, &args.path, &args.engine)) {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("podtui run: {e}");
+            eprintln!("podtui run: {}", escape_controls(&e.to_string()));
             return 1;
         }
     };

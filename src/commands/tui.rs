@@ -11,7 +11,7 @@ pub async fn run(path: &Path, engine: &EngineArgs, common: &Common) -> i32 {
     if !path.exists() && common.args.manifest_url.is_none() {
         eprintln!(
             "podtui: {}: no such file or directory (give a manifest directory or file)",
-            path.display()
+            crate::text::display_path(path)
         );
         return 2;
     }
@@ -22,7 +22,7 @@ pub async fn run(path: &Path, engine: &EngineArgs, common: &Common) -> i32 {
     ) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("podtui: config: {e}");
+            eprintln!("podtui: config: {}", crate::text::escape_controls(&e));
             return 2;
         }
     };
@@ -30,7 +30,7 @@ pub async fn run(path: &Path, engine: &EngineArgs, common: &Common) -> i32 {
     let handle = match Engine::start(super::run::engine_config(common, path, engine)) {
         Ok(h) => h,
         Err(e) => {
-            eprintln!("podtui: {e}");
+            eprintln!("podtui: {}", crate::text::escape_controls(&e.to_string()));
             return 1;
         }
     };

@@ -2,7 +2,7 @@
 //! engines on the same state dir would fight over the same containers, so the second one refuses to start and
 //! says who holds the lock.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -48,7 +48,7 @@ impl EngineLock {
             source,
         };
         std::fs::create_dir_all(state_dir).map_err(io)?;
-        let mut file = OpenOptions::new()
+        let mut file = crate::state_dir::file_options()
             .read(true)
             .write(true)
             .create(true)

@@ -61,6 +61,9 @@ pub struct EngineConfig {
 /// Errors starting the engine.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// The state dir cannot be created or made private.
+    #[error(transparent)]
+    StateDir(#[from] crate::state_dir::StateDirError),
     /// Another engine holds the state dir.
     #[error(transparent)]
     Lock(#[from] lock::LockError),
@@ -182,9 +185,10 @@ impl EngineHandle {
 pub struct Engine;
 
 impl Engine {
-    /// Starts the engine: takes the state dir's lock, starts the manifest sources, the Docker connection and
-    /// the supervisor. Must be called inside a tokio runtime.
+    /// Starts the engine: makes the state dir private, takes its lock, starts the manifest sources, the Docker
+    /// connection and the supervisor. Must be called inside a tokio runtime.
     pub fn start(config: EngineConfig) -> Result<EngineHandle, EngineError> {
+        crate::state_dir::prepare(&config.state_dir)?;
         let lock = EngineLock::acquire(&config.state_dir, &config.settings.node)?;
         // Containers write their termination messages while they run: cut any file past the limit at once.
         let _termination_guard = config.settings.termination_dir.as_deref().and_then(|dir| {

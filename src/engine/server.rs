@@ -14,11 +14,12 @@ use super::snapshot::Snapshot;
 
 /// The socket's path in a state dir.
 pub fn socket_path(state_dir: &Path) -> PathBuf {
-    state_dir.join("engine.sock")
+    state_dir.join(crate::state_dir::SOCKET)
 }
 
 /// Serves `snapshot` on `path` until `cancel`. The caller holds the state dir's lock, so a leftover socket file
-/// is stale and removed.
+/// is stale and removed. The socket is 0600 (connecting needs write permission on it): it is made in the
+/// 0700 state dir and restricted right after `bind`, before anyone is accepted.
 pub fn serve(
     path: PathBuf,
     snapshot: watch::Receiver<Arc<Snapshot>>,
@@ -26,6 +27,10 @@ pub fn serve(
 ) -> std::io::Result<()> {
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path)?;
+    if let Err(e) = crate::state_dir::make_private(&path) {
+        let _ = std::fs::remove_file(&path);
+        return Err(e);
+    }
     tokio::spawn(async move {
         loop {
             tokio::select! {

@@ -480,10 +480,7 @@ impl FileSource {
             && let Some(lg) = last_good_path
         {
             if !entry.is_invalid() {
-                if let Some(dir) = lg.parent() {
-                    let _ = fs::create_dir_all(dir);
-                }
-                let _ = super::store::write_atomic(&lg, &bytes);
+                let _ = super::store::write_private(&lg, &bytes);
             } else if entry.last_good.is_empty()
                 && let Ok(saved) = fs::read(&lg)
             {

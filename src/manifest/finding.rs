@@ -8,6 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::path::FieldPath;
+use crate::text::escape_controls;
 
 /// How serious a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -68,9 +69,12 @@ impl Finding {
     }
 }
 
+/// One line, always: the file name and the message are shown with their control characters escaped
+/// ([`crate::text::escape_controls`]), so neither a hostile file name nor a value quoted in a message can drive
+/// the terminal or start a line of its own.
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.file)?;
+        f.write_str(&escape_controls(&self.file))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
         }
@@ -81,7 +85,7 @@ impl fmt::Display for Finding {
         if let Some(path) = &self.path {
             write!(f, "{path}: ")?;
         }
-        f.write_str(&self.message)
+        f.write_str(&escape_controls(&self.message))
     }
 }
 
@@ -104,5 +108,15 @@ mod tests {
         let mut w = Finding::warning(FieldPath::parse("spec.affinity"), "ignored");
         w.file = "a.yaml".into();
         assert_eq!(w.to_string(), "a.yaml: warning: spec.affinity: ignored");
+    }
+
+    #[test]
+    fn file_names_and_messages_cannot_drive_the_terminal() {
+        let mut e = Finding::file_error(Some(3), "bad value \u{1b}]0;title\u{7}\nnext");
+        e.file = "dir/n\u{1b}[31mRED\nline.yaml".into();
+        assert_eq!(
+            e.to_string(),
+            "dir/n\\u{1b}[31mRED\\nline.yaml:3: bad value \\u{1b}]0;title\\u{7}\\nnext"
+        );
     }
 }

@@ -1,10 +1,13 @@
 //! Writing manifests safely: a save is validated first (an invalid text is refused and nothing is written), the
 //! previous version is copied to `<state dir>/backups`, and the new text is written to a temporary file in the
 //! same directory and renamed over the old one (atomic: a reader sees the old or the new file, never half of
-//! one). Deleting moves the file to `<state dir>/trash`, from where it can be restored.
+//! one). Deleting moves the file to `<state dir>/trash`, from where it can be restored. What lands in the state
+//! dir (backups, trashed files, last good copies) is private, 0600 in 0700 directories ([`crate::state_dir`]):
+//! manifests may hold tokens.
 
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -12,6 +15,7 @@ use jiff::Timestamp;
 use super::finding::Finding;
 use super::identity::SourceId;
 use super::parse::{Format, ParseInput, parse_manifest};
+use crate::state_dir;
 
 /// Why a manifest could not be saved, deleted or restored.
 #[derive(Debug, thiserror::Error)]
@@ -38,7 +42,7 @@ fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreErro
     let path = path.to_path_buf();
     move |source| StoreError::Io {
         op,
-        path: path.display().to_string(),
+        path: crate::text::display_path(&path),
         source,
     }
 }
@@ -81,13 +85,13 @@ pub fn save_manifest(
     let created = !path.exists();
     let mut backup = None;
     if !created {
-        fs::create_dir_all(backups).map_err(io("create", backups))?;
+        state_dir::create_dir(backups).map_err(io("create", backups))?;
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let b = backups.join(format!("{name}.{}.bak", stamp()));
-        fs::copy(path, &b).map_err(io("back up", path))?;
+        state_dir::copy_file(path, &b).map_err(io("back up", path))?;
         backup = Some(b);
     }
     write_atomic(path, text.as_bytes())?;
@@ -101,6 +105,18 @@ pub fn save_manifest(
 /// Writes `bytes` to a hidden temporary file next to `path` (skipped by the directory source), syncs it, and
 /// renames it over `path`. The file keeps its permissions.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_atomic_as(path, bytes, false)
+}
+
+/// [`write_atomic`] for a file of the state dir: its directory is created 0700 and the file is 0600.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        state_dir::create_dir(dir).map_err(io("create", dir))?;
+    }
+    write_atomic_as(path, bytes, true)
+}
+
+fn write_atomic_as(path: &Path, bytes: &[u8], private: bool) -> Result<(), StoreError> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -111,12 +127,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.podtui-{}.tmp", std::process::id()));
     let result = (|| {
+        // Created with the umask's mode, then 0600 while the text is written: a manifest the user keeps 0600
+        // is never readable by others through the temporary file.
         let mut f = fs::File::create(&tmp).map_err(io("create", &tmp))?;
+        let umask_mode = f.metadata().map_err(io("stat", &tmp))?.permissions();
+        f.set_permissions(fs::Permissions::from_mode(state_dir::FILE_MODE))
+            .map_err(io("chmod", &tmp))?;
         f.write_all(bytes).map_err(io("write", &tmp))?;
-        f.sync_all().map_err(io("sync", &tmp))?;
-        if let Ok(meta) = fs::metadata(path) {
-            fs::set_permissions(&tmp, meta.permissions()).map_err(io("chmod", &tmp))?;
+        // A state-dir file stays 0600; a manifest keeps its mode (a new one gets the umask's).
+        if !private {
+            let mode = fs::metadata(path).map_or(umask_mode, |m| m.permissions());
+            f.set_permissions(mode).map_err(io("chmod", &tmp))?;
         }
+        f.sync_all().map_err(io("sync", &tmp))?;
         fs::rename(&tmp, path).map_err(io("rename over", path))?;
         if let Ok(d) = fs::File::open(dir) {
             let _ = d.sync_all();
@@ -142,7 +165,7 @@ pub struct TrashEntry {
 
 /// Moves `path` to the trash in `trash`; returns the entry.
 pub fn trash_manifest(path: &Path, trash: &Path) -> Result<TrashEntry, StoreError> {
-    fs::create_dir_all(trash).map_err(io("create", trash))?;
+    state_dir::create_dir(trash).map_err(io("create", trash))?;
     let original = std::path::absolute(path).map_err(io("resolve", path))?;
     let name = path
         .file_name()
@@ -150,9 +173,12 @@ pub fn trash_manifest(path: &Path, trash: &Path) -> Result<TrashEntry, StoreErro
         .unwrap_or_default();
     let id = format!("{}-{name}", stamp());
     let target = trash.join(&id);
-    if fs::rename(path, &target).is_err() {
+    if fs::rename(path, &target).is_ok() {
+        // The file keeps its mode through the rename: make it private now that it is in the state dir.
+        state_dir::make_private(&target).map_err(io("chmod", &target))?;
+    } else {
         // Another file system: copy, then remove.
-        fs::copy(path, &target).map_err(io("copy to the trash", path))?;
+        state_dir::copy_file(path, &target).map_err(io("copy to the trash", path))?;
         fs::remove_file(path).map_err(io("remove", path))?;
     }
     let entry = TrashEntry {
@@ -161,7 +187,7 @@ pub fn trash_manifest(path: &Path, trash: &Path) -> Result<TrashEntry, StoreErro
         deleted: Timestamp::now(),
     };
     let meta = serde_json::to_vec_pretty(&entry).unwrap_or_default();
-    fs::write(trash.join(format!("{id}.json")), meta).map_err(io("write", trash))?;
+    state_dir::write_file(&trash.join(format!("{id}.json")), &meta).map_err(io("write", trash))?;
     Ok(entry)
 }
 
@@ -190,8 +216,8 @@ pub fn restore_manifest(trash: &Path, id: Option<&str>) -> Result<PathBuf, Store
     if entry.original.exists() {
         return Err(StoreError::Restore(format!(
             "{} exists again; not overwriting it (the deleted version is {})",
-            entry.original.display(),
-            trash.join(&entry.id).display()
+            crate::text::display_path(&entry.original),
+            crate::text::display_path(&trash.join(&entry.id))
         )));
     }
     let src = trash.join(&entry.id);

@@ -19,6 +19,7 @@ use crate::engine::snapshot::{PodView, Snapshot};
 use crate::manifest::FileState;
 use crate::manifest::store::{SaveReport, StoreError, TrashEntry};
 use crate::runtime::observe::{Instance, Role};
+use crate::text::{display_path, escape_controls};
 
 /// Lines of log history fetched when a log view opens.
 pub const LOG_TAIL: u64 = 5000;
@@ -593,7 +594,7 @@ impl App {
 
     fn say(&mut self, text: impl Into<String>) {
         self.message = Some(Message {
-            text: text.into(),
+            text: escape_controls(&text.into()).into_owned(),
             error: false,
             at: self.now,
         });
@@ -601,7 +602,7 @@ impl App {
 
     fn fail(&mut self, text: impl Into<String>) {
         self.message = Some(Message {
-            text: text.into(),
+            text: escape_controls(&text.into()).into_owned(),
             error: true,
             at: self.now,
         });
@@ -882,8 +883,8 @@ impl App {
                 self.confirm = Some(Confirm {
                     text: format!(
                         "Delete {}?\nIt moves to the trash ({}); its pods are terminated. `u` or :restore brings it back.",
-                        p.source,
-                        self.cfg.state_dir.join("trash").display()
+                        escape_controls(&p.source),
+                        display_path(&self.cfg.state_dir.join("trash"))
                     ),
                     pending: Pending::Delete {
                         path: PathBuf::from(&p.source),
@@ -979,8 +980,8 @@ impl App {
                         self.confirm = Some(Confirm {
                             text: format!(
                                 "Delete {}?\nIt moves to the trash ({}); its pods are terminated. `u` or :restore brings it back.",
-                                f.path,
-                                self.cfg.state_dir.join("trash").display()
+                                escape_controls(&f.path),
+                                display_path(&self.cfg.state_dir.join("trash"))
                             ),
                             pending: Pending::Delete {
                                 path: PathBuf::from(&f.path),
@@ -1500,9 +1501,9 @@ impl App {
                 let verb = if ed.new_file { "Create" } else { "Save" };
                 let text = format!(
                     "{verb} {}?\n{}\nThe previous version is backed up to {}.",
-                    ed.path.display(),
+                    display_path(&ed.path),
                     ed.preview.summary(),
-                    self.cfg.state_dir.join("backups").display()
+                    display_path(&self.cfg.state_dir.join("backups"))
                 );
                 self.confirm = Some(Confirm {
                     text,
@@ -1514,7 +1515,7 @@ impl App {
                     self.confirm = Some(Confirm {
                         text: format!(
                             "Close the editor and drop the changes to {}?",
-                            ed.path.display()
+                            display_path(&ed.path)
                         ),
                         pending: Pending::Discard,
                     });

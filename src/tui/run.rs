@@ -215,11 +215,7 @@ impl Loop {
                     .on_event(AppEvent::ExternalEdited { path, text: result });
             }
             Effect::SaveLogs { path, text } => {
-                let r = path
-                    .parent()
-                    .map(std::fs::create_dir_all)
-                    .unwrap_or(Ok(()))
-                    .and_then(|_| std::fs::write(&path, text));
+                let r = crate::state_dir::write_file(&path, text.as_bytes());
                 self.app.on_event(match r {
                     Ok(()) => {
                         AppEvent::Message(format!("saved the log to {}", path.display()), false)
@@ -331,20 +327,20 @@ impl Loop {
     }
 }
 
-/// Edits `text` in $VISUAL / $EDITOR (vi when neither is set) on a copy in the state dir; returns the new text.
+/// Edits `text` in $VISUAL / $EDITOR (vi when neither is set) on a private copy in the state dir; returns the
+/// new text.
 async fn external_edit(
     state_dir: &std::path::Path,
     path: &std::path::Path,
     text: &str,
 ) -> Result<String, String> {
     let dir = state_dir.join("edit");
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "manifest.yaml".into());
     let copy: PathBuf = dir.join(name);
-    std::fs::write(&copy, text).map_err(|e| e.to_string())?;
+    crate::state_dir::write_file(&copy, text.as_bytes()).map_err(|e| e.to_string())?;
     let editor = std::env::var("VISUAL")
         .ok()
         .filter(|v| !v.trim().is_empty())

@@ -1,9 +1,11 @@
 //! Turning container output into something safe to draw. SGR colour sequences become styles (or are dropped
 //! in monochrome); every other escape or control sequence (cursor movement, OSC title/clipboard, DCS, C1
 //! controls, bidi overrides) is removed, so a log line can never drive the user's terminal. Invalid UTF-8
-//! becomes U+FFFD.
+//! becomes U+FFFD. (Names and other short strings are escaped rather than stripped: [`crate::text`].)
 
 use ratatui::style::{Color, Modifier, Style};
+
+use crate::text::is_invisible_format;
 
 /// A run of text with one style.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,10 +35,6 @@ enum State {
     /// OSC, DCS, SOS, PM, APC: skipped up to BEL or ST.
     Str,
     StrEsc,
-}
-
-fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 impl Sanitizer {

@@ -12,6 +12,7 @@ use crate::engine::snapshot::PodView;
 use crate::engine::status::short_age;
 use crate::runtime::docker::short;
 use crate::runtime::observe::{InstanceState, Role};
+use crate::text::escape_controls;
 use crate::tui::app::{App, Tab, container_rows, instance};
 use crate::tui::theme::Theme;
 
@@ -35,9 +36,10 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
             d.duration_since(app.now).as_secs().max(0)
         );
     }
+    let source = escape_controls(&p.source);
     let file = match p.line {
-        Some(l) if l > 1 => format!("{}:{l}", p.source),
-        _ => p.source.clone(),
+        Some(l) if l > 1 => format!("{source}:{l}"),
+        _ => source.to_string(),
     };
     f.render_widget(
         Paragraph::new(Line::from(vec![
@@ -82,10 +84,7 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
         Tab::Yaml => {
             let (title, text) = if app.yaml_applied {
                 (
-                    format!(
-                        " manifest as applied: {} (Y: the pod as podtui sees it) ",
-                        p.source
-                    ),
+                    format!(" manifest as applied: {source} (Y: the pod as podtui sees it) "),
                     p.manifest
                         .as_deref()
                         .map(str::to_string)
@@ -533,7 +532,7 @@ fn volume_lines(p: &PodView, t: &Theme) -> Vec<Line<'static>> {
         out.push(Line::from(vec![
             Span::styled(v.name.clone(), t.title()),
             Span::raw(format!("  {}  ", v.kind)),
-            Span::styled(v.source.clone(), t.dim()),
+            Span::styled(escape_controls(&v.source).into_owned(), t.dim()),
         ]));
         if v.mounts.is_empty() {
             out.push(Line::from(Span::styled(

@@ -22,7 +22,7 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
     let title = format!(
         " {} {}{} · ctrl-s save · esc close ",
         if ed.new_file { "New" } else { "Editing" },
-        ed.path.display(),
+        crate::text::display_path(&ed.path),
         if ed.modified() { " [modified]" } else { "" }
     );
     let outer = Block::default()

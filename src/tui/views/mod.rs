@@ -17,6 +17,7 @@ use super::keymap::Mode;
 use crate::engine::snapshot::DockerState;
 use crate::engine::status::short_age;
 use crate::manifest::FileState;
+use crate::text::{display_path, escape_controls};
 
 /// Draws the whole UI.
 pub fn draw(f: &mut Frame, app: &mut App) {
@@ -87,7 +88,7 @@ fn overlays(f: &mut Frame, app: &mut App, area: Rect) {
             PromptKind::NewFile => format!(
                 "new manifest in {}: ",
                 app.watch_dir()
-                    .map(|d| d.display().to_string())
+                    .map(display_path)
                     .unwrap_or_else(|| "?".into())
             ),
         };
@@ -152,7 +153,8 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
     }
     first.push(Span::raw(format!(
         " · node {} · watching {}",
-        snap.node_name, snap.source
+        snap.node_name,
+        escape_controls(&snap.source)
     )));
     let mut second = vec![Span::raw(format!("pods {}", snap.pods.len()))];
     let counts = snap.counts();
@@ -350,12 +352,11 @@ fn draw_help(f: &mut Frame, app: &App, area: Rect) {
     );
 }
 
-/// `s` cut to `max` characters on one line, with an ellipsis.
+/// `s` cut to `max` characters on one line, with an ellipsis: line breaks and tabs become spaces, other control
+/// characters are escaped ([`escape_controls`]). File names are escaped before they get here, so a newline in
+/// one still shows as `\n`.
 pub fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s
-        .chars()
-        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
-        .collect();
+    let flat = escape_controls(&s.replace(['\n', '\r', '\t'], " ")).into_owned();
     if flat.chars().count() <= max {
         flat
     } else {

@@ -10,6 +10,7 @@ use super::{block, one_line};
 use crate::engine::events::EventType;
 use crate::engine::status::{restarts_text, short_age};
 use crate::manifest::FileState;
+use crate::text::escape_controls;
 use crate::tui::app::{App, Focus};
 
 /// The pods screen: table on top, manifests below (or only the focused one when the terminal is short).
@@ -138,8 +139,8 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
             }
             if show_file {
                 let file = match p.line {
-                    Some(l) if l > 1 => format!("{}:{l}", p.source),
-                    _ => p.source.clone(),
+                    Some(l) if l > 1 => format!("{}:{l}", escape_controls(&p.source)),
+                    _ => escape_controls(&p.source).into_owned(),
                 };
                 cells.push(Span::styled(file, t.dim()));
             }
@@ -218,12 +219,7 @@ fn draw_manifests(f: &mut Frame, app: &mut App, area: Rect) {
         } else {
             Style::default()
         };
-        let name = file
-            .path
-            .rsplit('/')
-            .next()
-            .unwrap_or(&file.path)
-            .to_string();
+        let name = escape_controls(file.path.rsplit('/').next().unwrap_or(&file.path));
         lines.push(
             Line::from(vec![
                 Span::styled(format!("{word:<9}"), style),
