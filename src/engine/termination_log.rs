@@ -21,11 +21,6 @@ pub struct TerminationFiles {
     dir: PathBuf,
 }
 
-fn private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-}
-
 impl TerminationFiles {
     /// Files live under `dir` (`<state dir>/termination`).
     pub fn new(dir: PathBuf) -> Self {
@@ -50,8 +45,8 @@ impl TerminationFiles {
         count: u32,
         user: Option<u32>,
     ) -> std::io::Result<PathBuf> {
-        private_dir(&self.dir)?;
-        private_dir(&self.pod_dir(uid))?;
+        crate::state_dir::create_dir(&self.dir)?;
+        crate::state_dir::create_dir(&self.pod_dir(uid))?;
         let path = self.file(uid, name, count);
         let f = std::fs::OpenOptions::new()
             .write(true)
@@ -139,7 +134,7 @@ impl SizeGuard {
     /// Starts guarding `dir` (created 0700 if missing).
     pub fn start(dir: &Path) -> notify::Result<Self> {
         use notify::Watcher;
-        private_dir(dir).map_err(notify::Error::io)?;
+        crate::state_dir::create_dir(dir).map_err(notify::Error::io)?;
         let root = dir.to_path_buf();
         let mut watcher =
             notify::recommended_watcher(move |ev: notify::Result<notify::Event>| match ev {

@@ -338,7 +338,7 @@ impl SubpathPins {
                 }
             }
         };
-        private_dir(&pod_dir).map_err(|e| err("create", e))?;
+        crate::state_dir::create_dir(&pod_dir).map_err(|e| err("create", e))?;
         let made = if is_dir {
             std::fs::DirBuilder::new().create(&at)
         } else {
@@ -399,13 +399,6 @@ impl SubpathPins {
             let _ = std::fs::remove_dir(pod.path());
         }
     }
-}
-
-/// Creates `dir` (and missing parents) and makes it 0700: pins are nobody else's business.
-fn private_dir(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::create_dir_all(dir)?;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
 /// Unmounts `path` (if `mounted`) and removes the empty mountpoint; logs what could not be done.

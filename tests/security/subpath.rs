@@ -18,11 +18,20 @@ fn refused(p: &podtui::engine::PodView, name: &str) -> bool {
     waiting_message(p, name).is_some_and(|(r, _)| r == "CreateContainerConfigError")
 }
 
-/// No mount under the test's state dir survives (every pin was released).
-fn assert_no_pins_left(t: &TestEngine) {
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
-    let state = t.state.path().to_str().unwrap();
-    let left: Vec<&str> = mounts.lines().filter(|l| l.contains(state)).collect();
+/// Once the engine has stopped, no mount under the test's state dir survives (every pin was released; a start
+/// in flight when the engine stopped releases its pin when it ends).
+async fn assert_no_pins_left(t: &mut TestEngine) {
+    t.stop().await;
+    let state = t.state.path().to_str().unwrap().to_string();
+    let pins = || {
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains(&state))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let left = crate::common::eventually(pins, |l| l.is_empty()).await;
     assert!(left.is_empty(), "pins left mounted: {left:?}");
 }
 
@@ -95,8 +104,7 @@ spec:
             .any(|e| e.reason == "Failed" && e.message.contains("leaves the volume")),
         "the refusal is an event"
     );
-    assert_no_pins_left(&t);
-    t.stop().await;
+    assert_no_pins_left(&mut t).await;
 }
 
 #[tokio::test]
@@ -155,8 +163,7 @@ spec:
         host.path().join("new/dir").is_dir(),
         "a missing subPath is created inside the host path"
     );
-    assert_no_pins_left(&t);
-    t.stop().await;
+    assert_no_pins_left(&mut t).await;
 }
 
 /// A running container swaps a directory for a symlink to `/` as fast as it can while the pod's next containers
@@ -236,8 +243,7 @@ spec:
         ran >= 3,
         "victims must have run for the check to mean anything"
     );
-    assert_no_pins_left(&t);
-    t.stop().await;
+    assert_no_pins_left(&mut t).await;
 }
 
 /// Without a way to pin (not root, or podtui away from the Docker host) and on an engine without its own safe
