@@ -9,6 +9,7 @@
 pub mod backoff;
 mod connection;
 pub mod events;
+pub mod lease;
 pub mod lock;
 pub mod plan;
 pub mod probe;
@@ -146,6 +147,7 @@ pub struct EngineHandle {
     pub runtime: watch::Receiver<Option<DockerRuntime>>,
     events: broadcast::Sender<EngineEvent>,
     task: JoinHandle<()>,
+    connection: JoinHandle<()>,
     cancel: CancellationToken,
     socket: Option<PathBuf>,
     _lock: EngineLock,
@@ -157,7 +159,8 @@ impl EngineHandle {
         self.events.subscribe()
     }
 
-    /// Stops the engine; with `cleanup`, terminates every pod first. Pods are otherwise left running.
+    /// Stops the engine; with `cleanup`, terminates every pod first. Pods are otherwise left running. The
+    /// node's lease is released, then the state dir's lock.
     pub async fn shutdown(self, cleanup: bool) {
         let (tx, rx) = oneshot::channel();
         if self
@@ -170,6 +173,7 @@ impl EngineHandle {
         }
         self.cancel.cancel();
         let _ = self.task.await;
+        let _ = self.connection.await;
         if let Some(path) = &self.socket {
             let _ = std::fs::remove_file(path);
         }
@@ -180,10 +184,12 @@ impl EngineHandle {
 pub struct Engine;
 
 impl Engine {
-    /// Starts the engine: takes the state dir's lock, starts the manifest sources, the Docker connection and
-    /// the supervisor. Must be called inside a tokio runtime.
+    /// Starts the engine: takes the state dir's lock, starts the manifest sources, the Docker connection (which
+    /// takes the node's lease before anything touches a container) and the supervisor. Must be called inside a
+    /// tokio runtime.
     pub fn start(config: EngineConfig) -> Result<EngineHandle, EngineError> {
         let lock = EngineLock::acquire(&config.state_dir, &config.settings.node)?;
+        let lease = lease::NodeLease::new(&lock, &config.settings.node);
         let cancel = CancellationToken::new();
         let desired = spawn_sources(config.sources.clone(), cancel.clone())?;
         let endpoint = crate::runtime::docker::endpoint();
@@ -197,14 +203,15 @@ impl Engine {
         let (state_tx, state_rx) = watch::channel(DockerState::Connecting { endpoint });
         let (docker_events_tx, docker_events_rx) = mpsc::channel(1024);
         let own_pause = config.settings.pause == worker::PauseImage::Own;
-        tokio::spawn(connection::run(
-            config.settings.node.clone(),
+        let connection = tokio::spawn(connection::run(connection::Connection {
+            node: config.settings.node.clone(),
             own_pause,
+            lease,
             runtime_tx,
             state_tx,
-            docker_events_tx,
-            cancel.clone(),
-        ));
+            events_tx: docker_events_tx,
+            cancel: cancel.clone(),
+        }));
         let mut socket = None;
         if config.serve_socket {
             let path = server::socket_path(&config.state_dir);
@@ -222,6 +229,7 @@ impl Engine {
         let runtime_for_handle = runtime_rx.clone();
         let sup = Supervisor {
             state_dir: config.state_dir.clone(),
+            engine: lock.engine_id(),
             settings: Arc::new(config.settings.clone()),
             desired_rx: desired.clone(),
             desired: desired.borrow().clone(),
@@ -236,6 +244,7 @@ impl Engine {
             workers: HashMap::new(),
             pods: BTreeMap::new(),
             in_docker: HashMap::new(),
+            others: 0,
             scanned: false,
             last_sync: None,
             shutting_down: None,
@@ -248,6 +257,7 @@ impl Engine {
             runtime: runtime_for_handle,
             events: events_tx,
             task,
+            connection,
             cancel,
             socket,
             _lock: lock,
@@ -263,6 +273,8 @@ struct WorkerEntry {
 
 struct Supervisor {
     state_dir: PathBuf,
+    /// This engine's id (its state dir's): pods it may remove carry it.
+    engine: String,
     settings: Arc<WorkerSettings>,
     desired_rx: watch::Receiver<Arc<DesiredState>>,
     desired: Arc<DesiredState>,
@@ -276,8 +288,11 @@ struct Supervisor {
     events_tx: broadcast::Sender<EngineEvent>,
     workers: HashMap<String, WorkerEntry>,
     pods: BTreeMap<String, Arc<PodView>>,
-    /// Pods Docker has, by UID, as of the last scan.
+    /// Pods Docker has for this node that this engine created (or that predate engine labels), by UID, as of
+    /// the last scan. Pods another engine created are left alone.
     in_docker: HashMap<String, OwnedPod>,
+    /// Pods of this node another engine created, as of the last scan.
+    others: usize,
     /// A scan of Docker has completed since the engine started.
     scanned: bool,
     last_sync: Option<Timestamp>,
@@ -356,7 +371,14 @@ impl Supervisor {
         let Some(rt) = rt else { return };
         match list_pod_uids(&rt, &self.settings.node).await {
             Ok(found) => {
-                self.in_docker = found;
+                let (mine, others): (HashMap<_, _>, HashMap<_, _>) = found
+                    .into_iter()
+                    .partition(|(_, p)| p.created_by(&self.engine));
+                if others.len() != self.others {
+                    self.others = others.len();
+                    tracing::info!(node = %self.settings.node, "{} pod(s) of this node were created by another podtui engine (another state dir): leaving them alone", others.len());
+                }
+                self.in_docker = mine;
                 self.scanned = true;
                 self.last_sync = Some(Timestamp::now());
                 self.reconcile_workers();
