@@ -12,6 +12,7 @@ pub mod events;
 pub mod lease;
 pub mod lock;
 pub mod plan;
+pub mod ports;
 pub mod probe;
 pub mod prober;
 pub mod security;
@@ -39,6 +40,7 @@ use crate::runtime::labels;
 use crate::runtime::observe::{OwnedPod, list_pod_uids};
 use events::PodEvent;
 use lock::EngineLock;
+use ports::OpenPortWarnings;
 pub use snapshot::{DockerState, PodView, Snapshot};
 use worker::{OrphanIdentity, PodWorker, WorkerMsg, WorkerReport, WorkerSettings};
 
@@ -245,6 +247,7 @@ impl Engine {
             pods: BTreeMap::new(),
             in_docker: HashMap::new(),
             others: 0,
+            open_ports: OpenPortWarnings::default(),
             scanned: false,
             last_sync: None,
             shutting_down: None,
@@ -293,6 +296,8 @@ struct Supervisor {
     in_docker: HashMap<String, OwnedPod>,
     /// Pods of this node another engine created, as of the last scan.
     others: usize,
+    /// hostPorts open to the network, warned about once per engine start.
+    open_ports: OpenPortWarnings,
     /// A scan of Docker has completed since the engine started.
     scanned: bool,
     last_sync: Option<Timestamp>,
@@ -305,6 +310,7 @@ impl Supervisor {
         let mut resync = tokio::time::interval(RESYNC);
         resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut publish_at: Option<tokio::time::Instant> = None;
+        self.warn_open_ports();
         loop {
             if self.dirty && publish_at.is_none() {
                 publish_at = Some(tokio::time::Instant::now() + Duration::from_millis(20));
@@ -320,6 +326,7 @@ impl Supervisor {
                 changed = self.desired_rx.changed() => {
                     if changed.is_err() { break; }
                     self.desired = self.desired_rx.borrow_and_update().clone();
+                    self.warn_open_ports();
                     self.reconcile_workers();
                     self.dirty = true;
                 }
@@ -500,6 +507,7 @@ impl Supervisor {
     fn on_report(&mut self, report: WorkerReport) {
         match report {
             WorkerReport::Status(view) => {
+                let view = self.open_ports.decorate(view);
                 self.pods.insert(view.uid.clone(), view);
                 self.dirty = true;
             }
@@ -569,6 +577,16 @@ impl Supervisor {
             }
         }
         false
+    }
+
+    /// Warns once per engine start about each hostPort of a desired pod bound to every interface.
+    fn warn_open_ports(&mut self) {
+        for e in self
+            .open_ports
+            .check(&self.desired, self.settings.host_port_address)
+        {
+            let _ = self.events_tx.send(e);
+        }
     }
 
     fn publish(&mut self) {
