@@ -246,7 +246,7 @@ pub struct DownArgs {
     )]
     pub path: PathBuf,
 
-    /// Terminate every pod of this node name, whatever its manifest.
+    /// Terminate every pod of this node name, whatever its manifest (those this --state-dir's engine created).
     #[arg(long)]
     pub all: bool,
 }

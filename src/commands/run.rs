@@ -106,6 +106,9 @@ impl Printer {
                     "Disconnected",
                     &format!("{endpoint}: {error}; retrying"),
                 ),
+                DockerState::NodeHeld { held, .. } => {
+                    self.line(now, "Warning", "docker", "NodeHeld", &held.to_string())
+                }
                 DockerState::Connecting { .. } => {}
             }
         }
@@ -202,6 +205,7 @@ pub async fn run(args: &RunArgs, common: &Common) -> i32 {
         eprintln!("podtui run: cannot install signal handlers");
         return 1;
     };
+    let mut code = 0;
     loop {
         tokio::select! {
             _ = term.recv() => break,
@@ -217,7 +221,13 @@ pub async fn run(args: &RunArgs, common: &Common) -> i32 {
                 if changed.is_err() { break; }
                 let next = snaps.borrow_and_update().clone();
                 printer.diff(&prev, &next);
+                // Another engine holds the node: refuse (the engine has touched nothing) rather than wait.
+                let held = matches!(next.docker, DockerState::NodeHeld { .. });
                 prev = next;
+                if held {
+                    code = 1;
+                    break;
+                }
             }
         }
     }
@@ -237,5 +247,5 @@ pub async fn run(args: &RunArgs, common: &Common) -> i32 {
             Ok(e) = events.recv() => printer.event(&e),
         }
     }
-    0
+    code
 }

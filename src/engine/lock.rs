@@ -1,17 +1,23 @@
 //! One engine per state dir: an exclusive `flock` on `<state dir>/engine.lock`, holding the owner's PID. Two
 //! engines on the same state dir would fight over the same containers, so the second one refuses to start and
 //! says who holds the lock.
+//!
+//! The lock also tells other engines whether this one is alive ([`probe`]): the node lease (see
+//! [`super::lease`]) names the holder's state dir, and a lock file nobody holds means its engine is gone.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
+use crate::runtime::labels;
+
 /// The held lock; released when dropped (or when the process dies).
 #[derive(Debug)]
 pub struct EngineLock {
     _file: File,
     path: PathBuf,
+    dir: PathBuf,
 }
 
 /// Why the lock could not be taken.
@@ -74,13 +80,70 @@ impl EngineLock {
         file.set_len(0).map_err(io)?;
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         writeln!(file, "pid {} node {node}", std::process::id()).map_err(io)?;
-        Ok(Self { _file: file, path })
+        let dir = std::fs::canonicalize(state_dir).unwrap_or_else(|_| state_dir.to_path_buf());
+        Ok(Self {
+            _file: file,
+            path,
+            dir,
+        })
     }
 
     /// The lock file.
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The state dir, canonical.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The engine id of this state dir ([`labels::engine_id`]): what the engine labels its objects with.
+    pub fn engine_id(&self) -> String {
+        labels::engine_id(&self.dir)
+    }
+}
+
+/// What the lock file of a state dir says about the engine that uses it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LockProbe {
+    /// Nobody holds the lock: no engine runs with that state dir.
+    Free,
+    /// An engine holds it; `pid` is what the lock file says (absent while a new holder is writing it).
+    Held {
+        /// The holder's PID.
+        pid: Option<u32>,
+    },
+    /// The lock file cannot be opened (gone, or another user's private state dir).
+    Unreadable(std::io::ErrorKind),
+}
+
+/// Looks at the lock of `state_dir` without disturbing its holder: a shared, non-blocking `flock` conflicts
+/// only with a holder's exclusive lock and is released at once.
+pub fn probe(state_dir: &Path) -> LockProbe {
+    let path = state_dir.join("engine.lock");
+    let mut file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) => return LockProbe::Unreadable(e.kind()),
+    };
+    // SAFETY: flock on a file descriptor we own; LOCK_NB makes it fail instead of blocking.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) };
+    if rc == 0 {
+        // Closing the file releases the shared lock.
+        return LockProbe::Free;
+    }
+    let err = std::io::Error::last_os_error();
+    if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+        return LockProbe::Unreadable(err.kind());
+    }
+    let mut text = String::new();
+    let _ = file.read_to_string(&mut text);
+    let pid = text
+        .split_whitespace()
+        .skip_while(|w| *w != "pid")
+        .nth(1)
+        .and_then(|p| p.parse().ok());
+    LockProbe::Held { pid }
 }
 
 #[cfg(test)]
@@ -100,5 +163,30 @@ mod tests {
         );
         drop(first);
         EngineLock::acquire(dir.path(), "n2").unwrap();
+    }
+
+    #[test]
+    fn probe_tells_a_held_lock_from_a_free_one() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            probe(dir.path()),
+            LockProbe::Unreadable(std::io::ErrorKind::NotFound)
+        ));
+        let held = EngineLock::acquire(dir.path(), "n").unwrap();
+        assert_eq!(
+            probe(dir.path()),
+            LockProbe::Held {
+                pid: Some(std::process::id())
+            }
+        );
+        // The probe leaves the holder's lock alone, and takes none that would stop a new holder.
+        assert!(EngineLock::acquire(dir.path(), "n").is_err());
+        drop(held);
+        assert_eq!(probe(dir.path()), LockProbe::Free);
+        let again = EngineLock::acquire(dir.path(), "n").unwrap();
+        assert_eq!(
+            again.engine_id(),
+            labels::engine_id(&std::fs::canonicalize(dir.path()).unwrap())
+        );
     }
 }

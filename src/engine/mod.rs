@@ -9,8 +9,10 @@
 pub mod backoff;
 mod connection;
 pub mod events;
+pub mod lease;
 pub mod lock;
 pub mod plan;
+pub mod ports;
 pub mod probe;
 pub mod prober;
 pub mod security;
@@ -39,6 +41,7 @@ use crate::runtime::labels;
 use crate::runtime::observe::{OwnedPod, list_pod_uids};
 use events::PodEvent;
 use lock::EngineLock;
+use ports::OpenPortWarnings;
 pub use snapshot::{DockerState, PodView, Snapshot};
 use worker::{OrphanIdentity, PodWorker, WorkerMsg, WorkerReport, WorkerSettings};
 
@@ -150,6 +153,7 @@ pub struct EngineHandle {
     pub runtime: watch::Receiver<Option<DockerRuntime>>,
     events: broadcast::Sender<EngineEvent>,
     task: JoinHandle<()>,
+    connection: JoinHandle<()>,
     cancel: CancellationToken,
     socket: Option<PathBuf>,
     _lock: EngineLock,
@@ -162,7 +166,8 @@ impl EngineHandle {
         self.events.subscribe()
     }
 
-    /// Stops the engine; with `cleanup`, terminates every pod first. Pods are otherwise left running.
+    /// Stops the engine; with `cleanup`, terminates every pod first. Pods are otherwise left running. The
+    /// node's lease is released, then the state dir's lock.
     pub async fn shutdown(self, cleanup: bool) {
         let (tx, rx) = oneshot::channel();
         if self
@@ -175,6 +180,7 @@ impl EngineHandle {
         }
         self.cancel.cancel();
         let _ = self.task.await;
+        let _ = self.connection.await;
         if let Some(path) = &self.socket {
             let _ = std::fs::remove_file(path);
         }
@@ -186,7 +192,8 @@ pub struct Engine;
 
 impl Engine {
     /// Starts the engine: makes the state dir private, takes its lock, starts the manifest sources, the Docker
-    /// connection and the supervisor. Must be called inside a tokio runtime.
+    /// connection (which takes the node's lease before anything touches a container) and the supervisor. Must
+    /// be called inside a tokio runtime.
     pub fn start(config: EngineConfig) -> Result<EngineHandle, EngineError> {
         crate::state_dir::prepare(&config.state_dir)?;
         let lock = EngineLock::acquire(&config.state_dir, &config.settings.node)?;
@@ -199,6 +206,7 @@ impl Engine {
         if let Some(dir) = &config.settings.subpath_dir {
             crate::runtime::subpath::SubpathPins::new(dir.clone()).cleanup_stale();
         }
+        let lease = lease::NodeLease::new(&lock, &config.settings.node);
         let cancel = CancellationToken::new();
         let desired = spawn_sources(config.sources.clone(), cancel.clone())?;
         let endpoint = crate::runtime::docker::endpoint();
@@ -212,14 +220,15 @@ impl Engine {
         let (state_tx, state_rx) = watch::channel(DockerState::Connecting { endpoint });
         let (docker_events_tx, docker_events_rx) = mpsc::channel(1024);
         let own_pause = config.settings.pause == worker::PauseImage::Own;
-        tokio::spawn(connection::run(
-            config.settings.node.clone(),
+        let connection = tokio::spawn(connection::run(connection::Connection {
+            node: config.settings.node.clone(),
             own_pause,
+            lease,
             runtime_tx,
             state_tx,
-            docker_events_tx,
-            cancel.clone(),
-        ));
+            events_tx: docker_events_tx,
+            cancel: cancel.clone(),
+        }));
         let mut socket = None;
         if config.serve_socket {
             let path = server::socket_path(&config.state_dir);
@@ -237,6 +246,7 @@ impl Engine {
         let runtime_for_handle = runtime_rx.clone();
         let sup = Supervisor {
             state_dir: config.state_dir.clone(),
+            engine: lock.engine_id(),
             settings: Arc::new(config.settings.clone()),
             desired_rx: desired.clone(),
             desired: desired.borrow().clone(),
@@ -251,6 +261,8 @@ impl Engine {
             workers: HashMap::new(),
             pods: BTreeMap::new(),
             in_docker: HashMap::new(),
+            others: 0,
+            open_ports: OpenPortWarnings::default(),
             scanned: false,
             last_sync: None,
             shutting_down: None,
@@ -263,6 +275,7 @@ impl Engine {
             runtime: runtime_for_handle,
             events: events_tx,
             task,
+            connection,
             cancel,
             socket,
             _lock: lock,
@@ -279,6 +292,8 @@ struct WorkerEntry {
 
 struct Supervisor {
     state_dir: PathBuf,
+    /// This engine's id (its state dir's): pods it may remove carry it.
+    engine: String,
     settings: Arc<WorkerSettings>,
     desired_rx: watch::Receiver<Arc<DesiredState>>,
     desired: Arc<DesiredState>,
@@ -292,8 +307,13 @@ struct Supervisor {
     events_tx: broadcast::Sender<EngineEvent>,
     workers: HashMap<String, WorkerEntry>,
     pods: BTreeMap<String, Arc<PodView>>,
-    /// Pods Docker has, by UID, as of the last scan.
+    /// Pods Docker has for this node that this engine created (or that predate engine labels), by UID, as of
+    /// the last scan. Pods another engine created are left alone.
     in_docker: HashMap<String, OwnedPod>,
+    /// Pods of this node another engine created, as of the last scan.
+    others: usize,
+    /// hostPorts open to the network, warned about once per engine start.
+    open_ports: OpenPortWarnings,
     /// A scan of Docker has completed since the engine started.
     scanned: bool,
     last_sync: Option<Timestamp>,
@@ -306,6 +326,7 @@ impl Supervisor {
         let mut resync = tokio::time::interval(RESYNC);
         resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut publish_at: Option<tokio::time::Instant> = None;
+        self.warn_open_ports();
         loop {
             if self.dirty && publish_at.is_none() {
                 publish_at = Some(tokio::time::Instant::now() + Duration::from_millis(20));
@@ -321,6 +342,7 @@ impl Supervisor {
                 changed = self.desired_rx.changed() => {
                     if changed.is_err() { break; }
                     self.desired = self.desired_rx.borrow_and_update().clone();
+                    self.warn_open_ports();
                     self.reconcile_workers();
                     self.dirty = true;
                 }
@@ -372,7 +394,14 @@ impl Supervisor {
         let Some(rt) = rt else { return };
         match list_pod_uids(&rt, &self.settings.node).await {
             Ok(found) => {
-                self.in_docker = found;
+                let (mine, others): (HashMap<_, _>, HashMap<_, _>) = found
+                    .into_iter()
+                    .partition(|(_, p)| p.created_by(&self.engine));
+                if others.len() != self.others {
+                    self.others = others.len();
+                    tracing::info!(node = %self.settings.node, "{} pod(s) of this node were created by another podtui engine (another state dir): leaving them alone", others.len());
+                }
+                self.in_docker = mine;
                 self.scanned = true;
                 self.last_sync = Some(Timestamp::now());
                 self.reconcile_workers();
@@ -494,6 +523,7 @@ impl Supervisor {
     fn on_report(&mut self, report: WorkerReport) {
         match report {
             WorkerReport::Status(view) => {
+                let view = self.open_ports.decorate(view);
                 self.pods.insert(view.uid.clone(), view);
                 self.dirty = true;
             }
@@ -563,6 +593,16 @@ impl Supervisor {
             }
         }
         false
+    }
+
+    /// Warns once per engine start about each hostPort of a desired pod bound to every interface.
+    fn warn_open_ports(&mut self) {
+        for e in self
+            .open_ports
+            .check(&self.desired, self.settings.host_port_address)
+        {
+            let _ = self.events_tx.send(e);
+        }
     }
 
     fn publish(&mut self) {

@@ -8,6 +8,7 @@ use k8s_openapi::api::core::v1::Pod;
 use serde::{Deserialize, Serialize};
 
 use super::events::PodEvent;
+use super::lease::NodeHeld;
 use super::status::Columns;
 use crate::manifest::FileStatus;
 use crate::runtime::EngineInfo;
@@ -33,10 +34,22 @@ pub enum DockerState {
         /// When the next attempt is.
         retry_at: Timestamp,
     },
+    /// Reachable, but another engine holds the node's lease: this engine touches no container until it can take
+    /// the lease (checked again at `retry_at`).
+    NodeHeld {
+        /// Where.
+        endpoint: String,
+        /// Who holds the node.
+        held: Box<NodeHeld>,
+        /// This engine held the lease earlier and lost it (on a reconnect or a check).
+        lost: bool,
+        /// When the next attempt is.
+        retry_at: Timestamp,
+    },
 }
 
 impl DockerState {
-    /// True when connected.
+    /// True when connected (and holding the node's lease).
     pub fn is_connected(&self) -> bool {
         matches!(self, DockerState::Connected(_))
     }

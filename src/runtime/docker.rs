@@ -168,6 +168,8 @@ pub struct DockerRuntime {
     info: EngineInfo,
     /// Bounds creates and starts in flight, when set ([`DockerRuntime::limit_starts`]).
     starts: Option<Arc<Semaphore>>,
+    /// The engine id stamped on every container and volume created ([`DockerRuntime::owned_by`]).
+    owner: Option<Arc<str>>,
 }
 
 impl DockerRuntime {
@@ -213,7 +215,15 @@ impl DockerRuntime {
             docker,
             info,
             starts: None,
+            owner: None,
         })
+    }
+
+    /// Labels every container and volume created through this runtime (and its clones) as created by engine
+    /// `engine` ([`super::labels::ENGINE`]), so that removals can be limited to what that engine created.
+    pub fn owned_by(mut self, engine: &str) -> Self {
+        self.owner = Some(Arc::from(engine));
+        self
     }
 
     /// Keeps at most `n` container creates and starts in flight across every clone of this runtime; the
@@ -270,7 +280,12 @@ impl DockerRuntime {
     }
 
     /// Creates a container named `name`; returns its ID.
-    pub async fn create(&self, name: &str, body: ContainerCreateBody) -> RtResult<String> {
+    pub async fn create(&self, name: &str, mut body: ContainerCreateBody) -> RtResult<String> {
+        if let Some(owner) = &self.owner {
+            body.labels
+                .get_or_insert_with(HashMap::new)
+                .insert(super::labels::ENGINE.to_string(), owner.to_string());
+        }
         let opts = CreateContainerOptionsBuilder::default().name(name).build();
         let _turn = self.start_turn().await;
         let resp = timed(
@@ -421,9 +436,12 @@ impl DockerRuntime {
     pub async fn create_volume(
         &self,
         name: &str,
-        labels: HashMap<String, String>,
+        mut labels: HashMap<String, String>,
         driver_opts: HashMap<String, String>,
     ) -> RtResult<()> {
+        if let Some(owner) = &self.owner {
+            labels.insert(super::labels::ENGINE.to_string(), owner.to_string());
+        }
         let req = VolumeCreateRequest {
             name: Some(name.to_string()),
             driver: Some("local".into()),

@@ -1,12 +1,21 @@
 //! Docker names and labels, exactly as the kubelet (dockershim/cri-dockerd) writes them, plus podtui's own
 //! ownership labels. Everything podtui needs to adopt a running pod is read back from these labels.
+//!
+//! Ownership has two parts: the node name ([`NODE`], which pods an engine looks at) and the engine that
+//! created the object ([`ENGINE`], a hash of its state dir: what an engine may remove when no manifest asks
+//! for it). The node lease (see `engine::lease`) is a Docker volume per node name carrying [`LEASE_NODE`].
 
 use std::collections::HashMap;
+use std::path::Path;
 
 /// Ownership label: every container and volume podtui creates has it, set to `true`.
 pub const MANAGED: &str = "dev.podtui.managed";
 /// The node name (engine identity) that owns the object. An engine touches only its own node's objects.
 pub const NODE: &str = "dev.podtui.node";
+/// The engine that created the object: [`engine_id`] of its state dir. Set by the runtime on every container
+/// and volume it creates (`DockerRuntime::owned_by`). Objects without it predate the label and belong to
+/// whichever engine holds the node.
+pub const ENGINE: &str = "dev.podtui.engine";
 /// The manifest file or URL the pod came from.
 pub const SOURCE: &str = "dev.podtui.source";
 /// Sandbox attempt number (also the last field of the sandbox's name).
@@ -15,6 +24,27 @@ pub const ATTEMPT: &str = "dev.podtui.sandbox.attempt";
 pub const CONTAINER_KIND: &str = "dev.podtui.container.kind";
 /// The emptyDir/downwardAPI volume name, on Docker volumes.
 pub const VOLUME_NAME: &str = "dev.podtui.volume";
+
+/// Node lease volumes: the node name they hold. Deliberately not [`NODE`]: a lease is not a pod's object.
+pub const LEASE_NODE: &str = "dev.podtui.lease.node";
+/// Node lease: its generation (the lease with the highest generation is the one that counts).
+pub const LEASE_GENERATION: &str = "dev.podtui.lease.generation";
+/// Node lease: the holder's engine id ([`engine_id`] of its state dir).
+pub const LEASE_ENGINE: &str = "dev.podtui.lease.engine";
+/// Node lease: the holder's instance (one per engine start).
+pub const LEASE_INSTANCE: &str = "dev.podtui.lease.instance";
+/// Node lease: the holder's state dir.
+pub const LEASE_STATE_DIR: &str = "dev.podtui.lease.state-dir";
+/// Node lease: the holder's host name.
+pub const LEASE_HOST: &str = "dev.podtui.lease.host";
+/// Node lease: the holder's user name.
+pub const LEASE_USER: &str = "dev.podtui.lease.user";
+/// Node lease: the holder's process ID.
+pub const LEASE_PID: &str = "dev.podtui.lease.pid";
+/// Node lease: the holder process's start time (clock ticks after boot, `/proc/<pid>/stat`), against PID reuse.
+pub const LEASE_PID_START: &str = "dev.podtui.lease.pid-start";
+/// Node lease: when the holder started (RFC 3339).
+pub const LEASE_STARTED: &str = "dev.podtui.lease.started";
 
 /// `io.kubernetes.pod.name`.
 pub const POD_NAME: &str = "io.kubernetes.pod.name";
@@ -73,6 +103,27 @@ pub fn volume_name(uid: &str, volume: &str) -> String {
     format!("podtui_{uid}_{volume}")
 }
 
+/// Docker volume name of generation `generation` of node `node`'s lease.
+pub fn lease_volume_name(node: &str, generation: u64) -> String {
+    format!("podtui-node-{node}_{generation}")
+}
+
+/// The `label=` filter value that selects every lease volume of node `node`.
+pub fn lease_filter(node: &str) -> Vec<String> {
+    vec![format!("{LEASE_NODE}={node}")]
+}
+
+/// The engine id of state dir `dir` (best given canonical): 16 hex digits of its FNV-1a hash. Stable across
+/// runs and versions, so an engine restarted on the same state dir recognises what it created.
+pub fn engine_id(dir: &Path) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in dir.as_os_str().as_encoded_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
 /// The `label=` filter values that select everything node `node` owns.
 pub fn node_filter(node: &str) -> Vec<String> {
     vec![format!("{MANAGED}=true"), format!("{NODE}={node}")]
@@ -114,6 +165,16 @@ mod tests {
         assert_eq!(
             container_name("nginx", "web-n", "default", "abc", 3),
             "k8s_nginx_web-n_default_abc_3"
+        );
+    }
+
+    #[test]
+    fn engine_ids_are_stable_and_differ_per_state_dir() {
+        // FNV-1a 64 reference value of "a".
+        assert_eq!(engine_id(Path::new("a")), "af63dc4c8601ec8c");
+        assert_ne!(
+            engine_id(Path::new("/home/a/.local/state/podtui")),
+            engine_id(Path::new("/home/b/.local/state/podtui"))
         );
     }
 }

@@ -1,7 +1,7 @@
 //! What Docker has for one pod, read back from labels and `docker inspect`: the sandbox attempts and every
 //! container instance, with their states. This is all podtui needs to adopt a pod after a restart.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, ContainerSummary};
 use jiff::Timestamp;
@@ -356,7 +356,7 @@ pub async fn observe_pod(
     Ok(ObservedPod::from_instances(instances))
 }
 
-/// Every pod UID node `node` has containers for, with their source label and grace period.
+/// Every pod UID node `node` has containers for, with their source label, grace period and creators.
 pub async fn list_pod_uids(rt: &DockerRuntime, node: &str) -> RtResult<HashMap<String, OwnedPod>> {
     let summaries = rt.list_containers(&labels::node_filter(node)).await?;
     let mut out: HashMap<String, OwnedPod> = HashMap::new();
@@ -374,6 +374,9 @@ pub async fn list_pod_uids(rt: &DockerRuntime, node: &str) -> RtResult<HashMap<S
         entry.source = labels.get(labels::SOURCE).cloned().unwrap_or_default();
         entry.grace_seconds = labels::number(&labels, labels::GRACE_PERIOD).or(entry.grace_seconds);
         entry.containers += 1;
+        entry
+            .engines
+            .insert(labels.get(labels::ENGINE).cloned().unwrap_or_default());
     }
     Ok(out)
 }
@@ -391,4 +394,39 @@ pub struct OwnedPod {
     pub grace_seconds: Option<u32>,
     /// Number of containers.
     pub containers: usize,
+    /// The engines that created its containers ([`labels::ENGINE`]; `""` for a container without the label).
+    pub engines: BTreeSet<String>,
+}
+
+impl OwnedPod {
+    /// True when engine `engine` created every container of the pod, or a container predates the engine label
+    /// (podtui before it had one: then the engine holding the node owns it). Only such pods may be removed by
+    /// that engine when no manifest asks for them.
+    pub fn created_by(&self, engine: &str) -> bool {
+        self.engines.iter().all(|e| e.is_empty() || e == engine)
+    }
+
+    /// True when every container of the pod carries engine `engine`'s label.
+    pub fn labelled_by(&self, engine: &str) -> bool {
+        self.engines.iter().all(|e| e == engine)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pod_is_an_engines_when_it_created_every_container() {
+        let pod = |engines: &[&str]| OwnedPod {
+            engines: engines.iter().map(|e| e.to_string()).collect(),
+            ..Default::default()
+        };
+        assert!(pod(&["e1"]).created_by("e1") && pod(&["e1"]).labelled_by("e1"));
+        assert!(!pod(&["e1", "e2"]).created_by("e1"));
+        assert!(!pod(&["e2"]).created_by("e1"));
+        // Older than engine labels: the node holder's, but not labelled by anyone.
+        assert!(pod(&["", "e1"]).created_by("e1"));
+        assert!(!pod(&["", "e1"]).labelled_by("e1"));
+    }
 }

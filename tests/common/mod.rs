@@ -50,10 +50,13 @@ impl Cleanup {
         }
     }
 
-    /// Cleans up objects owned by podtui node `node` (the engine's own labels).
+    /// Cleans up objects owned by podtui node `node` (the engine's own labels), and the node's lease.
     pub fn node(node: &str) -> Self {
         Self {
-            filters: vec![format!("dev.podtui.node={node}")],
+            filters: vec![
+                format!("dev.podtui.node={node}"),
+                format!("dev.podtui.lease.node={node}"),
+            ],
         }
     }
 }

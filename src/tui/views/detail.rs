@@ -8,10 +8,11 @@ use ratatui::widgets::{Paragraph, Row, Table, Tabs, Wrap};
 
 use super::{block, one_line};
 use crate::engine::events::EventType;
+use crate::engine::ports::{host_address, is_wildcard};
 use crate::engine::snapshot::PodView;
 use crate::engine::status::short_age;
 use crate::runtime::docker::short;
-use crate::runtime::observe::{InstanceState, Role};
+use crate::runtime::observe::{InstanceState, PublishedPort, Role};
 use crate::text::escape_controls;
 use crate::tui::app::{App, Tab, container_rows, instance};
 use crate::tui::theme::Theme;
@@ -445,16 +446,7 @@ pub fn network_lines(p: &PodView, t: &Theme) -> Vec<Line<'static>> {
         sb.network_mode,
         sb.ipc_mode
     )));
-    if sb.ports.is_empty() {
-        out.push(Line::from("│  published ports: none (only hostPort is published; containerPort alone is informational)"));
-    } else {
-        for port in &sb.ports {
-            out.push(Line::from(format!(
-                "│  published {}:{} → {}/{}",
-                port.host_ip, port.host_port, port.container_port, port.protocol
-            )));
-        }
-    }
+    out.extend(port_lines(&sb.ports, t));
     let joined = format!("container:{}", sb.id);
     let rows = container_rows(p);
     let members: Vec<_> = rows.iter().filter(|r| r.role != Role::Sandbox).collect();
@@ -514,6 +506,30 @@ pub fn network_lines(p: &PodView, t: &Theme) -> Vec<Line<'static>> {
         )));
     }
     out
+}
+
+/// The sandbox's published ports; one bound to every interface of the host is marked.
+fn port_lines(ports: &[PublishedPort], t: &Theme) -> Vec<Line<'static>> {
+    if ports.is_empty() {
+        return vec![Line::from(
+            "│  published ports: none (only hostPort is published; containerPort alone is informational)",
+        )];
+    }
+    ports
+        .iter()
+        .map(|port| {
+            let mut line = vec![Span::raw(format!(
+                "│  published {} → {}/{}",
+                host_address(&port.host_ip, &port.host_port),
+                port.container_port,
+                port.protocol
+            ))];
+            if is_wildcard(&port.host_ip) {
+                line.push(Span::styled("  ⚠ open to the network", t.warn()));
+            }
+            Line::from(line)
+        })
+        .collect()
 }
 
 fn abbrev_mode(mode: &str) -> String {

@@ -116,24 +116,22 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
-fn draw_header(f: &mut Frame, app: &App, area: Rect) {
+/// The header's Docker part: the connection, or who holds the node when another engine does.
+fn docker_spans(app: &App, wide: bool) -> Vec<Span<'static>> {
     let t = &app.cfg.theme;
-    let snap = &app.snap;
-    let wide = area.width >= 120;
-    // Most important first: a narrow terminal cuts the end of each line.
-    let mut first = vec![Span::styled("podtui", t.title()), Span::raw(" · ")];
-    match &snap.docker {
+    let mut spans = Vec::new();
+    match &app.snap.docker {
         DockerState::Connected(i) => {
-            first.push(Span::styled(
+            spans.push(Span::styled(
                 format!("docker {} (API {})", i.version, i.api_version),
                 t.ok(),
             ));
             if wide {
-                first.push(Span::styled(format!(" {}", i.endpoint), t.dim()));
+                spans.push(Span::styled(format!(" {}", i.endpoint), t.dim()));
             }
         }
         DockerState::Connecting { endpoint } => {
-            first.push(Span::styled(format!("connecting to {endpoint}…"), t.warn()))
+            spans.push(Span::styled(format!("connecting to {endpoint}…"), t.warn()))
         }
         DockerState::Disconnected {
             endpoint,
@@ -141,16 +139,47 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
             retry_at,
         } => {
             let secs = retry_at.duration_since(app.now).as_secs().max(0);
-            first.push(Span::styled(
+            spans.push(Span::styled(
                 format!("docker disconnected, retrying in {secs}s"),
                 t.error(),
             ));
-            first.push(Span::styled(
+            spans.push(Span::styled(
                 format!(" ({endpoint}: {})", one_line(error, 60)),
                 t.dim(),
             ));
         }
+        DockerState::NodeHeld {
+            held,
+            lost,
+            retry_at,
+            ..
+        } => {
+            // This engine touches no container: say who holds the node and what to do.
+            let secs = retry_at.duration_since(app.now).as_secs().max(0);
+            let h = &held.holder;
+            spans.push(Span::styled(
+                format!(
+                    "node {} {} another podtui engine (pid {}, user {}, state dir {}): not touching any pod; stop it or use --node-name (retry in {secs}s)",
+                    h.node,
+                    if *lost { "taken over by" } else { "held by" },
+                    h.pid,
+                    h.user,
+                    h.state_dir
+                ),
+                t.error(),
+            ));
+        }
     }
+    spans
+}
+
+fn draw_header(f: &mut Frame, app: &App, area: Rect) {
+    let t = &app.cfg.theme;
+    let snap = &app.snap;
+    let wide = area.width >= 120;
+    // Most important first: a narrow terminal cuts the end of each line.
+    let mut first = vec![Span::styled("podtui", t.title()), Span::raw(" · ")];
+    first.extend(docker_spans(app, wide));
     first.push(Span::raw(format!(
         " · node {} · watching {}",
         snap.node_name,
