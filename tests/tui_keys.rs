@@ -1,5 +1,5 @@
-//! Key streams into the app: the keys produce the right engine commands and view changes. Effects that write
-//! manifests are carried out with the same store functions the engine uses, on a temporary directory.
+//! Key streams into the app: the keys produce the right engine requests and view changes. Requests that write
+//! manifests are carried out by the engine's own function for them, on a temporary directory.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,34 +8,24 @@ mod common;
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use podtui::manifest::store;
-use podtui::tui::app::{App, AppEvent, Effect, EngineRequest, Focus, Screen, Tab};
+use podtui::engine::{Request, request};
+use podtui::tui::app::{App, AppEvent, Effect, Focus, Screen, Tab};
 use podtui::tui::editor::ApplyPreview;
 use podtui::tui::keymap::UiConfig;
 
 use common::tui::{app, code, config, ctrl, fixture, key, now, render, select, typed};
 
-/// Runs engine effects the way the engine does (manifest writes through `store`), feeding results back.
+/// Runs engine effects through the engine's own manifest writes, feeding the replies back.
 fn carry_out(app: &mut App, state: &std::path::Path) -> Vec<Effect> {
     let effects = app.take_effects();
     for e in &effects {
-        if let Effect::Engine(req) = e {
-            let ev = match req {
-                EngineRequest::Save { path, text } => AppEvent::Saved(store::save_manifest(
-                    path,
-                    text,
-                    "demo",
-                    &state.join("backups"),
-                )),
-                EngineRequest::Delete { path } => {
-                    AppEvent::Deleted(store::trash_manifest(path, &state.join("trash")))
-                }
-                EngineRequest::Restore { id } => {
-                    AppEvent::Restored(store::restore_manifest(&state.join("trash"), id.as_deref()))
-                }
-                _ => continue,
-            };
-            app.on_event(ev);
+        if let Effect::Engine(request) = e
+            && let Some(reply) = request::write_manifest(request, "demo", state)
+        {
+            app.on_event(AppEvent::Replied {
+                request: request.clone(),
+                reply,
+            });
         }
     }
     effects
@@ -59,7 +49,7 @@ fn kill_asks_first_then_sends_the_command() {
     a.on_key(key('y'));
     assert_eq!(
         a.take_effects(),
-        vec![Effect::Engine(EngineRequest::Kill { uid })]
+        vec![Effect::Engine(Request::KillPod { uid })]
     );
 }
 
@@ -178,7 +168,7 @@ fn edit_invalid_save_is_refused_and_the_text_kept_valid_save_writes_atomically_w
     assert!(
         matches!(
             effects.as_slice(),
-            [Effect::Engine(EngineRequest::Save { .. })]
+            [Effect::Engine(Request::SaveManifest { .. })]
         ),
         "{effects:?}"
     );
@@ -377,7 +367,7 @@ fn filter_sort_navigate_and_commands() {
     a.on_key(key('r'));
     a.on_key(key('y'));
     assert!(
-        matches!(a.take_effects().as_slice(), [Effect::Engine(EngineRequest::Restart { container, .. })] if container == "flaky")
+        matches!(a.take_effects().as_slice(), [Effect::Engine(Request::RestartContainer { container, .. })] if container == "flaky")
     );
 }
 

@@ -15,6 +15,7 @@ pub mod plan;
 pub mod ports;
 pub mod probe;
 pub mod prober;
+pub mod request;
 pub mod security;
 pub mod server;
 pub mod snapshot;
@@ -34,7 +35,6 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::manifest::store;
 use crate::manifest::{DesiredState, SourcesConfig, spawn_sources};
 use crate::runtime::DockerRuntime;
 use crate::runtime::labels;
@@ -42,6 +42,7 @@ use crate::runtime::observe::{OwnedPod, list_pod_uids};
 use events::PodEvent;
 use lock::EngineLock;
 use ports::OpenPortWarnings;
+pub use request::{Reply, Request};
 pub use snapshot::{DockerState, PodView, Snapshot};
 use worker::{OrphanIdentity, PodWorker, WorkerMsg, WorkerReport, WorkerSettings};
 
@@ -83,45 +84,10 @@ pub enum EngineError {
     },
 }
 
-/// An intent sent to the engine.
-#[derive(Debug)]
-pub enum Command {
-    /// Kill every container of a pod (SIGKILL); the engine brings it back per its restartPolicy.
-    KillPod {
-        /// UID.
-        uid: String,
-    },
-    /// Stop one container and start a new instance of it now.
-    RestartContainer {
-        /// UID.
-        uid: String,
-        /// Container name.
-        container: String,
-    },
-    /// Validate and save a manifest atomically (the previous version goes to `<state dir>/backups`). An invalid
-    /// text is refused and nothing is written. The directory watch then applies it.
-    SaveManifest {
-        /// The file.
-        path: PathBuf,
-        /// The new text.
-        text: String,
-        /// The outcome.
-        reply: oneshot::Sender<Result<store::SaveReport, store::StoreError>>,
-    },
-    /// Move a manifest to `<state dir>/trash` (its pods are then removed).
-    DeleteManifest {
-        /// The file.
-        path: PathBuf,
-        /// The outcome.
-        reply: oneshot::Sender<Result<store::TrashEntry, store::StoreError>>,
-    },
-    /// Put a trashed manifest back (the newest, or the one with this id).
-    RestoreManifest {
-        /// Trash entry id; `None` for the newest.
-        id: Option<String>,
-        /// The outcome: the restored path.
-        reply: oneshot::Sender<Result<PathBuf, store::StoreError>>,
-    },
+/// What the engine's loop receives from its handle.
+enum Inbox {
+    /// A user's request, and where to answer.
+    Request(Request, oneshot::Sender<Reply>),
     /// Stop the engine. With `cleanup`, every pod is terminated first (with its grace period).
     Shutdown {
         /// Terminate the pods first.
@@ -129,6 +95,23 @@ pub enum Command {
         /// Answered when the engine has stopped.
         done: oneshot::Sender<()>,
     },
+}
+
+/// Sends [`Request`]s to the engine; cheap to clone, for tasks that outlive a borrow of the handle.
+#[derive(Clone)]
+pub struct Requests {
+    tx: mpsc::Sender<Inbox>,
+}
+
+impl Requests {
+    /// Asks the engine and waits for its answer ([`Reply::EngineStopped`] once it has stopped).
+    pub async fn send(&self, req: Request) -> Reply {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Inbox::Request(req, tx)).await.is_err() {
+            return Reply::EngineStopped;
+        }
+        rx.await.unwrap_or(Reply::EngineStopped)
+    }
 }
 
 /// Something that happened, for event lines (`podtui run`) and the TUI's log.
@@ -145,8 +128,7 @@ pub struct EngineEvent {
 
 /// The engine as its users see it.
 pub struct EngineHandle {
-    /// Commands in.
-    pub commands: mpsc::Sender<Command>,
+    requests: Requests,
     /// Snapshots out.
     pub snapshot: watch::Receiver<Arc<Snapshot>>,
     /// The Docker connection, when there is one (for logs and exec, which stream outside the engine).
@@ -161,6 +143,16 @@ pub struct EngineHandle {
 }
 
 impl EngineHandle {
+    /// Asks the engine (see [`Request`]) and waits for its answer.
+    pub async fn request(&self, req: Request) -> Reply {
+        self.requests.send(req).await
+    }
+
+    /// A sender of requests that can be moved into a task.
+    pub fn requests(&self) -> Requests {
+        self.requests.clone()
+    }
+
     /// A receiver of engine events from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
         self.events.subscribe()
@@ -171,8 +163,9 @@ impl EngineHandle {
     pub async fn shutdown(self, cleanup: bool) {
         let (tx, rx) = oneshot::channel();
         if self
-            .commands
-            .send(Command::Shutdown { cleanup, done: tx })
+            .requests
+            .tx
+            .send(Inbox::Shutdown { cleanup, done: tx })
             .await
             .is_ok()
         {
@@ -240,7 +233,7 @@ impl Engine {
                 }
             })?;
         }
-        let (commands_tx, commands_rx) = mpsc::channel(64);
+        let (inbox_tx, inbox_rx) = mpsc::channel(64);
         let (events_tx, _) = broadcast::channel(1024);
         let (report_tx, report_rx) = mpsc::unbounded_channel();
         let runtime_for_handle = runtime_rx.clone();
@@ -253,7 +246,7 @@ impl Engine {
             runtime_rx,
             state_rx,
             docker_events_rx,
-            commands_rx,
+            inbox: inbox_rx,
             report_tx,
             report_rx,
             snapshot_tx,
@@ -270,7 +263,7 @@ impl Engine {
         };
         let task = tokio::spawn(sup.run(cancel.clone()));
         Ok(EngineHandle {
-            commands: commands_tx,
+            requests: Requests { tx: inbox_tx },
             snapshot: snapshot_rx,
             runtime: runtime_for_handle,
             events: events_tx,
@@ -300,7 +293,7 @@ struct Supervisor {
     runtime_rx: watch::Receiver<Option<DockerRuntime>>,
     state_rx: watch::Receiver<DockerState>,
     docker_events_rx: mpsc::Receiver<bollard::models::EventMessage>,
-    commands_rx: mpsc::Receiver<Command>,
+    inbox: mpsc::Receiver<Inbox>,
     report_tx: mpsc::UnboundedSender<WorkerReport>,
     report_rx: mpsc::UnboundedReceiver<WorkerReport>,
     snapshot_tx: watch::Sender<Arc<Snapshot>>,
@@ -361,8 +354,8 @@ impl Supervisor {
                 }
                 Some(ev) = self.docker_events_rx.recv() => self.route(ev),
                 Some(report) = self.report_rx.recv() => self.on_report(report),
-                Some(cmd) = self.commands_rx.recv() => {
-                    if self.on_command(cmd) {
+                Some(msg) = self.inbox.recv() => {
+                    if self.on_inbox(msg) {
                         break;
                     }
                 }
@@ -544,43 +537,13 @@ impl Supervisor {
         }
     }
 
-    /// Handles a command; returns true when the engine must stop now.
-    fn on_command(&mut self, cmd: Command) -> bool {
-        match cmd {
-            Command::KillPod { uid } => {
-                if let Some(w) = self.workers.get(&uid) {
-                    let _ = w.tx.send(WorkerMsg::Kill);
-                }
+    /// Handles what the handle sent; returns true when the engine must stop now.
+    fn on_inbox(&mut self, msg: Inbox) -> bool {
+        match msg {
+            Inbox::Request(req, reply) => {
+                let _ = reply.send(self.on_request(req));
             }
-            Command::RestartContainer { uid, container } => {
-                if let Some(w) = self.workers.get(&uid) {
-                    let _ = w.tx.send(WorkerMsg::Restart(container));
-                }
-            }
-            Command::SaveManifest { path, text, reply } => {
-                let r = store::save_manifest(
-                    &path,
-                    &text,
-                    &self.settings.node,
-                    &self.state_dir.join("backups"),
-                );
-                match &r {
-                    Ok(rep) => {
-                        tracing::info!(path = %rep.path.display(), backup = ?rep.backup, "manifest saved")
-                    }
-                    Err(e) => tracing::info!(path = %path.display(), "manifest save refused: {e}"),
-                }
-                let _ = reply.send(r);
-            }
-            Command::DeleteManifest { path, reply } => {
-                let r = store::trash_manifest(&path, &self.state_dir.join("trash"));
-                let _ = reply.send(r);
-            }
-            Command::RestoreManifest { id, reply } => {
-                let r = store::restore_manifest(&self.state_dir.join("trash"), id.as_deref());
-                let _ = reply.send(r);
-            }
-            Command::Shutdown { cleanup, done } => {
+            Inbox::Shutdown { cleanup, done } => {
                 if !cleanup {
                     let _ = done.send(());
                     return true;
@@ -593,6 +556,20 @@ impl Supervisor {
             }
         }
         false
+    }
+
+    fn on_request(&mut self, req: Request) -> Reply {
+        if let Some(reply) = request::write_manifest(&req, &self.settings.node, &self.state_dir) {
+            return reply;
+        }
+        let uid = match &req {
+            Request::KillPod { uid } | Request::RestartContainer { uid, .. } => uid.clone(),
+            _ => return Reply::Accepted,
+        };
+        match self.workers.get(&uid) {
+            Some(w) if w.tx.send(WorkerMsg::Request(req)).is_ok() => Reply::Accepted,
+            _ => Reply::UnknownPod,
+        }
     }
 
     /// Warns once per engine start about each hostPort of a desired pod bound to every interface.

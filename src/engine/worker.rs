@@ -76,10 +76,8 @@ pub enum WorkerMsg {
     Wake,
     /// Terminate the pod; `None` ⇒ its own grace period.
     Terminate(Option<Duration>),
-    /// Kill every container of the pod at once (the engine brings it back).
-    Kill,
-    /// Restart one container now.
-    Restart(String),
+    /// A user's request about this pod (kill it, restart one of its containers).
+    Request(super::Request),
     /// A probe ran.
     Probe(ProbeOutcome),
 }
@@ -348,7 +346,7 @@ impl PodWorker {
             WorkerMsg::Changed(id) => self.cache.invalidate(&id),
             WorkerMsg::Wake => {}
             WorkerMsg::Terminate(grace) => self.begin_termination(grace),
-            WorkerMsg::Kill => {
+            WorkerMsg::Request(super::Request::KillPod { .. }) => {
                 if self.terminating.is_some() {
                     return;
                 }
@@ -405,7 +403,9 @@ impl PodWorker {
                 let obs = self.last_observed.clone();
                 self.publish(&obs);
             }
-            WorkerMsg::Restart(name) => {
+            WorkerMsg::Request(super::Request::RestartContainer {
+                container: name, ..
+            }) => {
                 if self.terminating.is_some() {
                     return;
                 }
@@ -450,6 +450,8 @@ impl PodWorker {
                     }
                 }
             }
+            // Manifest writes are the engine's; they never reach a worker.
+            WorkerMsg::Request(_) => {}
         }
     }
 

@@ -16,8 +16,9 @@ use super::logbuf::{LogBuffer, LogLine, StreamKind};
 use super::sanitize::Span;
 use super::theme::Theme;
 use crate::engine::snapshot::{PodView, Snapshot};
+use crate::engine::{Reply, Request};
 use crate::manifest::FileState;
-use crate::manifest::store::{SaveReport, StoreError, TrashEntry};
+use crate::manifest::store::StoreError;
 use crate::runtime::observe::{Instance, Role};
 use crate::text::{display_path, escape_controls};
 
@@ -128,45 +129,11 @@ impl SortKey {
     }
 }
 
-/// A request to the engine.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EngineRequest {
-    /// Kill a pod's containers.
-    Kill {
-        /// UID.
-        uid: String,
-    },
-    /// Restart one container.
-    Restart {
-        /// UID.
-        uid: String,
-        /// Container.
-        container: String,
-    },
-    /// Save a manifest.
-    Save {
-        /// File.
-        path: PathBuf,
-        /// Text.
-        text: String,
-    },
-    /// Delete a manifest to the trash.
-    Delete {
-        /// File.
-        path: PathBuf,
-    },
-    /// Restore from the trash.
-    Restore {
-        /// Entry, or the newest.
-        id: Option<String>,
-    },
-}
-
 /// What the loop must do for the app.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
-    /// Send a request to the engine.
-    Engine(EngineRequest),
+    /// Send a request to the engine; its reply comes back as [`AppEvent::Replied`].
+    Engine(Request),
     /// Start streaming a container's log (replacing any other stream).
     FollowLogs {
         /// Results carry this generation; older ones are ignored.
@@ -211,12 +178,13 @@ pub enum Effect {
 /// Results of effects, fed back into the app.
 #[derive(Debug)]
 pub enum AppEvent {
-    /// A save finished.
-    Saved(Result<SaveReport, StoreError>),
-    /// A delete finished.
-    Deleted(Result<TrashEntry, StoreError>),
-    /// A restore finished.
-    Restored(Result<PathBuf, StoreError>),
+    /// The engine answered a request.
+    Replied {
+        /// What was asked.
+        request: Request,
+        /// The answer.
+        reply: Reply,
+    },
     /// Log lines arrived.
     LogLines {
         /// Generation of the stream.
@@ -843,7 +811,7 @@ impl App {
             Action::New => self.open_prompt(PromptKind::NewFile),
             Action::Undelete => self
                 .effects
-                .push(Effect::Engine(EngineRequest::Restore { id: None })),
+                .push(Effect::Engine(Request::RestoreManifest { id: None })),
             _ => {
                 let Some(p) = self.selected_pod().cloned() else {
                     self.fail("no pod selected");
@@ -943,7 +911,7 @@ impl App {
             Action::New => self.open_prompt(PromptKind::NewFile),
             Action::Undelete => self
                 .effects
-                .push(Effect::Engine(EngineRequest::Restore { id: None })),
+                .push(Effect::Engine(Request::RestoreManifest { id: None })),
             Action::Open => {
                 let Some(f) = file else { return };
                 match self
@@ -1369,7 +1337,7 @@ impl App {
             "restore" | "undelete" => {
                 let id = words.next().map(str::to_string);
                 self.effects
-                    .push(Effect::Engine(EngineRequest::Restore { id }));
+                    .push(Effect::Engine(Request::RestoreManifest { id }));
             }
             "help" | "h" => self.help = true,
             "mouse" => self.act(Action::ToggleMouse),
@@ -1395,17 +1363,16 @@ impl App {
     fn confirmed(&mut self, pending: Pending) {
         match pending {
             Pending::Kill { uid } => {
-                self.effects
-                    .push(Effect::Engine(EngineRequest::Kill { uid }));
+                self.effects.push(Effect::Engine(Request::KillPod { uid }));
                 self.say("killing the pod's containers; podtui brings them back");
             }
             Pending::Delete { path } => self
                 .effects
-                .push(Effect::Engine(EngineRequest::Delete { path })),
+                .push(Effect::Engine(Request::DeleteManifest { path })),
             Pending::Restart { uid, container } => {
                 self.say(format!("restarting {container}"));
                 self.effects
-                    .push(Effect::Engine(EngineRequest::Restart { uid, container }));
+                    .push(Effect::Engine(Request::RestartContainer { uid, container }));
             }
             Pending::QuitAll => {
                 self.quitting = Some(true);
@@ -1417,7 +1384,7 @@ impl App {
                     let path = ed.path.clone();
                     let text = ed.text();
                     self.effects
-                        .push(Effect::Engine(EngineRequest::Save { path, text }));
+                        .push(Effect::Engine(Request::SaveManifest { path, text }));
                 }
             }
         }
@@ -1537,45 +1504,7 @@ impl App {
     /// Takes in the result of an effect.
     pub fn on_event(&mut self, ev: AppEvent) {
         match ev {
-            AppEvent::Saved(Ok(r)) => {
-                let backup = r
-                    .backup
-                    .map(|b| format!(" (previous version: {})", b.display()))
-                    .unwrap_or_default();
-                self.say(format!("saved {}{backup}", r.path.display()));
-                self.editor = None;
-            }
-            AppEvent::Saved(Err(e)) => {
-                let text = match &e {
-                    StoreError::Invalid(f) => format!(
-                        "save refused: {}",
-                        f.iter()
-                            .find(|x| x.is_error())
-                            .map(ToString::to_string)
-                            .unwrap_or_default()
-                    ),
-                    other => format!("save failed: {other}"),
-                };
-                match self.editor.as_mut() {
-                    Some(ed) => ed.message = Some(text),
-                    None => self.fail(text),
-                }
-            }
-            AppEvent::Deleted(Ok(e)) => {
-                let key = self
-                    .cfg
-                    .keymap
-                    .key_for(Mode::Pods, Action::Undelete)
-                    .map(|k| k.to_string())
-                    .unwrap_or_else(|| "u".into());
-                self.say(format!(
-                    "moved {} to the trash; press {key} (or :restore) to bring it back",
-                    e.original.display()
-                ));
-            }
-            AppEvent::Deleted(Err(e)) => self.fail(format!("delete failed: {e}")),
-            AppEvent::Restored(Ok(p)) => self.say(format!("restored {}", p.display())),
-            AppEvent::Restored(Err(e)) => self.fail(format!("restore: {e}")),
+            AppEvent::Replied { request, reply } => self.on_reply(&request, reply),
             AppEvent::LogLines { generation, lines } => {
                 if generation == self.logs.generation {
                     self.logs.buffer.extend(lines);
@@ -1617,7 +1546,7 @@ impl App {
                         self.editor = Some(ed);
                     } else {
                         self.effects
-                            .push(Effect::Engine(EngineRequest::Save { path, text }));
+                            .push(Effect::Engine(Request::SaveManifest { path, text }));
                     }
                 }
             },
@@ -1628,6 +1557,56 @@ impl App {
                     self.say(text)
                 }
             }
+        }
+    }
+
+    /// Shows what the engine answered.
+    fn on_reply(&mut self, request: &Request, reply: Reply) {
+        match reply {
+            Reply::Accepted => {}
+            Reply::Saved(r) => {
+                let backup = r
+                    .backup
+                    .map(|b| format!(" (previous version: {})", b.display()))
+                    .unwrap_or_default();
+                self.say(format!("saved {}{backup}", r.path.display()));
+                self.editor = None;
+            }
+            Reply::Failed(e) if matches!(request, Request::SaveManifest { .. }) => {
+                let text = match &e {
+                    StoreError::Invalid(f) => format!(
+                        "save refused: {}",
+                        f.iter()
+                            .find(|x| x.is_error())
+                            .map(ToString::to_string)
+                            .unwrap_or_default()
+                    ),
+                    other => format!("save failed: {other}"),
+                };
+                match self.editor.as_mut() {
+                    Some(ed) => ed.message = Some(text),
+                    None => self.fail(text),
+                }
+            }
+            Reply::Trashed(e) => {
+                let key = self
+                    .cfg
+                    .keymap
+                    .key_for(Mode::Pods, Action::Undelete)
+                    .map(|k| k.to_string())
+                    .unwrap_or_else(|| "u".into());
+                self.say(format!(
+                    "moved {} to the trash; press {key} (or :restore) to bring it back",
+                    e.original.display()
+                ));
+            }
+            Reply::Restored(p) => self.say(format!("restored {}", p.display())),
+            Reply::Failed(e) if matches!(request, Request::DeleteManifest { .. }) => {
+                self.fail(format!("delete failed: {e}"))
+            }
+            Reply::Failed(e) => self.fail(format!("restore: {e}")),
+            Reply::UnknownPod => self.fail("the pod is gone"),
+            Reply::EngineStopped => self.fail("the engine stopped"),
         }
     }
 

@@ -9,13 +9,13 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use jiff::Timestamp;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::app::{App, AppConfig, AppEvent, Effect, EngineRequest, LOG_TAIL};
+use super::app::{App, AppConfig, AppEvent, Effect, LOG_TAIL};
 use super::input::Input;
 use super::{logstream, shell, terminal, views};
-use crate::engine::{Command, EngineHandle};
+use crate::engine::{EngineHandle, Request};
 
 /// Runs the UI over a started engine until the user quits. Pods are left running unless the user chose `Q`.
 pub async fn run(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> {
@@ -246,49 +246,12 @@ impl Loop {
         }
     }
 
-    fn engine(&mut self, req: EngineRequest) {
-        let commands = self.handle.commands.clone();
+    fn engine(&mut self, request: Request) {
+        let requests = self.handle.requests();
         let results = self.results_tx.clone();
         tokio::spawn(async move {
-            let event = match req {
-                EngineRequest::Kill { uid } => {
-                    let _ = commands.send(Command::KillPod { uid }).await;
-                    return;
-                }
-                EngineRequest::Restart { uid, container } => {
-                    let _ = commands
-                        .send(Command::RestartContainer { uid, container })
-                        .await;
-                    return;
-                }
-                EngineRequest::Save { path, text } => {
-                    let (reply, rx) = oneshot::channel();
-                    let _ = commands
-                        .send(Command::SaveManifest { path, text, reply })
-                        .await;
-                    match rx.await {
-                        Ok(r) => AppEvent::Saved(r),
-                        Err(_) => AppEvent::Message("the engine stopped".into(), true),
-                    }
-                }
-                EngineRequest::Delete { path } => {
-                    let (reply, rx) = oneshot::channel();
-                    let _ = commands.send(Command::DeleteManifest { path, reply }).await;
-                    match rx.await {
-                        Ok(r) => AppEvent::Deleted(r),
-                        Err(_) => AppEvent::Message("the engine stopped".into(), true),
-                    }
-                }
-                EngineRequest::Restore { id } => {
-                    let (reply, rx) = oneshot::channel();
-                    let _ = commands.send(Command::RestoreManifest { id, reply }).await;
-                    match rx.await {
-                        Ok(r) => AppEvent::Restored(r),
-                        Err(_) => AppEvent::Message("the engine stopped".into(), true),
-                    }
-                }
-            };
-            let _ = results.send(event).await;
+            let reply = requests.send(request.clone()).await;
+            let _ = results.send(AppEvent::Replied { request, reply }).await;
         });
     }
 

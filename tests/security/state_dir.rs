@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use podtui::engine::{Command as EngineCommand, Engine};
-use tokio::sync::oneshot;
+use podtui::engine::{Engine, Reply, Request};
 
 use crate::common::engine::{config, fast_backoff};
 use crate::common::{BUSYBOX, Cleanup, run_id};
@@ -105,23 +104,6 @@ fn run_creates_a_private_state_dir_under_umask_022() {
     }
 }
 
-fn save(
-    tx: &tokio::sync::mpsc::Sender<EngineCommand>,
-    path: &Path,
-    text: String,
-) -> oneshot::Receiver<
-    Result<podtui::manifest::store::SaveReport, podtui::manifest::store::StoreError>,
-> {
-    let (reply, rx) = oneshot::channel();
-    tx.try_send(EngineCommand::SaveManifest {
-        path: path.to_path_buf(),
-        text,
-        reply,
-    })
-    .unwrap();
-    rx
-}
-
 /// A state dir an older podtui left 0755 with 0644 files is fixed when the engine starts (podtui's entries
 /// only, never through a symlink, termination-message files untouched), and what the engine writes afterwards
 /// (a backup when a manifest is saved, the trash when one is deleted) is 0600 in 0700 dirs.
@@ -193,25 +175,24 @@ async fn engine_start_fixes_an_open_tree_and_writes_private_files() {
     let path = elsewhere.join("b.yaml");
     fs::write(&path, pod("b")).unwrap();
     set(&path, 0o644);
-    let report = save(&handle.commands, &path, pod("b").replace("s3cr3t", "n3w"))
-        .await
-        .unwrap()
-        .unwrap();
+    let save = Request::SaveManifest {
+        path: path.clone(),
+        text: pod("b").replace("s3cr3t", "n3w"),
+    };
+    let Reply::Saved(report) = handle.request(save).await else {
+        panic!("saved")
+    };
     let backup = report.backup.expect("the previous version is backed up");
     assert!(fs::read_to_string(&backup).unwrap().contains("s3cr3t"));
     assert_mode(&backup, 0o600);
     assert_mode(&path, 0o644);
 
-    let (reply, rx) = oneshot::channel();
-    handle
-        .commands
-        .send(EngineCommand::DeleteManifest {
-            path: path.clone(),
-            reply,
-        })
+    let Reply::Trashed(entry) = handle
+        .request(Request::DeleteManifest { path: path.clone() })
         .await
-        .unwrap();
-    let entry = rx.await.unwrap().unwrap();
+    else {
+        panic!("trashed")
+    };
     let trashed = state.join("trash").join(&entry.id);
     assert!(fs::read_to_string(&trashed).unwrap().contains("n3w"));
     assert_mode(&trashed, 0o600);

@@ -1,0 +1,154 @@
+//! What users ask of the engine, whoever they are (the TUI, the command line, the Kubernetes API): one
+//! [`Request`] type for every intent and one [`Reply`]. Requests about pods are recorded by the pod's worker and
+//! carried out from its next look at Docker; manifest writes are carried out here, by [`write_manifest`], the one
+//! path into the watched directory (the directory watch then applies what was written).
+
+use std::path::{Path, PathBuf};
+
+use crate::manifest::store::{self, SaveReport, StoreError, TrashEntry};
+use crate::state_dir;
+
+/// An intent: what to do, never how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Kill every container of a pod (SIGKILL); the engine brings it back per its restartPolicy.
+    KillPod {
+        /// The pod's UID.
+        uid: String,
+    },
+    /// Stop one container (preStop, then its grace period) and start a new instance of it.
+    RestartContainer {
+        /// The pod's UID.
+        uid: String,
+        /// The container's name.
+        container: String,
+    },
+    /// Validate and save a manifest atomically (the previous version goes to `<state dir>/backups`). An invalid
+    /// text is refused and nothing is written.
+    SaveManifest {
+        /// The file.
+        path: PathBuf,
+        /// The new text.
+        text: String,
+    },
+    /// Move a manifest to `<state dir>/trash` (its pods are then removed).
+    DeleteManifest {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Put a trashed manifest back: the newest, or the one with this id.
+    RestoreManifest {
+        /// Trash entry id; `None` for the newest.
+        id: Option<String>,
+    },
+}
+
+/// The engine's answer to a [`Request`].
+#[derive(Debug)]
+pub enum Reply {
+    /// Recorded: the pod's worker carries it out from its next look at Docker.
+    Accepted,
+    /// The engine runs no pod with that UID.
+    UnknownPod,
+    /// The manifest was saved.
+    Saved(SaveReport),
+    /// The manifest is in the trash.
+    Trashed(TrashEntry),
+    /// A trashed manifest is back at this path.
+    Restored(PathBuf),
+    /// The manifest write was refused (invalid text) or failed; nothing was lost.
+    Failed(StoreError),
+    /// The engine has stopped and did nothing.
+    EngineStopped,
+}
+
+impl std::fmt::Display for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = |p: &Path| crate::text::display_path(p);
+        match self {
+            Reply::Accepted => write!(f, "requested"),
+            Reply::UnknownPod => write!(f, "no such pod"),
+            Reply::Saved(r) => write!(f, "saved {}", path(&r.path)),
+            Reply::Trashed(e) => write!(f, "moved {} to the trash", path(&e.original)),
+            Reply::Restored(p) => write!(f, "restored {}", path(p)),
+            Reply::Failed(e) => write!(f, "{e}"),
+            Reply::EngineStopped => write!(f, "the engine stopped"),
+        }
+    }
+}
+
+/// Carries out a manifest write (save, delete to the trash, restore) for node `node` with the state dir
+/// `state`; `None` when `req` is not a manifest write. The engine runs every such request through here, and
+/// so can tests and other front ends that have no engine running.
+pub fn write_manifest(req: &Request, node: &str, state: &Path) -> Option<Reply> {
+    let reply = match req {
+        Request::SaveManifest { path, text } => {
+            match store::save_manifest(path, text, node, &state.join(state_dir::BACKUPS)) {
+                Ok(r) => {
+                    tracing::info!(path = %r.path.display(), backup = ?r.backup, "manifest saved");
+                    Reply::Saved(r)
+                }
+                Err(e) => {
+                    tracing::info!(path = %path.display(), "manifest save refused: {e}");
+                    Reply::Failed(e)
+                }
+            }
+        }
+        Request::DeleteManifest { path } => {
+            match store::trash_manifest(path, &state.join(state_dir::TRASH)) {
+                Ok(e) => Reply::Trashed(e),
+                Err(e) => Reply::Failed(e),
+            }
+        }
+        Request::RestoreManifest { id } => {
+            match store::restore_manifest(&state.join(state_dir::TRASH), id.as_deref()) {
+                Ok(p) => Reply::Restored(p),
+                Err(e) => Reply::Failed(e),
+            }
+        }
+        Request::KillPod { .. } | Request::RestartContainer { .. } => return None,
+    };
+    Some(reply)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: c\n    image: busybox:1\n";
+
+    #[test]
+    fn manifest_writes_save_trash_and_restore() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (dir, state) = (tmp.path().join("m"), tmp.path().join("state"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("web.yaml");
+        let save = |text: &str| Request::SaveManifest {
+            path: path.clone(),
+            text: text.into(),
+        };
+        let Some(Reply::Saved(r)) = write_manifest(&save(POD), "n", &state) else {
+            panic!("saved")
+        };
+        assert!(r.created && r.backup.is_none());
+        let bad = POD.replace("name: c", "name: Bad_Name");
+        assert!(matches!(
+            write_manifest(&save(&bad), "n", &state),
+            Some(Reply::Failed(StoreError::Invalid(_)))
+        ));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), POD, "nothing lost");
+        let delete = Request::DeleteManifest { path: path.clone() };
+        assert!(matches!(
+            write_manifest(&delete, "n", &state),
+            Some(Reply::Trashed(_))
+        ));
+        assert!(!path.exists());
+        let restore = Request::RestoreManifest { id: None };
+        let Some(Reply::Restored(p)) = write_manifest(&restore, "n", &state) else {
+            panic!("restored")
+        };
+        assert_eq!(std::fs::read_to_string(p).unwrap(), POD);
+        let kill = Request::KillPod { uid: "u".into() };
+        assert!(write_manifest(&kill, "n", &state).is_none());
+    }
+}
