@@ -11,7 +11,6 @@ pub mod path;
 pub mod quantity;
 pub mod schema;
 pub mod validate;
-pub mod validate_health;
 
 pub use finding::{Finding, Severity};
 pub use identity::SourceId;
