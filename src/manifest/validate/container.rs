@@ -1,6 +1,6 @@
 //! The containers of a pod, init containers first: unique names, and each one's name, image, policies, ports
-//! (hostPorts unique on the host), resources, and the checks of its parts in [`super::volumes`],
-//! [`super::env`], [`super::probes`] and [`super::security`].
+//! (hostPorts unique on the host), resources, and the checks of its parts in `volumes`,
+//! `env`, `probes` and `security`.
 
 use std::collections::{HashMap, HashSet};
 

@@ -2,17 +2,17 @@
 //! can check, each reported with the field path it is about.
 //!
 //! One style throughout: every check is a function `check_<thing>(v, path, thing, …)` that takes the
-//! [`Validator`] collecting the findings, the path of the field it checks and the value at that path, and
+//! `Validator` collecting the findings, the path of the field it checks and the value at that path, and
 //! reports at that path or below it. Pure helpers (`is_…`, `…_problem`) decide; the checks word the findings.
 //! The files follow the pod's parts:
 //!
-//! - [`metadata`]: name (with the node suffix), namespace, labels and annotations.
-//! - [`spec`]: pod-level fields (policies, DNS, hostname, grace, host aliases, deadline) and the order of the rest.
-//! - [`volumes`]: `spec.volumes`, the containers' `volumeMounts`, and subPaths staying inside their volume.
-//! - [`container`]: each container: name, image, policies, ports and hostPorts, resources.
-//! - [`env`]: `env` and `envFrom`.
-//! - [`probes`]: probes and lifecycle hooks.
-//! - [`security`]: pod and container securityContext, and the warnings about host access.
+//! - `metadata`: name (with the node suffix), namespace, labels and annotations.
+//! - `spec`: pod-level fields (policies, DNS, hostname, grace, host aliases, deadline) and the order of the rest.
+//! - `volumes`: `spec.volumes`, the containers' `volumeMounts`, and subPaths staying inside their volume.
+//! - `container`: each container: name, image, policies, ports and hostPorts, resources.
+//! - `env`: `env` and `envFrom`.
+//! - `probes`: probes and lifecycle hooks.
+//! - `security`: pod and container securityContext, and the warnings about host access.
 //!
 //! The wording of every message is part of podtui's contract (tests/fixtures/manifests/*.expected).
 
