@@ -10,10 +10,10 @@ use k8s_openapi::api::core::v1::Pod;
 
 use crate::cli::{GetArgs, GetOutput};
 use crate::config::Common;
+use crate::engine::pod_view::derive;
 use crate::engine::server::fetch_snapshot;
 use crate::engine::snapshot::PodView;
 use crate::engine::status::{restarts_text, short_age};
-use crate::engine::view::derive;
 use crate::manifest::read_once;
 use crate::runtime::DockerRuntime;
 use crate::runtime::observe::{InspectCache, list_pod_uids, observe_pod};

@@ -12,6 +12,7 @@ pub mod events;
 pub mod lease;
 pub mod lock;
 pub mod plan;
+pub mod pod_view;
 pub mod ports;
 pub mod probe;
 pub mod prober;
@@ -22,7 +23,6 @@ pub mod snapshot;
 pub mod spec;
 pub mod status;
 pub mod termination_log;
-pub mod view;
 pub mod worker;
 
 use std::collections::{BTreeMap, HashMap};

@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, watch};
 use super::backoff::{Backoff, BackoffConfig};
 use super::events::{EventLog, EventType, PodEvent, container_object};
 use super::plan::{Action, Plan, PlanSpec, StopReason, plan};
+use super::pod_view;
 use super::probe::{self, ProbeKind, Target};
 use super::prober::{ProbeOutcome, Prober, Verdict};
 use super::security;
@@ -23,7 +24,6 @@ use super::spec::{
 };
 use super::status::Waiting;
 use super::termination_log::TerminationFiles;
-use super::view;
 use crate::manifest::DesiredPod;
 use crate::runtime::docker::{DockerRuntime, RtResult, RuntimeError};
 use crate::runtime::labels;
@@ -1642,7 +1642,7 @@ impl PodWorker {
         let grace = self.grace();
         let readiness = self.prober.readiness();
         let started = self.prober.started();
-        view::build(view::ViewParts {
+        pod_view::build(pod_view::PodViewInput {
             uid: &self.uid,
             name: &name,
             namespace: &namespace,
