@@ -94,34 +94,16 @@ pub fn effective(spec: &PodSpec, c: &Container) -> Effective {
             .collect()
     };
     let no_new_privileges = s.allow_privilege_escalation == Some(false);
-    let mut security_opt = Vec::new();
-    if no_new_privileges {
-        security_opt.push("no-new-privileges".to_string());
-    }
     let seccomp = s.seccomp_profile.clone().or(p.seccomp_profile.clone());
-    if let Some(sp) = seccomp {
-        match sp.type_.as_str() {
-            "Unconfined" => security_opt.push("seccomp=unconfined".into()),
-            "Localhost" => {
-                if let Some(path) = sp.localhost_profile {
-                    security_opt.push(format!("seccomp={path}"));
-                }
-            }
-            _ => {}
-        }
-    }
     let apparmor = s.app_armor_profile.clone().or(p.app_armor_profile.clone());
-    if let Some(ap) = apparmor {
-        match ap.type_.as_str() {
-            "Unconfined" => security_opt.push("apparmor=unconfined".into()),
-            "Localhost" => {
-                if let Some(name) = ap.localhost_profile {
-                    security_opt.push(format!("apparmor={name}"));
-                }
-            }
-            _ => {}
-        }
-    }
+    let security_opt = [
+        no_new_privileges.then(|| "no-new-privileges".to_string()),
+        seccomp.and_then(|sp| profile_opt("seccomp", &sp.type_, sp.localhost_profile)),
+        apparmor.and_then(|ap| profile_opt("apparmor", &ap.type_, ap.localhost_profile)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     Effective {
         user: s.run_as_user.or(p.run_as_user),
         group: s.run_as_group.or(p.run_as_group),
@@ -133,6 +115,16 @@ pub fn effective(spec: &PodSpec, c: &Container) -> Effective {
         cap_add: strip(caps.add.unwrap_or_default()),
         cap_drop: strip(caps.drop.unwrap_or_default()),
         security_opt,
+    }
+}
+
+/// The Docker `--security-opt` for a seccomp or AppArmor profile (`option` names which): `unconfined`, the
+/// localhost profile, or none for the runtime's default (and for `Localhost` without a profile).
+fn profile_opt(option: &str, type_: &str, localhost: Option<String>) -> Option<String> {
+    match type_ {
+        "Unconfined" => Some(format!("{option}=unconfined")),
+        "Localhost" => localhost.map(|profile| format!("{option}={profile}")),
+        _ => None,
     }
 }
 
@@ -242,6 +234,37 @@ mod tests {
                 cpu_quota: None,
                 cpu_shares: Some(2048)
             }
+        );
+    }
+
+    #[test]
+    fn profiles_become_security_options() {
+        assert_eq!(
+            profile_opt("seccomp", "Unconfined", None).as_deref(),
+            Some("seccomp=unconfined")
+        );
+        assert_eq!(
+            profile_opt("apparmor", "Localhost", Some("k8s-nginx".into())).as_deref(),
+            Some("apparmor=k8s-nginx")
+        );
+        assert_eq!(profile_opt("seccomp", "Localhost", None), None);
+        assert_eq!(
+            profile_opt("seccomp", "RuntimeDefault", Some("x".into())),
+            None
+        );
+        let spec: PodSpec = serde_json::from_value(serde_json::json!({
+            "securityContext": {"seccompProfile": {"type": "Localhost", "localhostProfile": "p.json"}, "appArmorProfile": {"type": "Unconfined"}},
+            "containers": [{"name": "a", "securityContext": {"seccompProfile": {"type": "Unconfined"}, "allowPrivilegeEscalation": false}}]
+        }))
+        .unwrap();
+        assert_eq!(
+            effective(&spec, &spec.containers[0]).security_opt,
+            [
+                "no-new-privileges",
+                "seccomp=unconfined",
+                "apparmor=unconfined"
+            ],
+            "the container's profile wins over the pod's; no-new-privileges, then seccomp, then apparmor"
         );
     }
 
