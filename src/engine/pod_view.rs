@@ -1,6 +1,6 @@
 //! Building a pod's [`PodView`], the record of one pod the engine publishes in its snapshot: from its manifest,
 //! what Docker has, and what its worker knows (waiting reasons, back-off, probes, events). Workers build one after
-//! every look ([`build`]); `podtui get` builds one from Docker alone, without an engine ([`derive`]).
+//! every look ([`build()`]); `podtui get` builds one from Docker alone, without an engine ([`derive()`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
