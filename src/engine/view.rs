@@ -8,10 +8,10 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use super::create::{self as spec, VolumeKind};
 use super::events::PodEvent;
 use super::plan::{Plan, PlanSpec, plan};
 use super::snapshot::{PodView, PullProgress, VolumeView};
-use super::spec::{self, VolumeKind};
 use super::status::{self, StatusInput, Waiting};
 use crate::manifest::DesiredPod;
 use crate::runtime::observe::ObservedPod;
