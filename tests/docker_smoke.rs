@@ -1,5 +1,5 @@
-//! Proves the Docker harness: through bollard (podtui's runtime), create, start, inspect and remove a
-//! labelled container on the real engine.
+//! Proves the Docker harness: through podtui's runtime boundary (its Docker implementation), create, start,
+//! inspect and remove a labelled container on the real engine.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,8 +7,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use bollard::models::{ContainerCreateBody, HostConfig};
-use podtui::runtime::DockerRuntime;
+use podtui::runtime::{ContainerConfig, ContainerRuntime, DockerRuntime, labels};
 
 #[tokio::test]
 async fn create_start_inspect_remove_through_bollard() {
@@ -20,18 +19,18 @@ async fn create_start_inspect_remove_through_bollard() {
     assert!(!rt.info().version.is_empty());
     assert!(rt.info().api_version.starts_with("1."), "{:?}", rt.info());
 
-    let body = ContainerCreateBody {
-        image: Some(common::BUSYBOX.into()),
+    let body = ContainerConfig {
+        image: common::BUSYBOX.into(),
         cmd: Some(vec![
             "sh".into(),
             "-c".into(),
             "echo hello from $HOSTNAME; sleep 30".into(),
         ]),
-        labels: Some(HashMap::from([(common::RUN_LABEL.to_string(), id.clone())])),
-        host_config: Some(HostConfig {
-            network_mode: Some("none".into()),
-            ..Default::default()
-        }),
+        labels: HashMap::from([
+            (common::RUN_LABEL.to_string(), id.clone()),
+            (labels::POD_UID.to_string(), id.clone()),
+        ]),
+        network_mode: "none".into(),
         ..Default::default()
     };
     let name = format!("podtui-smoke-{id}");
@@ -42,17 +41,11 @@ async fn create_start_inspect_remove_through_bollard() {
     );
 
     rt.start(&cid, &name).await.unwrap();
-    let inspected = rt.inspect(&cid).await.unwrap();
-    assert_eq!(inspected.name.as_deref(), Some(format!("/{name}").as_str()));
-    assert_eq!(inspected.state.as_ref().and_then(|s| s.running), Some(true));
-    assert_eq!(
-        inspected
-            .config
-            .as_ref()
-            .and_then(|c| c.labels.as_ref())
-            .and_then(|l| l.get(common::RUN_LABEL)),
-        Some(&id)
-    );
+    let inspected = rt.inspect(&cid).await.unwrap().expect("one of podtui's");
+    assert_eq!(inspected.docker_name, name);
+    assert!(inspected.state.is_running(), "{:?}", inspected.state);
+    assert_eq!(inspected.labels.get(common::RUN_LABEL), Some(&id));
+    assert_eq!(inspected.network_mode, "none");
 
     rt.remove(&cid).await.unwrap();
     assert!(rt.inspect(&cid).await.unwrap_err().is_not_found());

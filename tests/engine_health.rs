@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::engine::{TestEngine, container_status, fast_backoff, running_id};
 use common::{BUSYBOX, docker};
 use podtui::engine::PodView;
-use podtui::engine::probe::ProbeVia;
+use podtui::engine::handler::ProbeVia;
 
 const HTTPD_ONLY: &str = "localhost/podtui-test/httpd-only:1";
 
@@ -144,7 +144,7 @@ async fn startup_probe_gates_liveness() {
     let gated = early
         .probes
         .iter()
-        .find(|x| x.kind == podtui::engine::probe::ProbeKind::Liveness)
+        .find(|x| x.kind == podtui::engine::handler::ProbeKind::Liveness)
         .unwrap();
     assert!(
         gated.gated && gated.last.is_none(),

@@ -236,17 +236,25 @@ fn get_logs_and_down() {
         "{yaml}"
     );
 
-    // logs: stdout and stderr, default container with a note, -c, --previous.
+    // logs: stdout and stderr both on stdout in the order written (as kubectl logs prints them, so a pipe sees
+    // every line), the default container with a note on stderr, -c, --previous.
     let (code, out, err) = s.output(&["logs", "a", &dir]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out, "hello\n");
+    assert_eq!(out, "hello\nhello-err\n");
     assert!(
-        err.contains("hello-err") && err.contains("Defaulted container \"app\" out of: app, side"),
+        !err.contains("hello-err") && err.contains("Defaulted container \"app\" out of: app, side"),
         "{err}"
     );
     let (code, out, _) = s.output(&["logs", &pod, &dir, "-c", "app", "--timestamps"]);
     assert_eq!(code, 0);
-    assert!(out.ends_with(" hello\n") && out.starts_with("20"), "{out}");
+    let stamped: Vec<&str> = out.lines().collect();
+    assert!(
+        stamped.len() == 2
+            && stamped[0].starts_with("20")
+            && stamped[0].ends_with(" hello")
+            && stamped[1].ends_with(" hello-err"),
+        "{out}"
+    );
     let (code, _, err) = s.output(&["logs", "a", &dir, "--previous"]);
     assert_eq!(code, 1);
     assert!(

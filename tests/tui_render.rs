@@ -285,7 +285,7 @@ fn a_thousand_pods_scroll() {
 
 #[test]
 fn probe_results_and_host_access_in_the_pod_view() {
-    use podtui::engine::probe::ProbeKind;
+    use podtui::engine::handler::ProbeKind;
     use podtui::engine::prober::ProbeView;
     let mut a = app();
     let mut snap = (*a.snap).clone();

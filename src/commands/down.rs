@@ -19,8 +19,8 @@ use crate::engine::lock::EngineLock;
 use crate::engine::server::fetch_snapshot;
 use crate::engine::worker::{OrphanIdentity, PauseImage, PodWorker, WorkerReport, WorkerSettings};
 use crate::manifest::read_once;
-use crate::runtime::DockerRuntime;
 use crate::runtime::observe::{OwnedPod, list_pod_uids};
+use crate::runtime::{DockerRuntime, Runtime};
 
 /// Runs `down`; returns the exit code.
 pub async fn run(args: &DownArgs, common: &Common) -> i32 {
@@ -154,7 +154,8 @@ async fn terminate(common: &Common, rt: &DockerRuntime, targets: HashMap<String,
         probe_via: None,
         subpath_dir: Some(common.state_dir.join("subpaths")),
     });
-    let (_rt_tx, rt_rx) = watch::channel(Some(rt.clone()));
+    let runtime: Runtime = Arc::new(rt.clone());
+    let (_rt_tx, rt_rx) = watch::channel(Some(runtime));
     let (report_tx, mut report_rx) = mpsc::unbounded_channel();
     let mut inboxes = Vec::new();
     for (uid, p) in &targets {

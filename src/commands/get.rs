@@ -15,8 +15,8 @@ use crate::engine::server::fetch_snapshot;
 use crate::engine::snapshot::PodView;
 use crate::engine::status::{restarts_text, short_age};
 use crate::manifest::read_once;
-use crate::runtime::DockerRuntime;
 use crate::runtime::observe::{InspectCache, list_pod_uids, observe_pod};
+use crate::runtime::{ContainerRuntime, DockerRuntime};
 use crate::text::{display_path, escape_controls};
 
 /// Pods as the engine reports them, or derived. The bool is true when derived without an engine.

@@ -3,15 +3,13 @@
 
 use std::io::Write;
 
-use bollard::container::LogOutput;
-use bollard::query_parameters::LogsOptions;
 use futures_util::StreamExt;
 
 use crate::cli::LogsArgs;
 use crate::config::Common;
-use crate::runtime::DockerRuntime;
 use crate::runtime::labels;
 use crate::runtime::observe::{InspectCache, Role, list_pod_uids, observe_pod};
+use crate::runtime::{ContainerRuntime, DockerRuntime, LogOptions};
 
 /// Runs `logs`; returns the exit code.
 pub async fn run(args: &LogsArgs, common: &Common) -> i32 {
@@ -85,34 +83,21 @@ async fn logs(args: &LogsArgs, common: &Common) -> Result<(), String> {
             )
         });
     };
-    let opts = LogsOptions {
+    let opts = LogOptions {
         follow: args.follow && !args.previous,
-        stdout: true,
-        stderr: true,
         timestamps: args.timestamps,
-        tail: args
-            .tail
-            .map(|t| t.to_string())
-            .unwrap_or_else(|| "all".into()),
-        ..Default::default()
+        tail: args.tail,
+        since: None,
     };
-    let mut stream = Box::pin(rt.logs(&inst.id, opts));
+    // stdout and stderr both go to stdout, in the order the container wrote them, as kubectl logs prints them.
+    let mut stream = rt.logs(&inst.id, opts);
     let mut stdout = std::io::stdout();
-    let mut stderr = std::io::stderr();
     while let Some(item) = stream.next().await {
-        match item.map_err(|e| e.to_string())? {
-            LogOutput::StdErr { message } => {
-                let _ = stderr.write_all(&message);
-            }
-            LogOutput::StdOut { message }
-            | LogOutput::Console { message }
-            | LogOutput::StdIn { message } => {
-                if stdout.write_all(&message).is_err() {
-                    return Ok(());
-                }
-                let _ = stdout.flush();
-            }
+        let chunk = item.map_err(|e| e.to_string())?;
+        if stdout.write_all(&chunk.bytes).is_err() {
+            return Ok(());
         }
+        let _ = stdout.flush();
     }
     Ok(())
 }

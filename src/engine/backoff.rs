@@ -98,6 +98,12 @@ impl Backoff {
     }
 }
 
+/// How long a pod worker waits before trying again after a pass failed for the `errors`-th time in a row:
+/// 1 s, 2 s, 4 s … capped at 32 s (a Docker engine that refuses or times out is not hammered).
+pub fn retry_delay(errors: u32) -> Duration {
+    Duration::from_millis(500 * 2u64.pow(errors.clamp(1, 6)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +165,11 @@ mod tests {
         assert_eq!(b.until(&cfg, "c", t(10), t(10)), None);
         b.next(&cfg, "c", t(10), t(10));
         assert_eq!(b.delay("c"), Some(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn failed_passes_are_retried_with_a_growing_capped_delay() {
+        let d: Vec<u64> = (1..=8).map(|n| retry_delay(n).as_millis() as u64).collect();
+        assert_eq!(d, [1000, 2000, 4000, 8000, 16000, 32000, 32000, 32000]);
     }
 }

@@ -3,9 +3,9 @@
 //! Docker's container events for this node to the supervisor. Without the runtime nothing touches a container,
 //! so an engine refused the node (or that lost it) leaves every pod alone and says who holds it.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use bollard::models::EventMessage;
 use futures_util::StreamExt;
 use jiff::Timestamp;
 use tokio::sync::{mpsc, watch};
@@ -13,10 +13,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::lease::{CHECK_EVERY, Claim, NodeHeld, NodeLease};
 use super::snapshot::DockerState;
-use crate::runtime::DockerRuntime;
 use crate::runtime::docker::{DEFAULT_START_CONCURRENCY, endpoint};
 use crate::runtime::labels;
 use crate::runtime::pause::ensure_pause_image;
+use crate::runtime::{DockerRuntime, Runtime, RuntimeEvent};
 
 /// Longest wait between connection attempts.
 pub const MAX_RETRY: Duration = Duration::from_secs(10);
@@ -34,11 +34,11 @@ pub(super) struct Connection {
     /// The node's lease.
     pub lease: NodeLease,
     /// The runtime, while connected and holding the lease.
-    pub runtime_tx: watch::Sender<Option<DockerRuntime>>,
+    pub runtime_tx: watch::Sender<Option<Runtime>>,
     /// The connection's state.
     pub state_tx: watch::Sender<DockerState>,
     /// Docker's events for this node.
-    pub events_tx: mpsc::Sender<EventMessage>,
+    pub events_tx: mpsc::Sender<RuntimeEvent>,
     /// Shutdown.
     pub cancel: CancellationToken,
 }
@@ -57,11 +57,11 @@ enum Ended {
 
 /// Runs until cancelled; then removes the lease if this engine holds it.
 pub(super) async fn run(c: Connection) {
-    let mut holding: Option<DockerRuntime> = None;
+    let mut holding: Option<Runtime> = None;
     c.run_loop(&mut holding).await;
     c.runtime_tx.send_replace(None);
     if let Some(rt) = holding {
-        match tokio::time::timeout(RELEASE_TIMEOUT, c.lease.release(&rt)).await {
+        match tokio::time::timeout(RELEASE_TIMEOUT, c.lease.release(&*rt)).await {
             Ok(Ok(())) => tracing::info!(node = %c.node, "released the node's lease"),
             Ok(Err(e)) => tracing::warn!(node = %c.node, "releasing the node's lease failed: {e}"),
             Err(_) => tracing::warn!(node = %c.node, "releasing the node's lease timed out"),
@@ -70,16 +70,17 @@ pub(super) async fn run(c: Connection) {
 }
 
 impl Connection {
-    async fn run_loop(&self, holding: &mut Option<DockerRuntime>) {
+    async fn run_loop(&self, holding: &mut Option<Runtime>) {
         let mut delay = Duration::from_millis(500);
         let mut ever_held = false;
         loop {
             let ended = match DockerRuntime::connect().await {
                 Ok(rt) => {
                     delay = Duration::from_millis(500);
-                    let rt = rt
-                        .limit_starts(start_concurrency())
-                        .owned_by(&self.lease.holder().engine);
+                    let rt: Runtime = Arc::new(
+                        rt.limit_starts(start_concurrency())
+                            .owned_by(&self.lease.holder().engine),
+                    );
                     self.session(rt, holding, &mut ever_held).await
                 }
                 Err(e) => Ended::Lost(e.to_string()),
@@ -120,11 +121,11 @@ impl Connection {
     /// something ends it.
     async fn session(
         &self,
-        rt: DockerRuntime,
-        holding: &mut Option<DockerRuntime>,
+        rt: Runtime,
+        holding: &mut Option<Runtime>,
         ever_held: &mut bool,
     ) -> Ended {
-        match self.lease.acquire(&rt).await {
+        match self.lease.acquire(&*rt).await {
             Ok(Claim::Held { .. }) => {}
             Ok(Claim::Refused(held)) => {
                 *holding = None;
@@ -136,13 +137,13 @@ impl Connection {
         *holding = Some(rt.clone());
         *ever_held = true;
         if self.own_pause
-            && let Err(e) = ensure_pause_image(&rt).await
+            && let Err(e) = ensure_pause_image(&*rt).await
         {
             tracing::warn!("building the pause image failed: {e}");
         }
         tracing::info!(endpoint = %rt.info().endpoint, version = %rt.info().version, "connected to Docker");
         // Subscribe before publishing, so no event after the workers' first look is missed.
-        let mut events = Box::pin(rt.events(&labels::node_filter(&self.node)));
+        let mut events = rt.events(&labels::node_filter(&self.node));
         self.state_tx
             .send_replace(DockerState::Connected(rt.info().clone()));
         self.runtime_tx.send_replace(Some(rt.clone()));
@@ -151,7 +152,7 @@ impl Connection {
         let ended = loop {
             tokio::select! {
                 _ = self.cancel.cancelled() => return Ended::Cancelled,
-                _ = check.tick() => match self.lease.acquire(&rt).await {
+                _ = check.tick() => match self.lease.acquire(&*rt).await {
                     Ok(Claim::Held { .. }) => {}
                     Ok(Claim::Refused(held)) => {
                         *holding = None;

@@ -30,7 +30,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::lock::{self, EngineLock, LockProbe};
-use crate::runtime::docker::{DockerRuntime, RtResult, RuntimeError};
+use crate::runtime::ContainerRuntime;
+use crate::runtime::docker::{RtResult, RuntimeError};
 use crate::runtime::labels;
 
 /// How often a held lease is checked while connected (it is also checked on every reconnect).
@@ -196,7 +197,7 @@ impl NodeLease {
     }
 
     /// Takes (or confirms) the lease. Idempotent: the holder calling it again gets [`Claim::Held`].
-    pub async fn acquire(&self, rt: &DockerRuntime) -> RtResult<Claim> {
+    pub async fn acquire(&self, rt: &dyn ContainerRuntime) -> RtResult<Claim> {
         let mut took_over = None;
         // A round reads the leases, then creates the next generation if the top one is stale; the next round
         // reads back who won. More rounds than that mean others keep winning and dying: give up for now.
@@ -249,7 +250,7 @@ impl NodeLease {
     }
 
     /// Removes this engine's lease (on a clean shutdown).
-    pub async fn release(&self, rt: &DockerRuntime) -> RtResult<()> {
+    pub async fn release(&self, rt: &dyn ContainerRuntime) -> RtResult<()> {
         for l in self.list(rt).await? {
             if l.holder.instance == self.me.instance {
                 rt.remove_volume(&l.name).await?;
@@ -259,7 +260,7 @@ impl NodeLease {
     }
 
     /// Every lease volume of the node, lowest generation first.
-    async fn list(&self, rt: &DockerRuntime) -> RtResult<Vec<Placed>> {
+    async fn list(&self, rt: &dyn ContainerRuntime) -> RtResult<Vec<Placed>> {
         let mut out: Vec<Placed> = rt
             .list_volumes(&labels::lease_filter(&self.me.node))
             .await?
@@ -278,7 +279,7 @@ impl NodeLease {
     }
 
     /// Removes superseded generations (best effort: whoever holds the lease may do it).
-    async fn remove_all_but(&self, rt: &DockerRuntime, leases: &[Placed], keep: &str) {
+    async fn remove_all_but(&self, rt: &dyn ContainerRuntime, leases: &[Placed], keep: &str) {
         for l in leases.iter().filter(|l| l.name != keep) {
             if let Err(e) = rt.remove_volume(&l.name).await {
                 tracing::debug!("removing the superseded lease {}: {e}", l.name);

@@ -7,20 +7,21 @@
 //! handle alike.
 
 pub mod backoff;
+pub mod clock;
 mod connection;
+pub mod create;
 pub mod events;
+pub mod handler;
 pub mod lease;
 pub mod lock;
 pub mod plan;
 pub mod pod_view;
 pub mod ports;
-pub mod probe;
 pub mod prober;
 pub mod request;
 pub mod security;
 pub mod server;
 pub mod snapshot;
-pub mod spec;
 pub mod status;
 pub mod termination_log;
 pub mod worker;
@@ -36,9 +37,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::manifest::{DesiredState, SourcesConfig, spawn_sources};
-use crate::runtime::DockerRuntime;
 use crate::runtime::labels;
 use crate::runtime::observe::{OwnedPod, list_pod_uids};
+use crate::runtime::{EventAction, Runtime, RuntimeEvent};
 use events::PodEvent;
 use lock::EngineLock;
 use ports::OpenPortWarnings;
@@ -46,7 +47,8 @@ pub use request::{Reply, Request};
 pub use snapshot::{DockerState, PodView, Snapshot};
 use worker::{OrphanIdentity, PodWorker, WorkerMsg, WorkerReport, WorkerSettings};
 
-/// How often the engine compares Docker with the manifests in full (on top of Docker's events).
+/// How often the engine compares Docker with the manifests in full, and each pod worker looks at its pod, on
+/// top of Docker's events.
 pub const RESYNC: Duration = Duration::from_secs(30);
 
 /// Everything the engine needs.
@@ -132,7 +134,7 @@ pub struct EngineHandle {
     /// Snapshots out.
     pub snapshot: watch::Receiver<Arc<Snapshot>>,
     /// The Docker connection, when there is one (for logs and exec, which stream outside the engine).
-    pub runtime: watch::Receiver<Option<DockerRuntime>>,
+    pub runtime: watch::Receiver<Option<Runtime>>,
     events: broadcast::Sender<EngineEvent>,
     task: JoinHandle<()>,
     connection: JoinHandle<()>,
@@ -290,9 +292,9 @@ struct Supervisor {
     settings: Arc<WorkerSettings>,
     desired_rx: watch::Receiver<Arc<DesiredState>>,
     desired: Arc<DesiredState>,
-    runtime_rx: watch::Receiver<Option<DockerRuntime>>,
+    runtime_rx: watch::Receiver<Option<Runtime>>,
     state_rx: watch::Receiver<DockerState>,
-    docker_events_rx: mpsc::Receiver<bollard::models::EventMessage>,
+    docker_events_rx: mpsc::Receiver<RuntimeEvent>,
     inbox: mpsc::Receiver<Inbox>,
     report_tx: mpsc::UnboundedSender<WorkerReport>,
     report_rx: mpsc::UnboundedReceiver<WorkerReport>,
@@ -385,7 +387,7 @@ impl Supervisor {
     async fn scan(&mut self) {
         let rt = self.runtime_rx.borrow().clone();
         let Some(rt) = rt else { return };
-        match list_pod_uids(&rt, &self.settings.node).await {
+        match list_pod_uids(&*rt, &self.settings.node).await {
             Ok(found) => {
                 let (mine, others): (HashMap<_, _>, HashMap<_, _>) = found
                     .into_iter()
@@ -496,18 +498,15 @@ impl Supervisor {
         }
     }
 
-    fn route(&mut self, ev: bollard::models::EventMessage) {
-        let Some(actor) = ev.actor else { return };
-        let attrs = actor.attributes.unwrap_or_default();
-        let Some(uid) = attrs.get(labels::POD_UID) else {
+    fn route(&mut self, ev: RuntimeEvent) {
+        let Some(uid) = ev.labels.get(labels::POD_UID) else {
             return;
         };
-        let action = ev.action.unwrap_or_default();
         if let Some(w) = self.workers.get(uid) {
-            let _ = w.tx.send(WorkerMsg::Changed(actor.id.unwrap_or_default()));
-        } else if action == "destroy" {
+            let _ = w.tx.send(WorkerMsg::Changed(ev.container_id));
+        } else if ev.action == EventAction::Destroy {
             self.in_docker.remove(uid);
-        } else if action == "create" && !self.in_docker.contains_key(uid) {
+        } else if ev.action == EventAction::Create && !self.in_docker.contains_key(uid) {
             // A container of a pod nobody runs (another process, or a leftover): look at it on the next scan.
             tracing::debug!(uid, "container created for an unknown pod");
         }

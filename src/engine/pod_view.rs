@@ -10,10 +10,10 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Container, Pod, PodCondition, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use super::create::{self, VolumeKind};
 use super::events::PodEvent;
 use super::plan::{Plan, PlanSpec, plan};
 use super::snapshot::{PodView, PullProgress, VolumeView};
-use super::spec::{self, VolumeKind};
 use super::status::{self, StatusInput, Waiting};
 use crate::manifest::DesiredPod;
 use crate::runtime::observe::ObservedPod;
@@ -214,7 +214,7 @@ pub fn derive(dp: &DesiredPod, observed: &ObservedPod, host_ip: Option<String>) 
 
 /// The pod's volumes and who mounts them where.
 pub fn volume_views(d: &DesiredPod, spec: &PodSpec) -> Vec<VolumeView> {
-    spec::pod_volumes(d)
+    create::pod_volumes(d)
         .into_iter()
         .map(|v| {
             let (kind, source) = kind_and_source(&v.kind);

@@ -13,9 +13,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::events::EventType;
-use super::probe::{self, ProbeKind, ProbeSpec, Target};
+use super::handler::{self, ProbeKind, ProbeSpec, Target};
 use super::worker::WorkerMsg;
-use crate::runtime::DockerRuntime;
+use crate::runtime::Runtime;
 
 /// One run of one probe.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -103,21 +103,21 @@ pub struct Prober {
     tx: mpsc::WeakUnboundedSender<WorkerMsg>,
 }
 
-fn describe(h: &probe::Handler) -> String {
+fn describe(h: &handler::Handler) -> String {
     match h {
-        probe::Handler::Exec(cmd) => format!("exec {}", cmd.join(" ")),
-        probe::Handler::Http {
+        handler::Handler::Exec(cmd) => format!("exec {}", cmd.join(" ")),
+        handler::Handler::Http {
             scheme, port, path, ..
         } => format!("httpGet {scheme}://:{port}{path}"),
-        probe::Handler::Tcp { port, .. } => format!("tcpSocket :{port}"),
-        probe::Handler::Grpc { port, service } if service.is_empty() => format!("grpc :{port}"),
-        probe::Handler::Grpc { port, service } => format!("grpc :{port} {service}"),
-        probe::Handler::Sleep(d) => format!("sleep {}s", d.as_secs()),
+        handler::Handler::Tcp { port, .. } => format!("tcpSocket :{port}"),
+        handler::Handler::Grpc { port, service } if service.is_empty() => format!("grpc :{port}"),
+        handler::Handler::Grpc { port, service } => format!("grpc :{port} {service}"),
+        handler::Handler::Sleep(d) => format!("sleep {}s", d.as_secs()),
     }
 }
 
 async fn probe_loop(
-    rt: DockerRuntime,
+    rt: Runtime,
     spec: ProbeSpec,
     target: Target,
     id: String,
@@ -126,8 +126,8 @@ async fn probe_loop(
 ) {
     tokio::time::sleep_until(origin + spec.initial_delay).await;
     loop {
-        let r = probe::run(&rt, &spec.handler, &target, spec.timeout).await;
-        let at = Timestamp::now();
+        let r = handler::run(&*rt, &spec.handler, &target, spec.timeout).await;
+        let at = crate::engine::clock::now();
         let ok = r.is_ok();
         let message = r.unwrap_or_else(|e| e);
         let outcome = ProbeOutcome {
@@ -163,7 +163,7 @@ impl Prober {
 
     fn spawn(
         &self,
-        rt: &DockerRuntime,
+        rt: &Runtime,
         t: &mut Track,
         target: &Target,
         id: &str,
@@ -185,7 +185,7 @@ impl Prober {
     /// `running`: (instance ID, its container spec, where to probe).
     pub fn sync(
         &mut self,
-        rt: &DockerRuntime,
+        rt: &Runtime,
         running: Vec<(String, &Container, Target)>,
     ) -> Vec<ProbeEvent> {
         let mut events = Vec::new();
@@ -204,7 +204,7 @@ impl Prober {
                 continue;
             }
             let mut tracks = Vec::new();
-            for spec in probe::probes_of(c) {
+            for spec in handler::probes_of(c) {
                 match spec {
                     Ok(spec) => tracks.push(Track {
                         spec,
@@ -267,11 +267,7 @@ impl Prober {
     }
 
     /// Takes in an outcome: counts it and says what follows.
-    pub fn on_outcome(
-        &mut self,
-        rt: &DockerRuntime,
-        o: ProbeOutcome,
-    ) -> (Vec<ProbeEvent>, Verdict) {
+    pub fn on_outcome(&mut self, rt: &Runtime, o: ProbeOutcome) -> (Vec<ProbeEvent>, Verdict) {
         let mut events = Vec::new();
         let tx = self.tx.clone();
         let Some(p) = self.containers.get_mut(&o.id) else {

@@ -3,6 +3,7 @@
 
 pub mod downward;
 pub mod finding;
+pub mod host_path;
 pub mod identity;
 pub mod lines;
 pub mod names;

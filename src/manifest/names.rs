@@ -68,9 +68,41 @@ pub fn is_label_value(s: &str) -> bool {
     s.is_empty() || is_qualified_name_part(s)
 }
 
+/// A coarse check of Docker's reference grammar: no uppercase in the repository, no empty parts.
+pub fn valid_image_reference(image: &str) -> bool {
+    let name = image.split('@').next().unwrap_or_default();
+    let last_slash = name.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let repo = match name[last_slash..].rfind(':') {
+        Some(i) => &name[..last_slash + i],
+        None => name,
+    };
+    let path = match repo.split_once('/') {
+        Some((host, rest)) if host.contains('.') || host.contains(':') || host == "localhost" => {
+            rest
+        }
+        _ => repo,
+    };
+    !path.is_empty()
+        && path.split('/').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_reference_check() {
+        assert!(valid_image_reference("busybox"));
+        assert!(valid_image_reference("localhost/podtui-test/busybox:1"));
+        assert!(valid_image_reference("registry.k8s.io/pause:3.10"));
+        assert!(valid_image_reference("localhost:5000/a/b@sha256:abc"));
+        assert!(!valid_image_reference("BusyBox"));
+        assert!(!valid_image_reference("a//b"));
+    }
 
     #[test]
     fn rules() {

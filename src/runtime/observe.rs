@@ -3,11 +3,11 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, ContainerSummary};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::docker::{DockerRuntime, RtResult};
+use super::ContainerRuntime;
+use super::error::RtResult;
 use super::labels;
 
 /// What a Docker container is to its pod.
@@ -170,130 +170,6 @@ impl ObservedPod {
     }
 }
 
-fn parse_time(s: Option<&str>) -> Option<Timestamp> {
-    let s = s?;
-    if s.starts_with("0001-01-01") {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// Builds an [`Instance`] from `docker inspect` output. Returns `None` for containers without podtui's labels.
-pub fn instance_from_inspect(c: &ContainerInspectResponse) -> Option<Instance> {
-    let config = c.config.as_ref()?;
-    let labels = config.labels.clone().unwrap_or_default();
-    labels.get(labels::POD_UID)?;
-    let role = match (
-        labels.get(labels::DOCKER_TYPE).map(String::as_str),
-        labels.get(labels::CONTAINER_KIND).map(String::as_str),
-    ) {
-        (Some(labels::TYPE_SANDBOX), _) => Role::Sandbox,
-        (_, Some("init")) => Role::Init,
-        _ => Role::App,
-    };
-    let count = if role == Role::Sandbox {
-        labels::number(&labels, labels::ATTEMPT)
-    } else {
-        labels::number(&labels, labels::RESTART_COUNT)
-    }
-    .unwrap_or(0);
-    let st = c.state.clone().unwrap_or_default();
-    let started_at = parse_time(st.started_at.as_deref());
-    let finished_at = parse_time(st.finished_at.as_deref());
-    let error = st.error.clone().filter(|e| !e.is_empty());
-    let state = match st.status {
-        Some(ContainerStateStatusEnum::RUNNING) => InstanceState::Running { started_at },
-        Some(ContainerStateStatusEnum::EXITED) | Some(ContainerStateStatusEnum::DEAD) => {
-            InstanceState::Exited {
-                exit_code: st.exit_code.unwrap_or(0),
-                started_at,
-                finished_at,
-                oom_killed: st.oom_killed.unwrap_or(false),
-                error,
-            }
-        }
-        Some(ContainerStateStatusEnum::CREATED) if error.is_some() => InstanceState::Exited {
-            exit_code: st.exit_code.unwrap_or(128),
-            started_at: None,
-            finished_at: finished_at.or(started_at),
-            oom_killed: false,
-            error,
-        },
-        Some(ContainerStateStatusEnum::CREATED) => InstanceState::Created,
-        other => InstanceState::Other {
-            status: other
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "unknown".into()),
-        },
-    };
-    let host = c.host_config.clone().unwrap_or_default();
-    let net = c.network_settings.clone().unwrap_or_default();
-    let ip = net.networks.as_ref().and_then(|n| {
-        n.values()
-            .find_map(|e| e.ip_address.clone().filter(|ip| !ip.is_empty()))
-    });
-    let mut ports: Vec<PublishedPort> = Vec::new();
-    for (key, bindings) in host.port_bindings.clone().unwrap_or_default() {
-        let (port, proto) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
-        for b in bindings.unwrap_or_default() {
-            ports.push(PublishedPort {
-                container_port: port.parse().unwrap_or(0),
-                protocol: proto.to_string(),
-                host_ip: b.host_ip.unwrap_or_default(),
-                host_port: b.host_port.unwrap_or_default(),
-            });
-        }
-    }
-    ports.sort_by(|a, b| {
-        a.container_port
-            .cmp(&b.container_port)
-            .then(a.protocol.cmp(&b.protocol))
-    });
-    let mounts = c
-        .mounts
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|m| MountInfo {
-            kind: m.typ.map(|t| t.to_string()).unwrap_or_default(),
-            source: m
-                .name
-                .filter(|n| !n.is_empty())
-                .or(m.source)
-                .unwrap_or_default(),
-            destination: m.destination.unwrap_or_default(),
-            read_only: !m.rw.unwrap_or(true),
-        })
-        .collect();
-    Some(Instance {
-        id: c.id.clone().unwrap_or_default(),
-        docker_name: c
-            .name
-            .clone()
-            .unwrap_or_default()
-            .trim_start_matches('/')
-            .to_string(),
-        role,
-        name: labels
-            .get(labels::CONTAINER_NAME)
-            .cloned()
-            .unwrap_or_default(),
-        count,
-        sandbox_id: labels.get(labels::SANDBOX_ID).cloned(),
-        image: config.image.clone().unwrap_or_default(),
-        image_id: c.image.clone().unwrap_or_default(),
-        state,
-        created: c.created.as_deref().and_then(|s| s.parse().ok()),
-        network_mode: host.network_mode.unwrap_or_default(),
-        ipc_mode: host.ipc_mode.unwrap_or_default(),
-        ip,
-        hostname: config.hostname.clone().unwrap_or_default(),
-        ports,
-        mounts,
-        labels,
-    })
-}
-
 /// Inspect results kept between observations: a container whose listed state has not changed is not inspected
 /// again.
 #[derive(Debug, Default)]
@@ -313,13 +189,9 @@ impl InspectCache {
     }
 }
 
-fn summary_key(s: &ContainerSummary) -> String {
-    format!("{:?}", s.state)
-}
-
 /// Lists and inspects every container of pod `uid` on node `node`.
 pub async fn observe_pod(
-    rt: &DockerRuntime,
+    rt: &dyn ContainerRuntime,
     node: &str,
     uid: &str,
     cache: &mut InspectCache,
@@ -330,8 +202,8 @@ pub async fn observe_pod(
     let mut instances = Vec::with_capacity(summaries.len());
     let mut seen = Vec::with_capacity(summaries.len());
     for s in &summaries {
-        let Some(id) = s.id.clone() else { continue };
-        let key = summary_key(s);
+        let id = s.id.clone();
+        let key = s.state.clone();
         seen.push(id.clone());
         if let Some((k, inst)) = cache.entries.get(&id)
             && *k == key
@@ -341,12 +213,11 @@ pub async fn observe_pod(
             continue;
         }
         match rt.inspect(&id).await {
-            Ok(c) => {
-                if let Some(inst) = instance_from_inspect(&c) {
-                    cache.entries.insert(id, (key, inst.clone()));
-                    instances.push(inst);
-                }
+            Ok(Some(inst)) => {
+                cache.entries.insert(id, (key, inst.clone()));
+                instances.push(inst);
             }
+            Ok(None) => {}
             // Removed between the list and the inspect.
             Err(e) if e.is_not_found() => {}
             Err(e) => return Err(e),
@@ -357,11 +228,14 @@ pub async fn observe_pod(
 }
 
 /// Every pod UID node `node` has containers for, with their source label, grace period and creators.
-pub async fn list_pod_uids(rt: &DockerRuntime, node: &str) -> RtResult<HashMap<String, OwnedPod>> {
+pub async fn list_pod_uids(
+    rt: &dyn ContainerRuntime,
+    node: &str,
+) -> RtResult<HashMap<String, OwnedPod>> {
     let summaries = rt.list_containers(&labels::node_filter(node)).await?;
     let mut out: HashMap<String, OwnedPod> = HashMap::new();
     for s in summaries {
-        let labels = s.labels.unwrap_or_default();
+        let labels = s.labels;
         let Some(uid) = labels.get(labels::POD_UID) else {
             continue;
         };

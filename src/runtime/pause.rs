@@ -2,7 +2,8 @@
 //! static pause program (assets/pause/pause.rs, compiled by the build script and embedded in podtui) is put
 //! alone in an in-memory tar and imported as `localhost/podtui-pause:<version>` with `ENTRYPOINT ["/pause"]`.
 
-use super::docker::{DockerRuntime, RtResult};
+use super::ContainerRuntime;
+use super::error::{RtResult, RuntimeError};
 
 /// The pause program, built by `build.rs`.
 pub static PAUSE_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pause"));
@@ -30,16 +31,13 @@ pub fn pause_tar() -> std::io::Result<Vec<u8>> {
 }
 
 /// Makes sure podtui's pause image exists, importing it if it is missing. Returns the reference.
-pub async fn ensure_pause_image(rt: &DockerRuntime) -> RtResult<String> {
+pub async fn ensure_pause_image(rt: &dyn ContainerRuntime) -> RtResult<String> {
     let image = pause_image();
     if rt.image_id(&image).await?.is_some() {
         return Ok(image);
     }
-    let tar = pause_tar().map_err(|e| super::docker::RuntimeError::Docker {
-        op: "build the pause image".into(),
-        message: e.to_string(),
-        status: None,
-    })?;
+    let tar =
+        pause_tar().map_err(|e| RuntimeError::failed("build the pause image", e.to_string()))?;
     rt.import_image(&image, r#"ENTRYPOINT ["/pause"]"#, tar)
         .await?;
     tracing::info!(image, "imported podtui's pause image");

@@ -174,113 +174,143 @@ pub fn resolve_beneath(
             why,
         });
     }
-    let io_err = |op, path: &str, source: io::Error| {
-        if matches!(source.raw_os_error(), Some(libc::EACCES | libc::EPERM)) {
-            SubpathError::NotPermitted {
-                sub: sub.into(),
-                op,
-                source,
-            }
-        } else {
-            SubpathError::Io {
-                sub: sub.into(),
-                op,
-                path: path.into(),
-                source,
-            }
-        }
+    let mut walk = Walk {
+        sub,
+        mkdir_mode,
+        stack: Vec::new(),
+        walked: Vec::new(),
+        links: 0,
     };
     let root_fd = openat(
         None,
         root.as_os_str().as_bytes(),
         libc::O_PATH | libc::O_DIRECTORY,
     )
-    .map_err(|e| io_err("open the volume", &root.display().to_string(), e))?;
-    // Directories opened so far, the volume's root first; `..` in a symlink's target pops one.
-    let mut stack: Vec<OwnedFd> = vec![root_fd];
-    // The path walked so far inside the volume, for messages.
-    let mut walked: Vec<Vec<u8>> = Vec::new();
+    .map_err(|e| walk.io_err("open the volume", &root.display().to_string(), e))?;
+    walk.stack.push(root_fd);
     let mut pending: VecDeque<Vec<u8>> = components(sub.as_bytes()).collect();
-    let mut links = 0;
-    let mut leaf: Option<OwnedFd> = None;
-    let shown = |walked: &[Vec<u8>]| {
-        let parts: Vec<String> = walked
+    while let Some(comp) = pending.pop_front() {
+        if let Some(leaf) = walk.step(&comp, &mut pending)? {
+            if !pending.is_empty() {
+                let at = walk.shown();
+                return Err(walk.io_err("open", &at, io::Error::from_raw_os_error(libc::ENOTDIR)));
+            }
+            return Ok(leaf);
+        }
+    }
+    walk.stack.pop().ok_or_else(|| SubpathError::Escapes {
+        sub: sub.into(),
+        why: "nothing left to open".into(),
+    })
+}
+
+/// The state of [`resolve_beneath`]'s walk.
+struct Walk<'a> {
+    sub: &'a str,
+    mkdir_mode: Option<u32>,
+    /// Directories opened so far, the volume's root first; `..` in a symlink's target pops one.
+    stack: Vec<OwnedFd>,
+    /// The path walked so far inside the volume, for messages.
+    walked: Vec<Vec<u8>>,
+    /// Symlinks followed.
+    links: usize,
+}
+
+impl Walk<'_> {
+    fn shown(&self) -> String {
+        let parts: Vec<String> = self
+            .walked
             .iter()
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .collect();
         format!("/{}", parts.join("/"))
-    };
-    while let Some(comp) = pending.pop_front() {
-        if leaf.is_some() {
-            return Err(io_err(
-                "open",
-                &shown(&walked),
-                io::Error::from_raw_os_error(libc::ENOTDIR),
-            ));
-        }
-        if comp == b".." {
-            if stack.len() == 1 {
-                return Err(SubpathError::Escapes {
-                    sub: sub.into(),
-                    why: "a symbolic link leads above the volume's root".into(),
-                });
-            }
-            stack.pop();
-            walked.pop();
-            continue;
-        }
-        let Some(parent) = stack.last() else {
-            break;
-        };
-        walked.push(comp.clone());
-        let fd = match openat(Some(parent), &comp, libc::O_PATH | libc::O_NOFOLLOW) {
-            Ok(fd) => fd,
-            Err(e) if e.kind() == io::ErrorKind::NotFound && mkdir_mode.is_some() => {
-                let mode = mkdir_mode.unwrap_or(0o755);
-                make_dir(parent, &comp, mode).map_err(|e| io_err("create", &shown(&walked), e))?
-            }
-            Err(e) => return Err(io_err("open", &shown(&walked), e)),
-        };
-        let st = fstat(&fd).map_err(|e| io_err("stat", &shown(&walked), e))?;
-        match file_type(&st) {
-            libc::S_IFLNK => {
-                links += 1;
-                if links > MAX_SYMLINKS {
-                    return Err(SubpathError::Escapes {
-                        sub: sub.into(),
-                        why: "too many levels of symbolic links".into(),
-                    });
-                }
-                let target = readlink(&fd).map_err(|e| io_err("read", &shown(&walked), e))?;
-                if target.starts_with(b"/") {
-                    return Err(SubpathError::Escapes {
-                        sub: sub.into(),
-                        why: format!(
-                            "{} is a symbolic link to the absolute path {:?}",
-                            shown(&walked),
-                            String::from_utf8_lossy(&target)
-                        ),
-                    });
-                }
-                walked.pop();
-                let mut spliced: VecDeque<Vec<u8>> = target
-                    .split(|b| *b == b'/')
-                    .filter(|c| !c.is_empty() && *c != b".")
-                    .map(<[u8]>::to_vec)
-                    .collect();
-                spliced.extend(pending);
-                pending = spliced;
-            }
-            libc::S_IFDIR => stack.push(fd),
-            _ => leaf = Some(fd),
+    }
+
+    fn escapes(&self, why: String) -> SubpathError {
+        SubpathError::Escapes {
+            sub: self.sub.into(),
+            why,
         }
     }
-    match leaf {
-        Some(fd) => Ok(fd),
-        None => stack.pop().ok_or_else(|| SubpathError::Escapes {
-            sub: sub.into(),
-            why: "nothing left to open".into(),
-        }),
+
+    fn io_err(&self, op: &'static str, path: &str, source: io::Error) -> SubpathError {
+        if matches!(source.raw_os_error(), Some(libc::EACCES | libc::EPERM)) {
+            SubpathError::NotPermitted {
+                sub: self.sub.into(),
+                op,
+                source,
+            }
+        } else {
+            SubpathError::Io {
+                sub: self.sub.into(),
+                op,
+                path: path.into(),
+                source,
+            }
+        }
+    }
+
+    /// Walks one component: into a directory (`None`), or to a file, which must be the last (`Some`). A
+    /// symlink's target is put in front of what is left.
+    fn step(
+        &mut self,
+        comp: &[u8],
+        pending: &mut VecDeque<Vec<u8>>,
+    ) -> Result<Option<OwnedFd>, SubpathError> {
+        if comp == b".." {
+            if self.stack.len() == 1 {
+                return Err(self.escapes("a symbolic link leads above the volume's root".into()));
+            }
+            self.stack.pop();
+            self.walked.pop();
+            return Ok(None);
+        }
+        self.walked.push(comp.to_vec());
+        let fd = self.open(comp)?;
+        let st = fstat(&fd).map_err(|e| self.io_err("stat", &self.shown(), e))?;
+        match file_type(&st) {
+            libc::S_IFLNK => {
+                self.links += 1;
+                if self.links > MAX_SYMLINKS {
+                    return Err(self.escapes("too many levels of symbolic links".into()));
+                }
+                let target = readlink(&fd).map_err(|e| self.io_err("read", &self.shown(), e))?;
+                if target.starts_with(b"/") {
+                    return Err(self.escapes(format!(
+                        "{} is a symbolic link to the absolute path {:?}",
+                        self.shown(),
+                        String::from_utf8_lossy(&target)
+                    )));
+                }
+                self.walked.pop();
+                for c in components(&target).collect::<Vec<_>>().into_iter().rev() {
+                    pending.push_front(c);
+                }
+                Ok(None)
+            }
+            libc::S_IFDIR => {
+                self.stack.push(fd);
+                Ok(None)
+            }
+            _ => Ok(Some(fd)),
+        }
+    }
+
+    /// Opens `comp` in the current directory without following it, creating a missing directory if allowed.
+    fn open(&self, comp: &[u8]) -> Result<OwnedFd, SubpathError> {
+        let parent = self
+            .stack
+            .last()
+            .ok_or_else(|| self.escapes("no directory".into()))?;
+        match openat(Some(parent), comp, libc::O_PATH | libc::O_NOFOLLOW) {
+            Ok(fd) => Ok(fd),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match self.mkdir_mode {
+                Some(mode) => make_dir(parent, comp, mode)
+                    .map_err(|e| self.io_err("create", &self.shown(), e)),
+                None => Err(self.io_err("open", &self.shown(), e)),
+            },
+            Err(e) => Err(self.io_err("open", &self.shown(), e)),
+        }
     }
 }
 

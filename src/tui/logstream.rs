@@ -4,14 +4,12 @@
 
 use std::time::Duration;
 
-use bollard::container::LogOutput;
-use bollard::query_parameters::LogsOptions;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
 use super::app::AppEvent;
 use super::logbuf::{LineAssembler, StreamKind};
-use crate::runtime::DockerRuntime;
+use crate::runtime::{LogOptions, OutputKind, Runtime};
 
 /// Lines per batch at most.
 pub const BATCH_LINES: usize = 2000;
@@ -36,7 +34,7 @@ pub struct LogRequest {
 }
 
 /// Streams a container's log until the stream ends or the task is aborted.
-pub async fn stream(rt: DockerRuntime, req: LogRequest, tx: mpsc::Sender<AppEvent>) {
+pub async fn stream(rt: Runtime, req: LogRequest, tx: mpsc::Sender<AppEvent>) {
     let LogRequest {
         id,
         generation,
@@ -45,15 +43,13 @@ pub async fn stream(rt: DockerRuntime, req: LogRequest, tx: mpsc::Sender<AppEven
         tail,
         colors,
     } = req;
-    let opts = LogsOptions {
+    let opts = LogOptions {
         follow,
-        stdout: true,
-        stderr: true,
         timestamps,
-        tail: tail.to_string(),
-        ..Default::default()
+        tail: Some(tail),
+        since: None,
     };
-    let mut logs = Box::pin(rt.logs(&id, opts));
+    let mut logs = rt.logs(&id, opts);
     let mut out = LineAssembler::new(StreamKind::Out, colors);
     let mut err = LineAssembler::new(StreamKind::Err, colors);
     let mut batch = Vec::new();
@@ -67,10 +63,8 @@ pub async fn stream(rt: DockerRuntime, req: LogRequest, tx: mpsc::Sender<AppEven
         };
         tokio::select! {
             item = logs.next() => match item {
-                Some(Ok(LogOutput::StdErr { message })) => batch.extend(err.push(&message)),
-                Some(Ok(LogOutput::StdOut { message } | LogOutput::Console { message } | LogOutput::StdIn { message })) => {
-                    batch.extend(out.push(&message))
-                }
+                Some(Ok(chunk)) if chunk.kind == OutputKind::Stderr => batch.extend(err.push(&chunk.bytes)),
+                Some(Ok(chunk)) => batch.extend(out.push(&chunk.bytes)),
                 Some(Err(e)) => break Some(e.message()),
                 None => break None,
             },

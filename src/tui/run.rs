@@ -192,7 +192,7 @@ impl Loop {
                 self.input.pause();
                 terminal::suspend(true);
                 println!("\r\npodtui: shell in {title} (exit the shell to come back)\r");
-                let result = shell::run_shell(&rt, &container_id).await;
+                let result = shell::run_shell(&*rt, &container_id).await;
                 terminal::resume(self.app.mouse)?;
                 term.clear()?;
                 self.input.resume();

@@ -8,55 +8,21 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use bollard::container::LogOutput;
-use bollard::exec::{StartExecOptions, StartExecResults};
-use bollard::models::ExecConfig;
-use bollard::query_parameters::ResizeExecOptions;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
-use crate::runtime::DockerRuntime;
-
-/// Runs `cmd` in the container without a TTY and returns its exit code (used to probe for a shell).
-async fn exit_code(rt: &DockerRuntime, id: &str, cmd: &[&str]) -> Result<i64, String> {
-    let docker = rt.client();
-    let exec = docker
-        .create_exec(
-            id,
-            ExecConfig {
-                cmd: Some(cmd.iter().map(|s| s.to_string()).collect()),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    if let StartExecResults::Attached { mut output, .. } = docker
-        .start_exec(&exec.id, None)
-        .await
-        .map_err(|e| e.to_string())?
-    {
-        while output.next().await.is_some() {}
-    }
-    for _ in 0..50 {
-        let info = docker
-            .inspect_exec(&exec.id)
-            .await
-            .map_err(|e| e.to_string())?;
-        if info.running != Some(true) {
-            return Ok(info.exit_code.unwrap_or(-1));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Ok(-1)
-}
+use crate::runtime::{ContainerRuntime, ExecSession, ExecSpec, exec};
 
 /// Picks `/bin/bash` if the container has it, else `/bin/sh`.
-pub async fn pick_shell(rt: &DockerRuntime, id: &str) -> Result<&'static str, String> {
+pub async fn pick_shell(rt: &dyn ContainerRuntime, id: &str) -> Result<&'static str, String> {
     for shell in ["/bin/bash", "/bin/sh"] {
-        if exit_code(rt, id, &[shell, "-c", "exit 0"]).await? == 0 {
+        let probe = [shell.to_string(), "-c".into(), "exit 0".into()];
+        if exec::run(rt, id, &probe, Duration::from_secs(5))
+            .await?
+            .exit_code
+            == 0
+        {
             return Ok(shell);
         }
     }
@@ -67,54 +33,27 @@ pub async fn pick_shell(rt: &DockerRuntime, id: &str) -> Result<&'static str, St
 pub type Leftover = Vec<u8>;
 
 /// Runs an interactive shell; the terminal must be in raw mode and not read by anyone else.
-pub async fn run_shell(rt: &DockerRuntime, id: &str) -> Result<(String, Leftover), String> {
+pub async fn run_shell(rt: &dyn ContainerRuntime, id: &str) -> Result<(String, Leftover), String> {
     let shell = pick_shell(rt, id).await?;
-    let docker = rt.client();
     let term = std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into());
     let (cols, rows) = crossterm::terminal::size().unwrap_or((80, 24));
-    let exec = docker
-        .create_exec(
-            id,
-            ExecConfig {
-                cmd: Some(vec![shell.to_string()]),
-                attach_stdin: Some(true),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                tty: Some(true),
-                env: Some(vec![format!("TERM={term}")]),
-                console_size: Some(vec![rows as usize, cols as usize]),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    let started = docker
-        .start_exec(
-            &exec.id,
-            Some(StartExecOptions {
-                detach: false,
-                tty: true,
-                output_capacity: None,
-            }),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    let StartExecResults::Attached {
-        mut output,
-        mut input,
-    } = started
-    else {
-        return Err("the exec did not attach".into());
+    let spec = ExecSpec {
+        cmd: vec![shell.to_string()],
+        tty: true,
+        stdin: true,
+        env: vec![format!("TERM={term}")],
+        size: Some((cols, rows)),
     };
-    let _ = docker
-        .resize_exec(
-            &exec.id,
-            ResizeExecOptions {
-                h: rows as i32,
-                w: cols as i32,
-            },
-        )
-        .await;
+    let session = rt.exec(id, spec).await.map_err(|e| e.message())?;
+    let ExecSession {
+        id: exec_id,
+        mut output,
+        input,
+    } = session;
+    let Some(mut input) = input else {
+        return Err("the exec did not attach its input".into());
+    };
+    let _ = rt.resize_exec(&exec_id, (cols, rows)).await;
 
     // stdin → channel, on a thread that polls so it can stop as soon as the shell ends.
     let done = Arc::new(AtomicBool::new(false));
@@ -151,11 +90,10 @@ pub async fn run_shell(rt: &DockerRuntime, id: &str) -> Result<(String, Leftover
     loop {
         tokio::select! {
             out = output.next() => match out {
-                Some(Ok(LogOutput::Console { message } | LogOutput::StdOut { message } | LogOutput::StdErr { message })) => {
-                    let _ = stdout.write_all(&message);
+                Some(Ok(chunk)) => {
+                    let _ = stdout.write_all(&chunk.bytes);
                     let _ = stdout.flush();
                 }
-                Some(Ok(_)) => {}
                 Some(Err(_)) | None => break,
             },
             Some(bytes) = rx.recv() => {
@@ -169,7 +107,7 @@ pub async fn run_shell(rt: &DockerRuntime, id: &str) -> Result<(String, Leftover
                     && now != size
                 {
                     size = now;
-                    let _ = docker.resize_exec(&exec.id, ResizeExecOptions { h: now.1 as i32, w: now.0 as i32 }).await;
+                    let _ = rt.resize_exec(&exec_id, now).await;
                 }
             }
         }
@@ -180,11 +118,11 @@ pub async fn run_shell(rt: &DockerRuntime, id: &str) -> Result<(String, Leftover
     while let Ok(b) = rx.try_recv() {
         leftover.extend(b);
     }
-    let code = docker
-        .inspect_exec(&exec.id)
+    let code = rt
+        .exec_exit_code(&exec_id)
         .await
         .ok()
-        .and_then(|i| i.exit_code)
+        .flatten()
         .unwrap_or(0);
     Ok((format!("{shell} exited with code {code}"), leftover))
 }

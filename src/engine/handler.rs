@@ -12,14 +12,10 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use bollard::container::LogOutput;
-use bollard::exec::StartExecResults;
-use bollard::models::ExecConfig;
-use futures_util::StreamExt;
 use k8s_openapi::api::core::v1::{Container, HTTPGetAction, LifecycleHandler, Probe};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::runtime::DockerRuntime;
+use crate::runtime::{ContainerRuntime, exec};
 
 #[path = "../../assets/pause/probe.rs"]
 #[allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
@@ -278,68 +274,9 @@ impl Target {
     }
 }
 
-/// Runs `cmd` in container `id` and returns (exit code, output), within `timeout`.
-pub async fn exec_in(
-    rt: &DockerRuntime,
-    id: &str,
-    cmd: &[String],
-    timeout: Duration,
-) -> Result<(i64, String), String> {
-    let docker = rt.client();
-    let run = async {
-        let exec = docker
-            .create_exec(
-                id,
-                ExecConfig {
-                    cmd: Some(cmd.to_vec()),
-                    attach_stdout: Some(true),
-                    attach_stderr: Some(true),
-                    ..Default::default()
-                },
-            )
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut output = String::new();
-        if let StartExecResults::Attached {
-            output: mut out, ..
-        } = docker
-            .start_exec(&exec.id, None)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            while let Some(item) = out.next().await {
-                if let Ok(
-                    LogOutput::StdOut { message }
-                    | LogOutput::StdErr { message }
-                    | LogOutput::Console { message },
-                ) = item
-                    && output.len() < 10 * 1024
-                {
-                    output.push_str(&String::from_utf8_lossy(&message));
-                }
-            }
-        }
-        let code = loop {
-            let info = docker
-                .inspect_exec(&exec.id)
-                .await
-                .map_err(|e| e.to_string())?;
-            if info.running != Some(true) {
-                break info.exit_code.unwrap_or(-1);
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        };
-        Ok((code, output.trim().to_string()))
-    };
-    match tokio::time::timeout(timeout, run).await {
-        Ok(r) => r,
-        Err(_) => Err(format!("command timed out after {}s", timeout.as_secs())),
-    }
-}
-
 /// Runs a handler once. `Ok` carries a short note, `Err` the failure as Kubernetes words it.
 pub async fn run(
-    rt: &DockerRuntime,
+    rt: &dyn ContainerRuntime,
     h: &Handler,
     t: &Target,
     timeout: Duration,
@@ -350,11 +287,14 @@ pub async fn run(
             Ok(format!("slept {}s", d.as_secs()))
         }
         Handler::Exec(cmd) => {
-            let (code, out) = exec_in(rt, &t.container_id, cmd, timeout).await?;
-            if code == 0 {
-                Ok(out)
+            let done = exec::run(rt, &t.container_id, cmd, timeout).await?;
+            if done.exit_code == 0 {
+                Ok(done.output)
             } else {
-                Err(format!("command {cmd:?} exited with {code}: {out}"))
+                Err(format!(
+                    "command {cmd:?} exited with {}: {}",
+                    done.exit_code, done.output
+                ))
             }
         }
         Handler::Http {
@@ -367,82 +307,74 @@ pub async fn run(
             let addr = t.address(host, *port)?;
             match t.via {
                 ProbeVia::Host => http_from_host(scheme, addr, path, headers, timeout).await,
+                ProbeVia::Sandbox if scheme == "https" => Err(
+                    "https probes from inside the pod are not supported; run podtui on the Docker host"
+                        .into(),
+                ),
                 ProbeVia::Sandbox => {
-                    if scheme == "https" {
-                        return Err("https probes from inside the pod are not supported; run podtui on the Docker host".into());
-                    }
-                    let mut cmd = vec![
-                        "/pause".to_string(),
-                        "probe".into(),
-                        "http".into(),
-                        addr.to_string(),
-                        host_header(headers, addr),
-                        path.clone(),
-                        timeout.as_millis().to_string(),
-                    ];
-                    cmd.extend(headers.iter().map(|(k, v)| format!("{k}: {v}")));
-                    in_sandbox(rt, t, &cmd, timeout).await
+                    let mut args = vec![addr.to_string(), host_header(headers, addr), path.clone()];
+                    args.push(timeout.as_millis().to_string());
+                    args.extend(headers.iter().map(|(k, v)| format!("{k}: {v}")));
+                    in_sandbox(rt, t, "http", args, timeout).await
                 }
             }
         }
         Handler::Tcp { host, port } => {
             let addr = t.address(host, *port)?;
             match t.via {
-                ProbeVia::Host => {
-                    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await
-                    {
-                        Ok(Ok(_)) => Ok("tcp connect ok".into()),
-                        Ok(Err(e)) => Err(format!("dial tcp {addr}: {e}")),
-                        Err(_) => Err(format!("dial tcp {addr}: i/o timeout")),
-                    }
-                }
+                ProbeVia::Host => tcp_from_host(addr, timeout).await,
                 ProbeVia::Sandbox => {
-                    let cmd: Vec<String> = vec![
-                        "/pause".into(),
-                        "probe".into(),
-                        "tcp".into(),
-                        addr.to_string(),
-                        timeout.as_millis().to_string(),
-                    ];
-                    in_sandbox(rt, t, &cmd, timeout).await
+                    let args = vec![addr.to_string(), timeout.as_millis().to_string()];
+                    in_sandbox(rt, t, "tcp", args, timeout).await
                 }
             }
         }
         Handler::Grpc { port, service } => {
             let addr = t.address(&None, *port)?;
             match t.via {
-                ProbeVia::Host => {
-                    let svc = service.clone();
-                    let r = tokio::task::spawn_blocking(move || {
-                        client::grpc_health(addr, &addr.to_string(), &svc, timeout)
-                    })
-                    .await
-                    .map_err(|e| e.to_string())?;
-                    match r {
-                        Ok(1) => Ok("SERVING".into()),
-                        Ok(code) => Err(format!(
-                            "service unhealthy (responded with {:?})",
-                            client::status_name(code)
-                        )),
-                        Err(e) => Err(format!(
-                            "timeout: failed to connect service {addr:?} within {}s: {e}",
-                            timeout.as_secs()
-                        )),
-                    }
-                }
+                ProbeVia::Host => grpc_from_host(addr, service, timeout).await,
                 ProbeVia::Sandbox => {
-                    let cmd: Vec<String> = vec![
-                        "/pause".into(),
-                        "probe".into(),
-                        "grpc".into(),
+                    let args = vec![
                         addr.to_string(),
                         service.clone(),
                         timeout.as_millis().to_string(),
                     ];
-                    in_sandbox(rt, t, &cmd, timeout).await
+                    in_sandbox(rt, t, "grpc", args, timeout).await
                 }
             }
         }
+    }
+}
+
+async fn tcp_from_host(addr: SocketAddr, timeout: Duration) -> Result<String, String> {
+    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
+        Ok(Ok(_)) => Ok("tcp connect ok".into()),
+        Ok(Err(e)) => Err(format!("dial tcp {addr}: {e}")),
+        Err(_) => Err(format!("dial tcp {addr}: i/o timeout")),
+    }
+}
+
+async fn grpc_from_host(
+    addr: SocketAddr,
+    service: &str,
+    timeout: Duration,
+) -> Result<String, String> {
+    let svc = service.to_string();
+    let r = tokio::task::spawn_blocking(move || {
+        client::grpc_health(addr, &addr.to_string(), &svc, timeout)
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    match r {
+        Ok(1) => Ok("SERVING".into()),
+        Ok(code) => Err(format!(
+            "service unhealthy (responded with {:?})",
+            client::status_name(code)
+        )),
+        Err(e) => Err(format!(
+            "timeout: failed to connect service {addr:?} within {}s: {e}",
+            timeout.as_secs()
+        )),
     }
 }
 
@@ -454,20 +386,25 @@ fn host_header(headers: &[(String, String)], addr: SocketAddr) -> String {
         .unwrap_or_else(|| addr.to_string())
 }
 
+/// Runs `/pause probe KIND ARGS…` in the pod's sandbox, inside its network namespace.
 async fn in_sandbox(
-    rt: &DockerRuntime,
+    rt: &dyn ContainerRuntime,
     t: &Target,
-    cmd: &[String],
+    kind: &str,
+    args: Vec<String>,
     timeout: Duration,
 ) -> Result<String, String> {
+    let mut cmd = vec!["/pause".to_string(), "probe".into(), kind.into()];
+    cmd.extend(args);
     // The exec itself takes a moment: allow it on top of the probe's own timeout.
-    match exec_in(rt, &t.sandbox_id, cmd, timeout + Duration::from_secs(5)).await {
-        Ok((0, out)) => Ok(out),
-        Ok((126 | 127, out)) => Err(format!(
-            "the sandbox cannot run podtui's probe (a custom pause image?): {out}"
+    let done = exec::run(rt, &t.sandbox_id, &cmd, timeout + Duration::from_secs(5)).await?;
+    match done.exit_code {
+        0 => Ok(done.output),
+        126 | 127 => Err(format!(
+            "the sandbox cannot run podtui's probe (a custom pause image?): {}",
+            done.output
         )),
-        Ok((_, out)) => Err(out),
-        Err(e) => Err(e),
+        _ => Err(done.output),
     }
 }
 
