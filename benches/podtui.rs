@@ -12,13 +12,15 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bollard::models::{
-    ContainerCreateBody, EventMessage, HostConfig, Mount, MountType, MountVolumeOptions,
-};
 use futures_util::StreamExt;
 use futures_util::future::join_all;
-use podtui::runtime::DockerRuntime;
+use podtui::runtime::{
+    ContainerConfig, ContainerRuntime, DockerRuntime, EventAction, MountSource, MountSpec,
+    RuntimeEvent,
+};
 use tokio::sync::mpsc;
+
+mod api;
 
 const BIN: &str = env!("CARGO_BIN_EXE_podtui");
 const BUSYBOX: &str = "localhost/podtui-test/busybox:1";
@@ -105,9 +107,9 @@ fn cleanup_label(label: &str) {
 async fn events(
     rt: &DockerRuntime,
     label: String,
-) -> mpsc::UnboundedReceiver<(Instant, EventMessage)> {
+) -> mpsc::UnboundedReceiver<(Instant, RuntimeEvent)> {
     let (tx, rx) = mpsc::unbounded_channel();
-    let mut stream = Box::pin(rt.events(&[label]));
+    let mut stream = rt.events(&[label]);
     tokio::spawn(async move {
         while let Some(Ok(e)) = stream.next().await {
             if tx.send((Instant::now(), e)).is_err() {
@@ -120,14 +122,22 @@ async fn events(
     rx
 }
 
-fn attr(e: &EventMessage, key: &str) -> Option<String> {
-    e.actor.as_ref()?.attributes.as_ref()?.get(key).cloned()
+/// The engine's word for an event's action, as `docker events` prints it.
+fn action_word(a: &EventAction) -> &str {
+    match a {
+        EventAction::Create => "create",
+        EventAction::Start => "start",
+        EventAction::Die { .. } => "die",
+        EventAction::Oom => "oom",
+        EventAction::Destroy => "destroy",
+        EventAction::Other(w) => w,
+    }
 }
 
 /// Waits until `n` events with `action` have arrived for pods whose name is in `pods`; returns the arrival time
 /// of the last one.
 async fn wait_events(
-    rx: &mut mpsc::UnboundedReceiver<(Instant, EventMessage)>,
+    rx: &mut mpsc::UnboundedReceiver<(Instant, RuntimeEvent)>,
     action: &str,
     pods: &BTreeSet<String>,
     n: usize,
@@ -137,8 +147,11 @@ async fn wait_events(
     let mut seen = 0;
     loop {
         let (at, e) = tokio::time::timeout_at(deadline, rx.recv()).await.ok()??;
-        let pod = attr(&e, "io.kubernetes.pod.name").or_else(|| attr(&e, "bench.pod"));
-        if e.action.as_deref() == Some(action) && pod.is_some_and(|p| pods.contains(&p)) {
+        let pod = e
+            .labels
+            .get("io.kubernetes.pod.name")
+            .or_else(|| e.labels.get("bench.pod"));
+        if action_word(&e.action) == action && pod.is_some_and(|p| pods.contains(p)) {
             seen += 1;
             if seen >= n {
                 return Some(at);
@@ -259,13 +272,11 @@ async fn api_pod(rt: &DockerRuntime, pause: &str, name: &str, label: &str, image
     let sb = rt
         .create(
             &format!("{name}-pause"),
-            ContainerCreateBody {
-                image: Some(pause.into()),
-                labels: Some(labels.clone()),
-                host_config: Some(HostConfig {
-                    ipc_mode: Some("shareable".into()),
-                    ..Default::default()
-                }),
+            ContainerConfig {
+                image: pause.into(),
+                labels: labels.clone(),
+                network_mode: "bridge".into(),
+                ipc_mode: Some("shareable".into()),
                 ..Default::default()
             },
         )
@@ -279,32 +290,25 @@ async fn api_pod(rt: &DockerRuntime, pause: &str, name: &str, label: &str, image
     .into_iter()
     .enumerate()
     {
+        let target = if i == 0 { "/var/log/nginx" } else { "/logdir" };
         let id = rt
             .create(
                 &format!("{name}-c{i}"),
-                ContainerCreateBody {
-                    image: Some(image.into()),
+                ContainerConfig {
+                    image: image.into(),
                     cmd: Some(vec!["/bin/sh".into(), "-c".into(), cmd.into()]),
-                    labels: Some(labels.clone()),
-                    host_config: Some(HostConfig {
-                        network_mode: Some(format!("container:{sb}")),
-                        ipc_mode: Some(format!("container:{sb}")),
-                        mounts: Some(vec![Mount {
-                            target: Some(if i == 0 {
-                                "/var/log/nginx".into()
-                            } else {
-                                "/logdir".into()
-                            }),
-                            source: Some(vol.clone()),
-                            typ: Some(MountType::VOLUME),
-                            volume_options: Some(MountVolumeOptions {
-                                no_copy: Some(true),
-                                ..Default::default()
-                            }),
-                            ..Default::default()
-                        }]),
-                        ..Default::default()
-                    }),
+                    labels: labels.clone(),
+                    network_mode: format!("container:{sb}"),
+                    ipc_mode: Some(format!("container:{sb}")),
+                    mounts: vec![MountSpec {
+                        source: MountSource::Volume {
+                            name: vol.clone(),
+                            no_copy: true,
+                            subpath: None,
+                        },
+                        target: target.into(),
+                        read_only: false,
+                    }],
                     ..Default::default()
                 },
             )
@@ -890,6 +894,7 @@ fn render(pods: usize) -> Bench {
         theme: podtui::tui::theme::Theme { mono: false },
         mouse: true,
         external_editor: false,
+        api: None,
     };
     let mut rows = Vec::new();
     for (w, h) in [(80u16, 24u16), (160, 48)] {
@@ -1214,6 +1219,10 @@ fn main() {
         if want("scale") {
             eprintln!("scale…");
             benches.push(scale(&docker, if quick { 60 } else { 200 }).await);
+        }
+        if want("api") {
+            eprintln!("kubectl against the API…");
+            benches.extend(api::benches(&docker, quick).await);
         }
         benches
     });

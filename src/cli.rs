@@ -1,4 +1,4 @@
-//! The command line: `podtui [PATH]` (the TUI), `run`, `validate`, `get`, `logs`, `down`.
+//! The command line: `podtui [PATH]` (the TUI), `run`, `validate`, `get`, `logs`, `down`, `kubeconfig`.
 //!
 //! Every flag also reads a `PODTUI_*` environment variable (`--node-name` ⇒ `PODTUI_NODE_NAME`).
 
@@ -53,6 +53,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// Terminate pods with their grace period and remove their volumes.
     Down(DownArgs),
+    /// Print the path of the kubeconfig that points kubectl at the playground's API (`export KUBECONFIG=$(podtui kubeconfig)`), or merge its context into ~/.kube/config.
+    Kubeconfig(KubeconfigArgs),
 }
 
 /// Flags every command that reads manifests or talks to an engine shares.
@@ -112,6 +114,40 @@ pub struct EngineArgs {
     /// Longest back-off delay.
     #[arg(long, env = "PODTUI_BACKOFF_MAX", default_value = "300s", value_parser = parse_duration, value_name = "DURATION")]
     pub backoff_max: Duration,
+
+    /// Serve the Kubernetes API (for kubectl and k9s; see `podtui kubeconfig`).
+    #[arg(long, env = "PODTUI_API", value_enum, default_value_t = ApiMode::On)]
+    pub api: ApiMode,
+
+    /// Where the Kubernetes API listens, loopback only. Port 0 picks a free port the first time and keeps it while it is free.
+    #[arg(
+        long,
+        env = "PODTUI_API_ADDRESS",
+        default_value = "127.0.0.1:0",
+        value_name = "IP:PORT"
+    )]
+    pub api_address: std::net::SocketAddr,
+}
+
+/// `--api`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiMode {
+    /// Serve the API.
+    On,
+    /// Do not serve it.
+    Off,
+}
+
+/// `podtui kubeconfig`.
+#[derive(Debug, Args)]
+pub struct KubeconfigArgs {
+    /// Add or update the `podtui-<node>` context (cluster and user) in ~/.kube/config, after a backup; other contexts are left as they are.
+    #[arg(long)]
+    pub merge: bool,
+
+    /// With --merge, also make it the current context.
+    #[arg(long, requires = "merge")]
+    pub set_current: bool,
 }
 
 /// `podtui run`.

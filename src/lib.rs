@@ -2,37 +2,43 @@
 //! pods, with a live terminal UI.
 //!
 //! The rooms, and what each module owns. `manifest`, `engine` and `runtime` never touch the terminal; the TUI
-//! reaches the engine only through its handle.
+//! and the API reach the engine only through its handle; only `runtime` talks to the container engine.
 //!
-//! - [`cli`]: the command line (`podtui [PATH]`, `run`, `validate`, `get`, `logs`, `down`), parsed with clap.
+//! - [`cli`]: the command line (`podtui [PATH]`, `run`, `validate`, `get`, `logs`, `down`, `kubeconfig`).
 //! - [`config`]: settings resolved from the command line and the environment (node name, state dir, sources).
 //! - [`commands`]: one module per subcommand: `tui` (the engine under the UI), `run` (headless), `validate`,
-//!   `get` (kubectl's columns), `logs`, `down` (terminate pods with their grace periods).
+//!   `get` (kubectl's columns), `logs`, `down` (terminate pods with their grace periods), `kubeconfig`.
 //! - [`manifest`]: from manifest text to desired state.
 //!   - `parse`: YAML/JSON documents into validated pods (the only place that parses YAML); `lines`: where each field
 //!     sits in its file; `schema`: which Pod fields exist (unknown-field warnings, fields podtui ignores).
 //!   - `validate`: every rule on a decoded pod, one file per part (`metadata`, `spec`, `volumes`, `container`,
-//!     `env`, `probes`, `security`); `finding`: the errors and warnings; `path`: field paths; `names`: name
-//!     rules; `quantity`: resource quantities; `downward`: `$(VAR)` expansion and downward-API fields.
+//!     `env`, `probes`, `security`); `finding`: the errors and warnings; `path`: field paths; `names`: name and
+//!     image-reference rules; `quantity`: resource quantities; `downward`: `$(VAR)` expansion, downward-API fields
+//!     and the subPath rule; `host_path`: hostPath type checks.
 //!   - `identity`: namespace, node-suffixed name and UID of a static pod.
 //!   - `files`: listing and reading a manifest directory; `http`: the URL source; `source`: the task that
 //!     watches both; `state`: the desired state they add up to (conflicts, file statuses); `store`: validated,
 //!     atomic, backed-up manifest writes.
-//! - [`engine`]: makes Docker match the manifests.
-//!   - `mod.rs`: the supervisor and `EngineHandle`; `connection`: the Docker connection and reconnects;
-//!     `lease`: one engine per node name; `lock`: one engine per state dir; `request`: what users ask of the
-//!     engine; `server`: the snapshot over the state dir's socket; `snapshot`: what the engine publishes.
-//!   - `worker`: one task per pod (observe, plan, act, publish); `plan`: desired × observed → steps (pure);
-//!     `backoff`: crash-loop and image-pull back-off; `spec`: a pod as Docker create bodies; `security`:
-//!     resources and securityContext as Docker settings; `ports`: hostPorts open to the network;
-//!     `termination_log`: termination-message files.
-//!   - `probe`: running probes and hooks without tools in the image; `prober`: a pod's probe tasks and
-//!     thresholds.
+//! - [`engine`]: makes the container engine match the manifests.
+//!   - `mod.rs`: the supervisor and `EngineHandle`; `request`: what users ask of the engine (one `Request`, one
+//!     `Reply`, the manifest writes); `connection`: the engine connection and reconnects; `lease`: one engine per
+//!     node name; `lock`: one engine per state dir; `server`: the snapshot over the state dir's socket;
+//!     `snapshot`: what the engine publishes; `clock`: the engine's wall clock (paused in unit tests).
+//!   - `worker`: one task per pod (observe, plan, act, publish), one file per phase (`sandbox`, `volumes`,
+//!     `images`, `start`, `hooks`, `probes`, `termination`, `messages`); `plan`: desired × observed → steps
+//!     (pure); `backoff`: crash-loop, image-pull and retry back-off; `create`: a pod's containers as create bodies
+//!     (`volumes`, `sandbox`, `container`, `env`); `security`: resources and securityContext as engine settings;
+//!     `ports`: hostPorts open to the network; `termination_log`: termination-message files.
+//!   - `handler`: what probes and hooks do and running one once, without tools in the image; `prober`: a pod's
+//!     probe tasks and thresholds.
 //!   - `status`: phase, container statuses, conditions, QoS and kubectl's columns; `pod_view`: the snapshot's
 //!     `PodView` of one pod, built from status and the worker's memory; `events`: kubelet-style events.
-//! - [`runtime`]: the container runtime: `docker` (bollard calls), `labels` (kubelet-compatible names and
-//!   labels), `observe` (what Docker has for a pod, read back from labels), `pause` (the locally built pause
+//! - [`runtime`]: the container runtime boundary: `ContainerRuntime` and podtui's own `types`, `docker` (the one
+//!   implementation, bollard), `exec` (a command run to completion), `labels` (kubelet-compatible names and
+//!   labels), `observe` (what the engine has for a pod, read back from labels), `pause` (the locally built pause
 //!   image), `subpath` (subPath mounts that cannot escape their volume).
+//! - [`api`]: the Kubernetes API kubectl and k9s read the playground through (HTTPS on loopback, served from the
+//!   engine's snapshot and events).
 //! - [`tui`]: the terminal UI: `run` (the loop that owns the app), `app` (state and what keys do), `action`,
 //!   `keymap` (keys as data), `input` (the pausable input thread), `terminal` (modes restored on every exit),
 //!   `editor` (the built-in manifest editor), `logbuf` and `logstream` (bounded log view), `sanitize`
@@ -43,6 +49,7 @@
 //!
 //! `main.rs` is the binary: parse the command line, build the runtime, dispatch to [`commands`].
 
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;

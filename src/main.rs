@@ -21,6 +21,7 @@ fn main() -> color_eyre::Result<()> {
             &common,
             &mut std::io::stdout().lock(),
         ))?,
+        Some(Command::Kubeconfig(args)) => commands::kubeconfig::run(args, &common),
         Some(command) => {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
@@ -33,7 +34,7 @@ fn main() -> color_eyre::Result<()> {
                     ),
                     Command::Logs(args) => Ok(commands::logs::run(args, &common).await),
                     Command::Down(args) => Ok(commands::down::run(args, &common).await),
-                    Command::Validate(_) => Ok(0),
+                    Command::Validate(_) | Command::Kubeconfig(_) => Ok(0),
                 }
             })?
         }

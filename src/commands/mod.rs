@@ -2,6 +2,7 @@
 
 pub mod down;
 pub mod get;
+pub mod kubeconfig;
 pub mod logs;
 pub mod run;
 pub mod tui;

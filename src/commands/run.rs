@@ -195,6 +195,10 @@ pub async fn run(args: &RunArgs, common: &Common) -> i32 {
                 .unwrap_or_default()
         ),
     );
+    let api = crate::api::serve_engine(&handle, common, &args.engine).await;
+    for (kind, reason, message) in crate::api::announce(&api) {
+        printer.line(now, kind, "api", reason, &message);
+    }
     let mut events = handle.subscribe();
     let mut snaps = handle.snapshot.clone();
     let mut prev: Arc<Snapshot> = Arc::new(Snapshot::empty("", "", ""));
@@ -237,6 +241,9 @@ pub async fn run(args: &RunArgs, common: &Common) -> i32 {
         "stopping; pods keep running (the next start adopts them)"
     };
     printer.line(Timestamp::now(), "Normal", "podtui", "Stopping", what);
+    if let Some(Ok(api)) = api {
+        api.shutdown().await;
+    }
     let cleanup = args.cleanup_on_exit;
     let mut events = handle.subscribe();
     let shutdown = handle.shutdown(cleanup);

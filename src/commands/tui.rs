@@ -15,7 +15,7 @@ pub async fn run(path: &Path, engine: &EngineArgs, common: &Common) -> i32 {
         );
         return 2;
     }
-    let cfg = match crate::tui::app_config(
+    let mut cfg = match crate::tui::app_config(
         &common.node_name,
         &common.state_dir,
         Some(path.to_path_buf()),
@@ -34,11 +34,17 @@ pub async fn run(path: &Path, engine: &EngineArgs, common: &Common) -> i32 {
             return 1;
         }
     };
-    match crate::tui::run(handle, cfg).await {
+    let api = crate::api::serve_engine(&handle, common, engine).await;
+    cfg.api = crate::api::header(&api);
+    let code = match crate::tui::run(handle, cfg).await {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("podtui: terminal: {e}");
             1
         }
+    };
+    if let Some(Ok(api)) = api {
+        api.shutdown().await;
     }
+    code
 }

@@ -23,7 +23,7 @@ use std::time::Duration;
 pub use docker::{DockerRuntime, EngineInfo, RtResult, RuntimeError};
 pub use types::{
     ContainerConfig, ContainerSummary, EventAction, ExecOutcome, ExecSession, ExecSpec, LogChunk,
-    LogOptions, OutputKind, PullEvent, RtStream, RuntimeEvent, StatsSample,
+    LogOptions, MountSource, MountSpec, OutputKind, PullEvent, RtStream, RuntimeEvent, StatsSample,
 };
 
 use observe::Instance;

@@ -428,6 +428,8 @@ pub struct AppConfig {
     pub mouse: bool,
     /// `e` opens the external editor.
     pub external_editor: bool,
+    /// Where the Kubernetes API listens and the kubeconfig for it, for the header.
+    pub api: Option<String>,
 }
 
 /// Screen areas of the last frame, for mouse hit tests.

@@ -353,5 +353,6 @@ pub fn app_config(
         theme: super::theme::Theme::detect(ui.theme.as_deref() == Some("mono")),
         mouse: ui.mouse.unwrap_or(true),
         external_editor: ui.editor.as_deref() == Some("external"),
+        api: None,
     })
 }

@@ -88,7 +88,12 @@ impl DockerRuntime {
         let host_ip = bridge
             .and_then(|n| n.ipam)
             .and_then(|i| i.config)
-            .and_then(|c| c.into_iter().find_map(|c| c.gateway));
+            .and_then(|c| {
+                c.into_iter().find_map(|c| {
+                    c.gateway
+                        .or_else(|| c.subnet.as_deref().and_then(first_host))
+                })
+            });
         let info = EngineInfo {
             endpoint: ep,
             version: version.version.unwrap_or_default(),
@@ -410,5 +415,31 @@ impl ContainerRuntime for DockerRuntime {
 
     fn stats(&self, id: &str) -> RtStream<StatsSample> {
         streams::stats(&self.docker, id)
+    }
+}
+
+/// The first host address of an IPv4 subnet (`172.17.0.0/16` → `172.17.0.1`): the gateway Docker gives a bridge
+/// when its IPAM config names none (engines that created the bridge before reporting it leave `Gateway` empty).
+fn first_host(subnet: &str) -> Option<String> {
+    let (addr, len) = subnet.split_once('/')?;
+    let addr: std::net::Ipv4Addr = addr.parse().ok()?;
+    let len: u32 = len.parse().ok()?;
+    if !(1..=30).contains(&len) {
+        return None;
+    }
+    let mask = u32::MAX << (32 - len);
+    Some(std::net::Ipv4Addr::from((u32::from(addr) & mask) + 1).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_host;
+
+    #[test]
+    fn the_gateway_of_a_subnet_is_its_first_host() {
+        assert_eq!(first_host("172.17.0.0/16").as_deref(), Some("172.17.0.1"));
+        assert_eq!(first_host("10.88.3.7/24").as_deref(), Some("10.88.3.1"));
+        assert_eq!(first_host("fd00::/64"), None);
+        assert_eq!(first_host("10.0.0.0/32"), None);
     }
 }

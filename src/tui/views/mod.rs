@@ -234,6 +234,9 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
     if !app.mouse {
         second.push(Span::styled(" │ mouse off", t.dim()));
     }
+    if let Some(api) = &app.cfg.api {
+        second.push(Span::styled(format!(" │ {api}"), t.dim()));
+    }
     f.render_widget(
         Paragraph::new(vec![Line::from(first), Line::from(second)]),
         area,
