@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::resource::{Kind, Obj};
-use crate::engine::status::{columns, restarts_text, short_age};
+use crate::engine::status::columns;
 
 /// A `meta.k8s.io` Table.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -335,13 +335,20 @@ fn pod_row(
     let spec = p.spec.clone().unwrap_or_default();
     let status = p.status.clone().unwrap_or_default();
     let c = columns(&spec, &status, p.metadata.deletion_timestamp.is_some());
-    // AGE as `podtui get` prints it: from the pod's start (its first container), else from its creation.
-    let start = status
-        .start_time
+    // AGE and the restart's "ago" as the API server's pod printer makes them: `HumanDuration` since the pod's
+    // creation (the mirror pod's), and since the last restart.
+    let age = p
+        .metadata
+        .creation_timestamp
         .as_ref()
-        .or(p.metadata.creation_timestamp.as_ref())
-        .map(|t| t.0);
-    let age = start.map_or_else(|| "<unknown>".into(), |t| short_age(now.duration_since(t)));
+        .or(status.start_time.as_ref())
+        .map_or_else(|| "<unknown>".into(), |t| human_duration(now.duration_since(t.0)));
+    let restarts = match c.last_restart {
+        Some(t) if c.restarts > 0 => {
+            format!("{} ({} ago)", c.restarts, human_duration(now.duration_since(t)))
+        }
+        _ => c.restarts.to_string(),
+    };
     let ip = status
         .pod_ips
         .as_ref()
@@ -369,7 +376,7 @@ fn pod_row(
         json!(p.metadata.name.clone().unwrap_or_default()),
         json!(c.ready),
         json!(c.status),
-        json!(restarts_text(&c, now)),
+        json!(restarts),
         json!(age),
         json!(or_none(ip.as_deref())),
         json!(or_none(spec.node_name.as_deref())),
