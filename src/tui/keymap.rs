@@ -228,7 +228,7 @@ impl Default for Keymap {
                 b(&["?"], Help, "help: every key of this view", Some("help")),
                 b(
                     &[":"],
-                    Command,
+                    CommandPrompt,
                     "command prompt (:q :pods :manifests :events :restore)",
                     Some("command"),
                 ),

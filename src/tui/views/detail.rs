@@ -83,7 +83,7 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
         Tab::Logs => super::logs::draw(f, app, &p, body),
         Tab::Events => events(f, app, &p, body),
         Tab::Yaml => {
-            let (title, text) = if app.yaml_applied {
+            let (title, text) = if app.pod_view.yaml_applied {
                 (
                     format!(" manifest as applied: {source} (Y: the pod as podtui sees it) "),
                     p.manifest
@@ -122,9 +122,9 @@ fn text_tab(f: &mut Frame, app: &mut App, title: &str, lines: Vec<Line<'static>>
     app.page = height.max(1);
     let para = Paragraph::new(lines).wrap(Wrap { trim: false });
     let total = para.line_count(inner.width);
-    app.detail_scroll = app.detail_scroll.min(total.saturating_sub(height));
+    app.pod_view.scroll = app.pod_view.scroll.min(total.saturating_sub(height));
     f.render_widget(
-        para.scroll((app.detail_scroll.min(u16::MAX as usize) as u16, 0)),
+        para.scroll((app.pod_view.scroll.min(u16::MAX as usize) as u16, 0)),
         inner,
     );
 }
@@ -292,7 +292,7 @@ fn containers(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
             cells.push(Span::styled(image, t.dim()));
         }
         let row = Row::new(cells);
-        rows.push(if i == app.container_sel {
+        rows.push(if i == app.pod_view.container_sel {
             row.style(t.selected())
         } else {
             row
@@ -578,7 +578,7 @@ fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
     f.render_widget(b, area);
     let height = inner.height.saturating_sub(1) as usize;
     app.page = height.max(1);
-    app.detail_scroll = app.detail_scroll.min(p.events.len().saturating_sub(1));
+    app.pod_view.scroll = app.pod_view.scroll.min(p.events.len().saturating_sub(1));
     let now = app.now;
     let width = inner.width as usize;
     let mut age_w = "LAST SEEN".len();
@@ -586,7 +586,7 @@ fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
         .events
         .iter()
         .rev()
-        .skip(app.detail_scroll)
+        .skip(app.pod_view.scroll)
         .take(height)
         .map(|e| {
             let style = if e.kind == EventType::Warning {

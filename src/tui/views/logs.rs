@@ -56,7 +56,7 @@ pub fn draw(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
     let t = app.cfg.theme.clone();
     let rows_spec = container_rows(p);
     let cname = rows_spec
-        .get(app.container_sel)
+        .get(app.pod_view.container_sel)
         .map(|c| c.name.clone())
         .unwrap_or_default();
     let lv = &app.logs;

@@ -46,22 +46,24 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
 fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
     let t = app.cfg.theme.clone();
     let focused = app.focus == Focus::Pods;
-    let arrow = if app.reverse { "↑" } else { "↓" };
+    let arrow = if app.pods.reverse { "↑" } else { "↓" };
     let mut title = format!(
         " Pods ({}/{}) · by {}{arrow} ",
-        app.visible.len(),
+        app.pods.visible.len(),
         app.snap.pods.len(),
-        app.sort.column()
+        app.pods.sort.column()
     );
-    if !app.filter.is_empty() {
-        title.push_str(&format!("· filter /{} ", app.filter));
+    if !app.pods.filter.is_empty() {
+        title.push_str(&format!("· filter /{} ", app.pods.filter));
     }
     let b = block(app, title, focused);
     let inner = b.inner(area);
     f.render_widget(b, area);
     let height = inner.height.saturating_sub(1) as usize;
     app.page = height.max(1);
-    app.pods_pos.scroll_into_view(height, app.visible.len());
+    app.pods
+        .pos
+        .scroll_into_view(height, app.pods.visible.len());
     app.areas.pods_rows = Rect::new(
         inner.x,
         inner.y + 1,
@@ -71,9 +73,10 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
 
     let w = inner.width as usize;
     let window: Vec<usize> = app
+        .pods
         .visible
         .iter()
-        .skip(app.pods_pos.offset)
+        .skip(app.pods.pos.offset)
         .take(height)
         .copied()
         .collect();
@@ -145,7 +148,7 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
                 cells.push(Span::styled(file, t.dim()));
             }
             let row = Row::new(cells);
-            if app.pods_pos.offset + k == app.pods_pos.selected && focused {
+            if app.pods.pos.offset + k == app.pods.pos.selected && focused {
                 row.style(t.selected())
             } else {
                 row
