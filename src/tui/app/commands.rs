@@ -168,3 +168,143 @@ impl App {
         self.focus = focus;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::engine::Snapshot;
+    use crate::tui::app::AppConfig;
+    use crate::tui::keymap::Keymap;
+    use crate::tui::theme::Theme;
+
+    fn app() -> App {
+        let cfg = AppConfig {
+            node: "demo".into(),
+            state_dir: "/state".into(),
+            watch_path: None,
+            keymap: Keymap::default(),
+            theme: Theme { mono: false },
+            mouse: true,
+            external_editor: false,
+            api: None,
+        };
+        App::new(
+            cfg,
+            Arc::new(Snapshot::empty("demo", "manifests", "unix:///x")),
+        )
+    }
+
+    /// Types `:line` and enter, as a user does.
+    fn run(a: &mut App, line: &str) {
+        let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+        a.on_key(key(KeyCode::Char(':')));
+        for c in line.chars() {
+            a.on_key(key(KeyCode::Char(c)));
+        }
+        a.on_key(key(KeyCode::Enter));
+    }
+
+    #[test]
+    fn every_command_name_dispatches_to_its_command() {
+        for c in COMMANDS {
+            for name in c.names {
+                let mut a = app();
+                a.screen = Screen::Events;
+                a.cfg.theme.mono = c.kind == CommandKind::Color;
+                run(&mut a, name);
+                let why = format!(":{name} ({:?})", c.kind);
+                assert!(a.message.as_ref().is_none_or(|m| !m.error), "{why}");
+                let effects = a.take_effects();
+                match c.kind {
+                    CommandKind::Quit => {
+                        assert_eq!(effects, [Effect::Quit { cleanup: false }], "{why}")
+                    }
+                    CommandKind::QuitAll => assert!(a.confirm().is_some(), "{why}"),
+                    CommandKind::Pods => {
+                        assert_eq!((&a.screen, a.focus), (&Screen::Pods, Focus::Pods), "{why}")
+                    }
+                    CommandKind::Manifests => assert_eq!(
+                        (&a.screen, a.focus),
+                        (&Screen::Pods, Focus::Manifests),
+                        "{why}"
+                    ),
+                    CommandKind::Events => assert_eq!(a.screen, Screen::Events, "{why}"),
+                    CommandKind::Restore => assert_eq!(
+                        effects,
+                        [Effect::Engine(Request::RestoreManifest { id: None })],
+                        "{why}"
+                    ),
+                    CommandKind::Help => {
+                        assert!(a.help().is_some_and(|h| h.commands), "{why}")
+                    }
+                    CommandKind::Mouse => assert!(!a.mouse, "{why}"),
+                    CommandKind::Mono => assert!(a.cfg.theme.mono, "{why}"),
+                    CommandKind::Color => assert_eq!(
+                        a.cfg.theme.mono,
+                        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+                        "{why}"
+                    ),
+                }
+                if c.kind != CommandKind::QuitAll && c.kind != CommandKind::Help {
+                    assert!(a.modals().is_empty(), "{why}: the prompt closed");
+                }
+            }
+        }
+        // An argument goes with it.
+        let mut a = app();
+        run(&mut a, "restore 1700000000-web.yaml");
+        assert_eq!(
+            a.take_effects(),
+            [Effect::Engine(Request::RestoreManifest {
+                id: Some("1700000000-web.yaml".into())
+            })]
+        );
+    }
+
+    #[test]
+    fn help_and_the_unknown_command_error_list_every_command() {
+        let mut a = app();
+        run(&mut a, "help");
+        let help = *a.help().expect(":help opens the help");
+        let text: String = crate::tui::views::help::lines(&a, help)
+            .iter()
+            .map(|l| {
+                let s: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                s + "\n"
+            })
+            .collect();
+        for c in COMMANDS {
+            let row = format!("  {:<24}{}", usage(c), c.help);
+            assert!(text.contains(&row), "{row:?} missing from:\n{text}");
+        }
+        assert!(text.contains(":help :h") && text.contains(":mouse") && text.contains(":mono"));
+        // `?` shows the keys alone.
+        let mut b = app();
+        b.act(Action::Help);
+        let keys = crate::tui::views::help::lines(&b, *b.help().unwrap());
+        assert!(keys.len() < crate::tui::views::help::lines(&a, help).len());
+
+        let mut a = app();
+        run(&mut a, "bogus");
+        let m = a.message.clone().expect("an error");
+        assert!(m.error);
+        assert!(
+            m.text.starts_with("unknown command :bogus (try "),
+            "{}",
+            m.text
+        );
+        for c in COMMANDS {
+            assert!(
+                m.text.contains(&format!(":{},", c.names[0]))
+                    || m.text.contains(&format!(":{})", c.names[0])),
+                "{} missing from {:?}",
+                c.names[0],
+                m.text
+            );
+        }
+    }
+}
