@@ -1,10 +1,12 @@
 //! Drawing the UI from [`App`]: header, the current screen, footer hints, and overlays (help, confirm, prompt).
 //! Everything is sized for 80x24 and up; smaller terminals get what fits, never a panic.
 
+mod containers;
 mod detail;
 mod editor;
 pub mod help;
 mod logs;
+mod network;
 mod pods;
 
 use ratatui::Frame;
