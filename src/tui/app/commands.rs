@@ -171,31 +171,12 @@ impl App {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
     use super::*;
-    use crate::engine::Snapshot;
-    use crate::tui::app::AppConfig;
-    use crate::tui::keymap::Keymap;
-    use crate::tui::theme::Theme;
 
     fn app() -> App {
-        let cfg = AppConfig {
-            node: "demo".into(),
-            state_dir: "/state".into(),
-            watch_path: None,
-            keymap: Keymap::default(),
-            theme: Theme { mono: false },
-            mouse: true,
-            external_editor: false,
-            api: None,
-        };
-        App::new(
-            cfg,
-            Arc::new(Snapshot::empty("demo", "manifests", "unix:///x")),
-        )
+        crate::tui::app::test_app()
     }
 
     /// Types `:line` and enter, as a user does.

@@ -335,3 +335,20 @@ impl App {
         self.cfg.watch_path.as_deref().filter(|p| p.is_dir())
     }
 }
+
+/// An app over an empty snapshot, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_app() -> App {
+    let cfg = AppConfig {
+        node: "demo".into(),
+        state_dir: "/state".into(),
+        watch_path: None,
+        keymap: Keymap::default(),
+        theme: Theme { mono: false },
+        mouse: true,
+        external_editor: false,
+        api: None,
+    };
+    let snap = Snapshot::empty("demo", "manifests", "unix:///var/run/docker.sock");
+    App::new(cfg, Arc::new(snap))
+}

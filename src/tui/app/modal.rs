@@ -279,3 +279,107 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::tui::app::test_app;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    fn kinds(a: &App) -> Vec<&'static str> {
+        a.modals()
+            .iter()
+            .map(|m| match m {
+                Modal::Confirm(_) => "confirm",
+                Modal::Prompt(_) => "prompt",
+                Modal::Help(_) => "help",
+                Modal::Editor(_) => "editor",
+            })
+            .collect()
+    }
+
+    fn editor(a: &mut App) {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: web\n    image: busybox\n";
+        let snap = a.snap.clone();
+        a.open_editor(Editor::open(
+            "/m/web.yaml".into(),
+            text,
+            false,
+            "demo",
+            &snap,
+        ));
+    }
+
+    #[test]
+    fn the_top_modal_gets_the_keys_and_esc_pops_it() {
+        let mut a = test_app();
+        editor(&mut a);
+        a.on_key(key(KeyCode::Char('x')));
+        assert!(a.editor().unwrap().modified(), "the editor took the key");
+        // Esc on a changed text asks first: the confirm goes on top and gets the keys.
+        a.on_key(key(KeyCode::Esc));
+        assert_eq!(kinds(&a), ["editor", "confirm"]);
+        a.on_key(key(KeyCode::Char('x')));
+        assert_eq!(
+            kinds(&a),
+            ["editor", "confirm"],
+            "a confirm waits for y or n"
+        );
+        assert!(!a.editor().unwrap().text().contains("xx"));
+        a.on_key(key(KeyCode::Esc));
+        assert_eq!(kinds(&a), ["editor"], "esc pops the confirm only");
+        a.on_key(key(KeyCode::Esc));
+        a.on_key(key(KeyCode::Char('y')));
+        assert!(
+            kinds(&a).is_empty(),
+            "yes drops the changes and closes the editor"
+        );
+        assert!(a.take_effects().is_empty());
+    }
+
+    #[test]
+    fn a_prompt_takes_typed_keys_from_the_screen() {
+        let mut a = test_app();
+        a.on_key(key(KeyCode::Char(':')));
+        a.on_key(key(KeyCode::Char('q')));
+        assert_eq!(kinds(&a), ["prompt"]);
+        assert_eq!(a.prompt().unwrap().input, "q");
+        assert!(
+            a.take_effects().is_empty(),
+            "q went to the prompt, not to quit"
+        );
+        a.on_key(key(KeyCode::Esc));
+        assert!(kinds(&a).is_empty());
+        assert!(a.take_effects().is_empty(), "esc drops the command");
+    }
+
+    #[test]
+    fn help_scrolls_and_closes_and_a_save_confirm_sits_over_the_editor() {
+        let mut a = test_app();
+        a.on_key(key(KeyCode::Char('?')));
+        a.on_key(key(KeyCode::Char('j')));
+        a.on_key(key(KeyCode::Char('j')));
+        assert_eq!(a.help().map(|h| (h.scroll, h.commands)), Some((2, false)));
+        a.on_key(key(KeyCode::Esc));
+        assert!(a.help().is_none());
+
+        editor(&mut a);
+        a.on_key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL));
+        assert_eq!(kinds(&a), ["editor", "confirm"]);
+        a.on_key(key(KeyCode::Enter));
+        assert_eq!(
+            kinds(&a),
+            ["editor"],
+            "the editor stays open until the engine saved"
+        );
+        assert!(matches!(
+            a.take_effects().as_slice(),
+            [Effect::Engine(Request::SaveManifest { path, .. })] if path.ends_with("web.yaml")
+        ));
+    }
+}
