@@ -6,7 +6,7 @@
 //! - [`views`]: drawing each component with ratatui (drawing stays apart from state: layout and styles in one
 //!   place, and the render snapshots test it alone).
 //! - [`action`] and [`keymap`]: what a key asks for ([`action::Action`]), per mode, as data.
-//! - [`run`]: the loop that owns the app, and the effects (logs, shell, external editor, engine commands).
+//! - [`run`](mod@run): the loop that owns the app, and the effects (logs, shell, external editor, engine commands).
 
 pub mod action;
 pub mod app;

@@ -113,10 +113,14 @@ pub fn find(name: &str) -> Option<&'static PromptCommand> {
     COMMANDS.iter().find(|c| c.names.contains(&name))
 }
 
-/// The error for an unknown command `name`: every command's main name.
+/// The error for an unknown command `name`: every command's main name, `:help` first (a narrow footer cuts the
+/// end of the line).
 pub fn unknown(name: &str) -> String {
-    let all: Vec<String> = COMMANDS
+    let (help, rest): (Vec<&PromptCommand>, Vec<_>) =
+        COMMANDS.iter().partition(|c| c.kind == CommandKind::Help);
+    let all: Vec<String> = help
         .iter()
+        .chain(&rest)
         .map(|c| format!(":{}", c.names[0]))
         .collect();
     format!("unknown command :{name} (try {})", all.join(", "))
@@ -274,7 +278,8 @@ mod tests {
         let m = a.message.clone().expect("an error");
         assert!(m.error);
         assert!(
-            m.text.starts_with("unknown command :bogus (try "),
+            m.text
+                .starts_with("unknown command :bogus (try :help, :q, :q!, "),
             "{}",
             m.text
         );

@@ -1,4 +1,6 @@
-//! Drawing the UI from [`App`]: header, the current screen, footer hints, and overlays (help, confirm, prompt).
+//! Drawing the UI from [`App`]: header, the current screen, footer hints, and the modal stack over them (help,
+//! confirm, prompt; the editor is drawn full screen). One file per component: `pods` (table, manifests pane,
+//! events), `detail` (the pod view's frame and text tabs), `containers`, `network`, `logs`, `editor`, `help`.
 //! Everything is sized for 80x24 and up; smaller terminals get what fits, never a panic.
 
 mod containers;
