@@ -464,3 +464,25 @@ fn help_scrolls_and_any_other_key_closes_it() {
     a.on_key(key('x'));
     assert!(a.help().is_none());
 }
+
+#[test]
+fn colon_help_shows_every_command_over_the_keys() {
+    let mut a = app();
+    a.on_key(key(':'));
+    typed(&mut a, "help");
+    a.on_key(code(KeyCode::Enter));
+    let screen = render(&mut a, 160, 48);
+    assert!(
+        screen.contains("Commands (type : and the name)")
+            && screen.contains(":help :h")
+            && screen.contains(":mouse")
+            && screen.contains(":mono")
+            && screen.contains(":restore :undelete [id]")
+            && screen.contains("Keys: pods"),
+        "{screen}"
+    );
+    // Any key closes it, as `?`'s help.
+    a.on_key(key('x'));
+    assert!(a.help().is_none());
+    assert!(!render(&mut a, 160, 48).contains("Commands (type"));
+}
