@@ -39,11 +39,16 @@
 //!   image), `subpath` (subPath mounts that cannot escape their volume).
 //! - [`api`]: the Kubernetes API kubectl and k9s read the playground through (HTTPS on loopback, served from the
 //!   engine's snapshot and events).
-//! - [`tui`]: the terminal UI: `run` (the loop that owns the app), `app` (state and what keys do), `action`,
-//!   `keymap` (keys as data), `input` (the pausable input thread), `terminal` (modes restored on every exit),
-//!   `editor` (the built-in manifest editor), `logbuf` and `logstream` (bounded log view), `sanitize`
-//!   (container output made safe to draw), `shell` (exec with a TTY), `theme`, and `views` (`pods`, `detail`,
-//!   `logs`, `editor`: drawing).
+//! - [`tui`]: the terminal UI: `run` (the loop that owns the app), `action` (what a key asks for), `keymap`
+//!   (keys as data), `input` (the pausable input thread), `terminal` (modes restored on every exit), `editor` (the
+//!   built-in manifest editor's text and checks), `logbuf` and `logstream` (bounded log view), `sanitize`
+//!   (container output made safe to draw), `shell` (exec with a TTY), `theme`.
+//!   - `app`: the state and what keys do, as components: `mod.rs` (routing keys to the top modal or the screen,
+//!     snapshots in), `modal` (the modal stack: confirm, prompt, help, editor), `commands` (the `:` command
+//!     table), `effect` (effects out, results in), `list` (list cursors), one file per component: `pods`,
+//!     `manifests`, `events`, `pod_view`, `logs`, `editor`.
+//!   - `views`: drawing each component: `pods` (table, manifests, events), `detail` (the pod view's frame and
+//!     text tabs), `containers`, `network`, `logs`, `editor`, `help`.
 //! - [`logging`]: tracing to `<state dir>/podtui.log`; [`state_dir`]: the private state dir; [`text`]: escaping
 //!   what is shown on a terminal.
 //!

@@ -37,13 +37,13 @@ fn kill_asks_first_then_sends_the_command() {
     select(&mut a, "crashloop-demo");
     let uid = a.selected_pod().unwrap().uid.clone();
     a.on_key(ctrl('k'));
-    assert!(a.confirm.is_some());
+    assert!(a.confirm().is_some());
     assert!(
         a.take_effects().is_empty(),
         "nothing happens before the answer"
     );
     a.on_key(key('n'));
-    assert!(a.confirm.is_none());
+    assert!(a.confirm().is_none());
     assert!(a.take_effects().is_empty());
     a.on_key(ctrl('k'));
     a.on_key(key('y'));
@@ -60,13 +60,7 @@ fn quit_keeps_pods_and_capital_q_asks_then_cleans_up() {
     assert_eq!(a.take_effects(), vec![Effect::Quit { cleanup: false }]);
     let mut a = app();
     a.on_key(key('Q'));
-    assert!(
-        a.confirm
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("terminate all 5 pod(s)")
-    );
+    assert!(a.confirm().unwrap().text.contains("terminate all 5 pod(s)"));
     a.on_key(code(KeyCode::Esc));
     assert!(a.take_effects().is_empty());
     a.on_key(key('Q'));
@@ -109,7 +103,7 @@ fn edit_invalid_save_is_refused_and_the_text_kept_valid_save_writes_atomically_w
     let original = std::fs::read_to_string(&path).unwrap();
     select(&mut a, "web-demo");
     a.on_key(key('e'));
-    let ed = a.editor.as_ref().expect("the editor opens");
+    let ed = a.editor().expect("the editor opens");
     assert_eq!(ed.text(), original);
     assert_eq!(
         ed.preview,
@@ -127,18 +121,18 @@ fn edit_invalid_save_is_refused_and_the_text_kept_valid_save_writes_atomically_w
     }
     a.on_key(code(KeyCode::End));
     typed(&mut a, "X");
-    let broken = a.editor.as_ref().unwrap().text();
+    let broken = a.editor().unwrap().text();
     assert!(broken.contains("name: webX"), "{broken}");
-    assert_eq!(a.editor.as_ref().unwrap().errors(), 1);
+    assert_eq!(a.editor().unwrap().errors(), 1);
     a.on_key(ctrl('s'));
-    let ed = a.editor.as_ref().expect("still open after a refused save");
+    let ed = a.editor().expect("still open after a refused save");
     assert!(
         ed.message.as_ref().unwrap().contains("save refused"),
         "{:?}",
         ed.message
     );
     assert_eq!(ed.text(), broken, "the text is kept");
-    assert!(a.confirm.is_none());
+    assert!(a.confirm().is_none());
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         original,
@@ -153,9 +147,9 @@ fn edit_invalid_save_is_refused_and_the_text_kept_valid_save_writes_atomically_w
     // Fix it and save: the confirm shows what applying does, then the file is written.
     a.on_key(code(KeyCode::Backspace));
     typed(&mut a, "2");
-    assert_eq!(a.editor.as_ref().unwrap().errors(), 0);
+    assert_eq!(a.editor().unwrap().errors(), 0);
     a.on_key(ctrl('s'));
-    let c = a.confirm.as_ref().expect("save asks first");
+    let c = a.confirm().expect("save asks first");
     assert!(
         c.text.contains(
             "replaces default/web-demo (new sandbox, init containers rerun, restarts reset)"
@@ -172,7 +166,7 @@ fn edit_invalid_save_is_refused_and_the_text_kept_valid_save_writes_atomically_w
         ),
         "{effects:?}"
     );
-    assert!(a.editor.is_none(), "a successful save closes the editor");
+    assert!(a.editor().is_none(), "a successful save closes the editor");
     let saved = std::fs::read_to_string(&path).unwrap();
     assert!(saved.contains("name: web2"));
     let backups: Vec<_> = std::fs::read_dir(state.path().join("backups"))
@@ -196,7 +190,7 @@ fn delete_moves_to_the_trash_and_u_restores() {
     let (mut a, _dir, state, path) = app_with_file();
     select(&mut a, "web-demo");
     a.on_key(ctrl('d'));
-    assert!(a.confirm.as_ref().unwrap().text.contains("trash"));
+    assert!(a.confirm().unwrap().text.contains("trash"));
     a.on_key(key('y'));
     carry_out(&mut a, state.path());
     assert!(!path.exists());
@@ -213,7 +207,7 @@ fn new_manifest_from_a_template() {
     a.on_key(key('n'));
     typed(&mut a, "api");
     a.on_key(code(KeyCode::Enter));
-    let ed = a.editor.as_ref().expect("the editor opens on the template");
+    let ed = a.editor().expect("the editor opens on the template");
     assert!(ed.new_file);
     assert_eq!(ed.path, dir.path().join("api.yaml"));
     assert_eq!(
@@ -225,7 +219,7 @@ fn new_manifest_from_a_template() {
         }
     );
     a.on_key(ctrl('s'));
-    assert!(a.confirm.as_ref().unwrap().text.starts_with("Create "));
+    assert!(a.confirm().unwrap().text.starts_with("Create "));
     a.on_key(key('y'));
     carry_out(&mut a, state.path());
     assert!(dir.path().join("api.yaml").exists());
@@ -233,7 +227,7 @@ fn new_manifest_from_a_template() {
     a.on_key(key('n'));
     typed(&mut a, "api.yaml");
     a.on_key(code(KeyCode::Enter));
-    assert!(a.editor.is_none());
+    assert!(a.editor().is_none());
     assert!(a.message.as_ref().unwrap().text.contains("exists already"));
 }
 
@@ -329,11 +323,11 @@ fn filter_sort_navigate_and_commands() {
     let mut a = app();
     a.on_key(key('/'));
     typed(&mut a, "crash");
-    assert_eq!(a.visible.len(), 1);
+    assert_eq!(a.pods.visible.len(), 1);
     a.on_key(code(KeyCode::Enter));
-    assert_eq!(a.filter, "crash");
+    assert_eq!(a.pods.filter, "crash");
     a.on_key(code(KeyCode::Esc));
-    assert_eq!(a.visible.len(), 5);
+    assert_eq!(a.pods.visible.len(), 5);
     a.on_key(key('G'));
     assert_eq!(a.selected_pod().unwrap().name, "web-demo");
     a.on_key(key('g'));
@@ -349,9 +343,9 @@ fn filter_sort_navigate_and_commands() {
     a.command("pods");
     assert_eq!(a.screen, Screen::Pods);
     a.on_key(key('?'));
-    assert!(a.help);
+    assert!(a.help().is_some());
     a.on_key(key('x'));
-    assert!(!a.help);
+    assert!(a.help().is_none());
     // Tabs of the pod view, both ways.
     a.on_key(code(KeyCode::Enter));
     a.on_key(code(KeyCode::BackTab));
@@ -361,7 +355,7 @@ fn filter_sort_navigate_and_commands() {
     // r on the sandbox row is refused with a reason; on an app container it asks.
     a.on_key(key('g'));
     a.on_key(key('r'));
-    assert!(a.confirm.is_none());
+    assert!(a.confirm().is_none());
     assert!(a.message.as_ref().unwrap().text.contains("pause container"));
     a.on_key(key('j'));
     a.on_key(key('r'));
@@ -380,9 +374,9 @@ fn keys_are_remappable() {
     let mut a = App::new(c, snap.clone());
     a.now = now(&snap);
     a.on_key(ctrl('k'));
-    assert!(a.confirm.is_none());
+    assert!(a.confirm().is_none());
     a.on_key(ctrl('x'));
-    assert!(a.confirm.is_some());
+    assert!(a.confirm().is_some());
     // The help screen lists the new key.
     a.on_key(code(KeyCode::Esc));
     a.on_key(key('?'));
@@ -463,7 +457,32 @@ fn help_scrolls_and_any_other_key_closes_it() {
         a.on_key(key('j'));
     }
     let screen = render(&mut a, 80, 24);
-    assert!(a.help && screen.contains("Help · lines 4-"), "{screen}");
+    assert!(
+        a.help().is_some() && screen.contains("Help · lines 4-"),
+        "{screen}"
+    );
     a.on_key(key('x'));
-    assert!(!a.help);
+    assert!(a.help().is_none());
+}
+
+#[test]
+fn colon_help_shows_every_command_over_the_keys() {
+    let mut a = app();
+    a.on_key(key(':'));
+    typed(&mut a, "help");
+    a.on_key(code(KeyCode::Enter));
+    let screen = render(&mut a, 160, 48);
+    assert!(
+        screen.contains("Commands (type : and the name)")
+            && screen.contains(":help :h")
+            && screen.contains(":mouse")
+            && screen.contains(":mono")
+            && screen.contains(":restore :undelete [id]")
+            && screen.contains("Keys: pods"),
+        "{screen}"
+    );
+    // Any key closes it, as `?`'s help.
+    a.on_key(key('x'));
+    assert!(a.help().is_none());
+    assert!(!render(&mut a, 160, 48).contains("Commands (type"));
 }

@@ -148,7 +148,7 @@ fn help_and_confirm_overlays() {
     a.on_key(key('x'));
     select(&mut a, "crashloop-demo");
     a.on_key(ctrl('k'));
-    assert!(a.confirm.is_some());
+    assert!(a.confirm().is_some());
     both("confirm_kill", &mut a);
 }
 
@@ -156,7 +156,7 @@ fn help_and_confirm_overlays() {
 fn editor_with_an_invalid_manifest() {
     let mut a = app();
     let text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: Web\n    image: localhost/podtui-test/busybox:1\n    imagePullPolcy: Always\n";
-    a.editor = Some(Editor::open(
+    a.open_editor(Editor::open(
         "manifests/broken.yaml".into(),
         text,
         false,

@@ -12,8 +12,9 @@ pub enum Action {
     QuitAll,
     /// Show the keys of the current view.
     Help,
-    /// Open the `:` command prompt.
-    Command,
+    /// Open the `:` command prompt (`command` in the config file).
+    #[serde(rename = "command")]
+    CommandPrompt,
     /// Filter the list (`/`), or search the log.
     Filter,
     /// Move up.

@@ -208,165 +208,200 @@ fn pod_tab_keys() -> Vec<Binding> {
     ]
 }
 
+/// The movement keys every list has.
+fn nav_keys() -> Vec<Binding> {
+    use Action::*;
+    vec![
+        b(&["j", "down"], Down, "move down", None),
+        b(&["k", "up"], Up, "move up", None),
+        b(&["pgdn", "ctrl-f"], PageDown, "page down", None),
+        b(&["pgup", "ctrl-b"], PageUp, "page up", None),
+        b(&["g", "home"], Top, "go to the top", None),
+        b(&["G", "end"], Bottom, "go to the bottom", None),
+    ]
+}
+
+/// Keys of every view.
+fn global_keys() -> Vec<Binding> {
+    use Action::*;
+    vec![
+        b(&["?"], Help, "help: every key of this view", Some("help")),
+        b(
+            &[":"],
+            CommandPrompt,
+            "command prompt (:q :pods :manifests :events :restore)",
+            Some("command"),
+        ),
+        b(
+            &["q", "ctrl-c"],
+            Quit,
+            "quit; pods keep running",
+            Some("quit"),
+        ),
+        b(
+            &["Q"],
+            QuitAll,
+            "quit and terminate every pod (asks first)",
+            None,
+        ),
+        b(
+            &["M"],
+            ToggleMouse,
+            "mouse capture on/off (off: select text with the mouse)",
+            None,
+        ),
+    ]
+}
+
+/// The pods table's keys.
+fn pods_keys() -> Vec<Binding> {
+    use Action::*;
+    let mut keys = vec![
+        b(&["enter", "d"], Describe, "pod details", Some("details")),
+        b(&["l"], Logs, "logs", Some("logs")),
+        b(&["y"], Yaml, "YAML", None),
+        b(&["v"], Events, "the pod's events", None),
+        b(
+            &["e"],
+            Edit,
+            "edit the manifest (built-in editor)",
+            Some("edit"),
+        ),
+        b(
+            &["E"],
+            EditExternal,
+            "edit the manifest in $VISUAL/$EDITOR",
+            None,
+        ),
+        b(&["n"], New, "new manifest from a template", None),
+        b(&["s"], Shell, "shell into the pod's first container", None),
+        b(
+            &["ctrl-k"],
+            Kill,
+            "kill the pod's containers (asks first)",
+            Some("kill"),
+        ),
+        b(
+            &["ctrl-d"],
+            Delete,
+            "delete the manifest to the trash (asks first)",
+            Some("delete"),
+        ),
+        b(&["u"], Undelete, "restore the last deleted manifest", None),
+        b(&["/"], Filter, "filter", Some("filter")),
+        b(&["o"], SortNext, "sort by the next column", None),
+        b(&["O"], SortReverse, "reverse the sort", None),
+        b(&["tab"], NextPane, "switch to the manifests pane", None),
+        b(&["esc"], Back, "clear the filter", None),
+    ];
+    keys.extend(nav_keys());
+    keys
+}
+
+/// The manifests pane's keys.
+fn manifests_keys() -> Vec<Binding> {
+    use Action::*;
+    let mut keys = vec![
+        b(&["enter"], Open, "the pod of this manifest", Some("open")),
+        b(&["e"], Edit, "edit (built-in editor)", Some("edit")),
+        b(&["E"], EditExternal, "edit in $VISUAL/$EDITOR", None),
+        b(&["n"], New, "new manifest from a template", Some("new")),
+        b(
+            &["ctrl-d"],
+            Delete,
+            "delete to the trash (asks first)",
+            Some("delete"),
+        ),
+        b(&["u"], Undelete, "restore the last deleted manifest", None),
+        b(&["tab", "esc"], NextPane, "back to the pods", None),
+    ];
+    keys.extend(nav_keys());
+    keys
+}
+
+/// The events screen's keys.
+fn events_keys() -> Vec<Binding> {
+    let mut keys = vec![b(&["esc"], Action::Back, "back to the pods", Some("back"))];
+    keys.extend(nav_keys());
+    keys
+}
+
+/// The pod view's keys (every tab but Logs).
+fn detail_keys() -> Vec<Binding> {
+    use Action::*;
+    let mut keys = vec![
+        b(&["tab", "right"], NextPane, "next tab", Some("tab")),
+        b(&["shift-tab", "left"], PrevPane, "previous tab", None),
+        b(&["esc"], Back, "back to the pods", Some("back")),
+        b(&["l"], Logs, "logs of the selected container", Some("logs")),
+        b(
+            &["Y"],
+            ToggleYaml,
+            "YAML: manifest as applied / pod as podtui sees it",
+            None,
+        ),
+        b(
+            &["r"],
+            Restart,
+            "restart the selected container (asks first)",
+            Some("restart"),
+        ),
+        b(
+            &["s"],
+            Shell,
+            "shell into the selected container",
+            Some("shell"),
+        ),
+    ];
+    keys.extend(pod_tab_keys());
+    keys.extend(nav_keys());
+    keys
+}
+
+/// The Logs tab's keys.
+fn logs_keys() -> Vec<Binding> {
+    use Action::*;
+    let mut keys = vec![
+        b(&["esc"], Back, "back to the pods", Some("back")),
+        b(&["f"], Follow, "follow on/off", Some("follow")),
+        b(&["w"], Wrap, "wrap on/off", Some("wrap")),
+        b(&["t"], Timestamps, "timestamps on/off", None),
+        b(&["/"], Filter, "search", Some("search")),
+        b(&["n"], SearchNext, "next match", None),
+        b(&["N"], SearchPrev, "previous match", None),
+        b(
+            &["p"],
+            Previous,
+            "previous instance on/off",
+            Some("previous"),
+        ),
+        b(
+            &["c"],
+            NextContainer,
+            "next container (the pause container too)",
+            Some("container"),
+        ),
+        b(&["ctrl-s"], SaveLogs, "save to a file", None),
+        b(&["s"], Shell, "shell into this container", None),
+        b(&["r"], Restart, "restart this container (asks first)", None),
+        b(&["tab", "right"], NextPane, "next tab", None),
+        b(&["shift-tab", "left"], PrevPane, "previous tab", None),
+    ];
+    keys.extend(pod_tab_keys());
+    keys.extend(nav_keys());
+    keys
+}
+
 impl Default for Keymap {
     fn default() -> Self {
-        use Action::*;
-        let nav = || {
-            vec![
-                b(&["j", "down"], Down, "move down", None),
-                b(&["k", "up"], Up, "move up", None),
-                b(&["pgdn", "ctrl-f"], PageDown, "page down", None),
-                b(&["pgup", "ctrl-b"], PageUp, "page up", None),
-                b(&["g", "home"], Top, "go to the top", None),
-                b(&["G", "end"], Bottom, "go to the bottom", None),
-            ]
-        };
-        let mut modes = BTreeMap::new();
-        modes.insert(
-            Mode::Global,
-            vec![
-                b(&["?"], Help, "help: every key of this view", Some("help")),
-                b(
-                    &[":"],
-                    Command,
-                    "command prompt (:q :pods :manifests :events :restore)",
-                    Some("command"),
-                ),
-                b(
-                    &["q", "ctrl-c"],
-                    Quit,
-                    "quit; pods keep running",
-                    Some("quit"),
-                ),
-                b(
-                    &["Q"],
-                    QuitAll,
-                    "quit and terminate every pod (asks first)",
-                    None,
-                ),
-                b(
-                    &["M"],
-                    ToggleMouse,
-                    "mouse capture on/off (off: select text with the mouse)",
-                    None,
-                ),
-            ],
-        );
-        let mut pods = vec![
-            b(&["enter", "d"], Describe, "pod details", Some("details")),
-            b(&["l"], Logs, "logs", Some("logs")),
-            b(&["y"], Yaml, "YAML", None),
-            b(&["v"], Events, "the pod's events", None),
-            b(
-                &["e"],
-                Edit,
-                "edit the manifest (built-in editor)",
-                Some("edit"),
-            ),
-            b(
-                &["E"],
-                EditExternal,
-                "edit the manifest in $VISUAL/$EDITOR",
-                None,
-            ),
-            b(&["n"], New, "new manifest from a template", None),
-            b(&["s"], Shell, "shell into the pod's first container", None),
-            b(
-                &["ctrl-k"],
-                Kill,
-                "kill the pod's containers (asks first)",
-                Some("kill"),
-            ),
-            b(
-                &["ctrl-d"],
-                Delete,
-                "delete the manifest to the trash (asks first)",
-                Some("delete"),
-            ),
-            b(&["u"], Undelete, "restore the last deleted manifest", None),
-            b(&["/"], Filter, "filter", Some("filter")),
-            b(&["o"], SortNext, "sort by the next column", None),
-            b(&["O"], SortReverse, "reverse the sort", None),
-            b(&["tab"], NextPane, "switch to the manifests pane", None),
-            b(&["esc"], Back, "clear the filter", None),
-        ];
-        pods.extend(nav());
-        modes.insert(Mode::Pods, pods);
-        let mut manifests = vec![
-            b(&["enter"], Open, "the pod of this manifest", Some("open")),
-            b(&["e"], Edit, "edit (built-in editor)", Some("edit")),
-            b(&["E"], EditExternal, "edit in $VISUAL/$EDITOR", None),
-            b(&["n"], New, "new manifest from a template", Some("new")),
-            b(
-                &["ctrl-d"],
-                Delete,
-                "delete to the trash (asks first)",
-                Some("delete"),
-            ),
-            b(&["u"], Undelete, "restore the last deleted manifest", None),
-            b(&["tab", "esc"], NextPane, "back to the pods", None),
-        ];
-        manifests.extend(nav());
-        modes.insert(Mode::Manifests, manifests);
-        let mut events = vec![b(&["esc"], Back, "back to the pods", Some("back"))];
-        events.extend(nav());
-        modes.insert(Mode::Events, events);
-        let mut detail = vec![
-            b(&["tab", "right"], NextPane, "next tab", Some("tab")),
-            b(&["shift-tab", "left"], PrevPane, "previous tab", None),
-            b(&["esc"], Back, "back to the pods", Some("back")),
-            b(&["l"], Logs, "logs of the selected container", Some("logs")),
-            b(
-                &["Y"],
-                ToggleYaml,
-                "YAML: manifest as applied / pod as podtui sees it",
-                None,
-            ),
-            b(
-                &["r"],
-                Restart,
-                "restart the selected container (asks first)",
-                Some("restart"),
-            ),
-            b(
-                &["s"],
-                Shell,
-                "shell into the selected container",
-                Some("shell"),
-            ),
-        ];
-        detail.extend(pod_tab_keys());
-        detail.extend(nav());
-        modes.insert(Mode::Detail, detail);
-        let mut logs = vec![
-            b(&["esc"], Back, "back to the pods", Some("back")),
-            b(&["f"], Follow, "follow on/off", Some("follow")),
-            b(&["w"], Wrap, "wrap on/off", Some("wrap")),
-            b(&["t"], Timestamps, "timestamps on/off", None),
-            b(&["/"], Filter, "search", Some("search")),
-            b(&["n"], SearchNext, "next match", None),
-            b(&["N"], SearchPrev, "previous match", None),
-            b(
-                &["p"],
-                Previous,
-                "previous instance on/off",
-                Some("previous"),
-            ),
-            b(
-                &["c"],
-                NextContainer,
-                "next container (the pause container too)",
-                Some("container"),
-            ),
-            b(&["ctrl-s"], SaveLogs, "save to a file", None),
-            b(&["s"], Shell, "shell into this container", None),
-            b(&["r"], Restart, "restart this container (asks first)", None),
-            b(&["tab", "right"], NextPane, "next tab", None),
-            b(&["shift-tab", "left"], PrevPane, "previous tab", None),
-        ];
-        logs.extend(pod_tab_keys());
-        logs.extend(nav());
-        modes.insert(Mode::Logs, logs);
+        let modes = BTreeMap::from([
+            (Mode::Global, global_keys()),
+            (Mode::Pods, pods_keys()),
+            (Mode::Manifests, manifests_keys()),
+            (Mode::Events, events_keys()),
+            (Mode::Detail, detail_keys()),
+            (Mode::Logs, logs_keys()),
+        ]);
         Self { modes }
     }
 }

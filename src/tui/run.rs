@@ -114,16 +114,8 @@ async fn run_inner(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> 
             mouse = l.app.mouse;
             terminal::set_mouse(mouse);
         }
-        let mut quit = None;
-        for effect in l.app.take_effects() {
-            if let Effect::Quit { cleanup } = effect {
-                quit = Some(cleanup);
-                continue;
-            }
-            if l.run_effect(effect, &mut term).await? {
-                dirty = true;
-            }
-        }
+        let (quit, redraw) = l.run_effects(&mut term).await?;
+        dirty |= redraw;
         if let Some(cleanup) = quit {
             l.stop_logs();
             if cleanup {
@@ -144,6 +136,21 @@ impl Loop {
         if let Some(t) = self.log_task.take() {
             t.abort();
         }
+    }
+
+    /// Runs the app's queued effects but quitting; returns the quit asked for (with cleanup or not) and whether
+    /// the screen must be redrawn.
+    async fn run_effects(&mut self, term: &mut Term) -> std::io::Result<(Option<bool>, bool)> {
+        let mut quit = None;
+        let mut redraw = false;
+        for effect in self.app.take_effects() {
+            if let Effect::Quit { cleanup } = effect {
+                quit = Some(cleanup);
+                continue;
+            }
+            redraw |= self.run_effect(effect, term).await?;
+        }
+        Ok((quit, redraw))
     }
 
     /// Runs one effect; returns whether the screen must be redrawn.

@@ -85,7 +85,7 @@ pub fn typed(app: &mut App, text: &str) {
 /// Selects pod `name` (full name) in the pods table.
 pub fn select(app: &mut App, name: &str) {
     app.on_key(code(KeyCode::Home));
-    for _ in 0..app.visible.len() {
+    for _ in 0..app.pods.visible.len() {
         if app.selected_pod().is_some_and(|p| p.name == name) {
             return;
         }

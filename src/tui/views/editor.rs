@@ -13,7 +13,7 @@ use crate::tui::editor::ApplyPreview;
 /// Draws the editor.
 pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
     let t = app.cfg.theme.clone();
-    let Some(ed) = app.editor.as_mut() else {
+    let Some(ed) = app.editor_mut() else {
         return;
     };
     let shown = ed.findings.len().min(6) as u16 + u16::from(ed.message.is_some());

@@ -11,8 +11,9 @@ use unicode_width::UnicodeWidthChar;
 use super::block;
 use crate::engine::snapshot::PodView;
 use crate::runtime::docker::short;
-use crate::tui::app::{App, container_rows};
+use crate::tui::app::{App, LogView, container_rows};
 use crate::tui::logbuf::{LogLine, StreamKind};
+use crate::tui::theme::Theme;
 
 /// Splits a line's spans into rows of at most `width` cells (all of them when wrapping, the first one when not).
 fn rows_of(line: &LogLine, width: usize, wrap: bool, err_style: Style) -> Vec<Line<'static>> {
@@ -56,10 +57,26 @@ pub fn draw(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
     let t = app.cfg.theme.clone();
     let rows_spec = container_rows(p);
     let cname = rows_spec
-        .get(app.container_sel)
+        .get(app.pod_view.container_sel)
         .map(|c| c.name.clone())
         .unwrap_or_default();
-    let lv = &app.logs;
+    let b = block(app, title(&app.logs, &cname), true);
+    let inner = b.inner(area);
+    f.render_widget(b, area);
+    app.areas.logs = inner;
+    let height = inner.height as usize;
+    let width = inner.width as usize;
+    app.page = height.max(1);
+    if width == 0 || height == 0 {
+        return;
+    }
+    place_top(&mut app.logs, width, height);
+    let out = visible_rows(&mut app.logs, width, height, &t);
+    f.render_widget(Paragraph::new(out), inner);
+}
+
+/// The box's title: container, instance, the toggles, the line count and the search.
+fn title(lv: &LogView, cname: &str) -> String {
     let mut title = format!(" Logs {cname}");
     if cname == "POD" {
         title.push_str(" (pause)");
@@ -83,19 +100,13 @@ pub fn draw(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
         title.push_str(&format!(" · /{}", lv.search));
     }
     title.push(' ');
-    let b = block(app, title, true);
-    let inner = b.inner(area);
-    f.render_widget(b, area);
-    app.areas.logs = inner;
-    let height = inner.height as usize;
-    let width = inner.width as usize;
-    app.page = height.max(1);
-    if width == 0 || height == 0 {
-        return;
-    }
-    let lv = &mut app.logs;
+    title
+}
+
+/// Sets the first visible row: a search match a third of the way down, the end when following, and never past
+/// the last screenful.
+fn place_top(lv: &mut LogView, width: usize, height: usize) {
     let wrap = lv.wrap;
-    let row_width = if wrap { width } else { usize::MAX / 4 };
     let total = if wrap {
         lv.buffer.total_rows(width)
     } else {
@@ -114,6 +125,13 @@ pub fn draw(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
         lv.top = max_top;
     }
     lv.top = lv.top.min(max_top);
+}
+
+/// The rows on screen from `lv.top`: matches marked (the current one reversed, others underlined), then the
+/// view's note.
+fn visible_rows(lv: &mut LogView, width: usize, height: usize, t: &Theme) -> Vec<Line<'static>> {
+    let wrap = lv.wrap;
+    let row_width = if wrap { width } else { usize::MAX / 4 };
     let (mut line_idx, mut skip) = if wrap {
         lv.buffer.locate_row(width, lv.top)
     } else {
@@ -159,5 +177,5 @@ pub fn draw(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
     {
         out.push(Line::from(Span::styled(format!("── {note} ──"), t.dim())));
     }
-    f.render_widget(Paragraph::new(out), inner);
+    out
 }

@@ -1,9 +1,14 @@
-//! Drawing the UI from [`App`]: header, the current screen, footer hints, and overlays (help, confirm, prompt).
+//! Drawing the UI from [`App`]: header, the current screen, footer hints, and the modal stack over them (help,
+//! confirm, prompt; the editor is drawn full screen). One file per component: `pods` (table, manifests pane,
+//! events), `detail` (the pod view's frame and text tabs), `containers`, `network`, `logs`, `editor`, `help`.
 //! Everything is sized for 80x24 and up; smaller terminals get what fits, never a panic.
 
+mod containers;
 mod detail;
 mod editor;
+pub mod help;
 mod logs;
+mod network;
 mod pods;
 
 use ratatui::Frame;
@@ -12,7 +17,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, PromptKind, Screen};
+use super::app::{App, Confirm, Modal, Prompt, PromptKind, Screen};
 use super::keymap::Mode;
 use crate::engine::snapshot::DockerState;
 use crate::engine::status::short_age;
@@ -26,7 +31,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         f.render_widget(Paragraph::new("podtui: the terminal is too small"), area);
         return;
     }
-    if app.editor.is_some() {
+    if app.editor().is_some() {
         editor::draw(f, app, area);
         overlays(f, app, area);
         return;
@@ -47,61 +52,69 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     overlays(f, app, area);
 }
 
-fn overlays(f: &mut Frame, app: &mut App, area: Rect) {
-    if app.help {
-        draw_help(f, app, area);
+/// The modals over the screen, bottom first (the editor is drawn full screen before).
+fn overlays(f: &mut Frame, app: &App, area: Rect) {
+    for m in app.modals() {
+        match m {
+            Modal::Help(h) => help::draw(f, app, *h, area),
+            Modal::Confirm(c) => draw_confirm(f, app, c, area),
+            Modal::Prompt(p) => draw_prompt(f, app, p, area),
+            Modal::Editor(_) => {}
+        }
     }
-    if let Some(c) = &app.confirm {
-        let lines: Vec<Line> = c
-            .text
-            .lines()
-            .map(|l| Line::from(l.to_string()))
-            .chain([
-                Line::from(""),
-                Line::from(vec![
-                    Span::styled("y", app.cfg.theme.key()),
-                    Span::raw("/enter: yes   "),
-                    Span::styled("n", app.cfg.theme.key()),
-                    Span::raw("/esc: no"),
-                ]),
-            ])
-            .collect();
-        let h = (lines.len() as u16 + 4).min(area.height);
-        let w = area.width.saturating_sub(4).min(90);
-        let r = centered(area, w, h);
-        f.render_widget(Clear, r);
-        f.render_widget(
-            Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(" Confirm ")
-                    .border_style(app.cfg.theme.border_focus()),
-            ),
-            r,
-        );
-    }
-    if let Some(p) = &app.prompt {
-        let label = match p.kind {
-            PromptKind::Command => ":".to_string(),
-            PromptKind::Filter => "/".to_string(),
-            PromptKind::Search => "search: ".to_string(),
-            PromptKind::NewFile => format!(
-                "new manifest in {}: ",
-                app.watch_dir()
-                    .map(display_path)
-                    .unwrap_or_else(|| "?".into())
-            ),
-        };
-        let r = Rect::new(area.x, area.y + area.height - 1, area.width, 1);
-        f.render_widget(Clear, r);
-        let line = Line::from(vec![
-            Span::styled(label.clone(), app.cfg.theme.key()),
-            Span::raw(p.input.clone()),
-        ]);
-        f.render_widget(Paragraph::new(line), r);
-        let x = r.x + (label.chars().count() + p.input.chars().count()) as u16;
-        f.set_cursor_position((x.min(r.x + r.width.saturating_sub(1)), r.y));
-    }
+}
+
+fn draw_confirm(f: &mut Frame, app: &App, c: &Confirm, area: Rect) {
+    let lines: Vec<Line> = c
+        .text
+        .lines()
+        .map(|l| Line::from(l.to_string()))
+        .chain([
+            Line::from(""),
+            Line::from(vec![
+                Span::styled("y", app.cfg.theme.key()),
+                Span::raw("/enter: yes   "),
+                Span::styled("n", app.cfg.theme.key()),
+                Span::raw("/esc: no"),
+            ]),
+        ])
+        .collect();
+    let h = (lines.len() as u16 + 4).min(area.height);
+    let w = area.width.saturating_sub(4).min(90);
+    let r = centered(area, w, h);
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Confirm ")
+                .border_style(app.cfg.theme.border_focus()),
+        ),
+        r,
+    );
+}
+
+fn draw_prompt(f: &mut Frame, app: &App, p: &Prompt, area: Rect) {
+    let label = match p.kind {
+        PromptKind::Command => ":".to_string(),
+        PromptKind::Filter => "/".to_string(),
+        PromptKind::Search => "search: ".to_string(),
+        PromptKind::NewFile => format!(
+            "new manifest in {}: ",
+            app.watch_dir()
+                .map(display_path)
+                .unwrap_or_else(|| "?".into())
+        ),
+    };
+    let r = Rect::new(area.x, area.y + area.height - 1, area.width, 1);
+    f.render_widget(Clear, r);
+    let line = Line::from(vec![
+        Span::styled(label.clone(), app.cfg.theme.key()),
+        Span::raw(p.input.clone()),
+    ]);
+    f.render_widget(Paragraph::new(line), r);
+    let x = r.x + (label.chars().count() + p.input.chars().count()) as u16;
+    f.set_cursor_position((x.min(r.x + r.width.saturating_sub(1)), r.y));
 }
 
 /// A rectangle of at most `w`×`h` centred in `area`.
@@ -318,70 +331,6 @@ fn hint_spans(app: &App, mode: Mode, width: usize) -> Vec<Span<'static>> {
         }
     }
     spans
-}
-
-fn draw_help(f: &mut Frame, app: &App, area: Rect) {
-    let t = &app.cfg.theme;
-    let mode = app.mode();
-    let mut lines = Vec::new();
-    for m in [mode, Mode::Global] {
-        lines.push(Line::from(Span::styled(
-            format!("Keys: {}", m.title()),
-            t.title(),
-        )));
-        for b in app.cfg.keymap.bindings(m) {
-            let keys: Vec<String> = b.keys.iter().map(|k| k.to_string()).collect();
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<16}", keys.join(" ")), t.key()),
-                Span::raw(b.help.to_string()),
-            ]));
-        }
-        lines.push(Line::from(""));
-    }
-    lines.push(Line::from(Span::styled(
-        format!(
-            "Keys can be rebound in {}. j/k and page keys scroll; any other key closes this help.",
-            crate::config::default_config_dir()
-                .join("config.yaml")
-                .display()
-        ),
-        t.dim(),
-    )));
-    let r = centered(
-        area,
-        area.width.saturating_sub(4).min(100),
-        area.height.saturating_sub(2),
-    );
-    f.render_widget(Clear, r);
-    // Lines as wrapped to the box (an estimate by width; the help has no long words).
-    let inner_w = r.width.saturating_sub(2).max(1) as usize;
-    let total: usize = lines
-        .iter()
-        .map(|l| l.width().max(1).div_ceil(inner_w))
-        .sum();
-    let room = r.height.saturating_sub(2) as usize;
-    let top = app.help_scroll.min(total.saturating_sub(room));
-    let title = if total > room {
-        format!(
-            " Help · lines {}-{} of {total} ",
-            top + 1,
-            (top + room).min(total)
-        )
-    } else {
-        " Help ".into()
-    };
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((top.min(u16::MAX as usize) as u16, 0))
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .title(title)
-                    .border_style(t.border_focus()),
-            ),
-        r,
-    );
 }
 
 /// `s` cut to `max` characters on one line, with an ellipsis: line breaks and tabs become spaces, other control

@@ -1,5 +1,6 @@
 //! The pods table (virtualised: only visible rows are built), the manifests pane and the all-pods events view.
 
+use jiff::Timestamp;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -8,10 +9,12 @@ use ratatui::widgets::{Paragraph, Row, Table};
 
 use super::{block, one_line};
 use crate::engine::events::EventType;
+use crate::engine::snapshot::PodView;
 use crate::engine::status::{restarts_text, short_age};
-use crate::manifest::FileState;
+use crate::manifest::{FileState, FileStatus};
 use crate::text::escape_controls;
 use crate::tui::app::{App, Focus};
+use crate::tui::theme::Theme;
 
 /// The pods screen: table on top, manifests below (or only the focused one when the terminal is short).
 pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
@@ -46,22 +49,24 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
 fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
     let t = app.cfg.theme.clone();
     let focused = app.focus == Focus::Pods;
-    let arrow = if app.reverse { "↑" } else { "↓" };
+    let arrow = if app.pods.reverse { "↑" } else { "↓" };
     let mut title = format!(
         " Pods ({}/{}) · by {}{arrow} ",
-        app.visible.len(),
+        app.pods.visible.len(),
         app.snap.pods.len(),
-        app.sort.column()
+        app.pods.sort.column()
     );
-    if !app.filter.is_empty() {
-        title.push_str(&format!("· filter /{} ", app.filter));
+    if !app.pods.filter.is_empty() {
+        title.push_str(&format!("· filter /{} ", app.pods.filter));
     }
     let b = block(app, title, focused);
     let inner = b.inner(area);
     f.render_widget(b, area);
     let height = inner.height.saturating_sub(1) as usize;
     app.page = height.max(1);
-    app.pods_pos.scroll_into_view(height, app.visible.len());
+    app.pods
+        .pos
+        .scroll_into_view(height, app.pods.visible.len());
     app.areas.pods_rows = Rect::new(
         inner.x,
         inner.y + 1,
@@ -71,9 +76,10 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
 
     let w = inner.width as usize;
     let window: Vec<usize> = app
+        .pods
         .visible
         .iter()
-        .skip(app.pods_pos.offset)
+        .skip(app.pods.pos.offset)
         .take(height)
         .copied()
         .collect();
@@ -86,6 +92,74 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
         .max()
         .unwrap_or(4)
         .clamp(4, 44);
+    let (header, widths, show_ip, show_file) = columns(name_w, w);
+    let now = app.now;
+    let rows: Vec<Row> = window
+        .iter()
+        .enumerate()
+        .map(|(k, i)| {
+            let cells = pod_cells(&app.snap.pods[*i], &t, now, show_ip, show_file);
+            let row = Row::new(cells);
+            if app.pods.pos.offset + k == app.pods.pos.selected && focused {
+                row.style(t.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(t.title()))
+        .column_spacing(1);
+    f.render_widget(table, inner);
+    if app.snap.pods.is_empty() {
+        draw_no_pods(f, app, inner);
+    }
+}
+
+/// The cells of pod `p`'s row.
+fn pod_cells(
+    p: &PodView,
+    t: &Theme,
+    now: Timestamp,
+    show_ip: bool,
+    show_file: bool,
+) -> Vec<Span<'static>> {
+    let mut status = p.columns.status.clone();
+    if let Some(d) = p.terminating {
+        status = format!("Terminating {}s", d.duration_since(now).as_secs().max(0));
+    }
+    let name = if p.host_access.is_empty() {
+        p.name.clone()
+    } else {
+        format!("{} ⚠", p.name)
+    };
+    let mut cells = vec![
+        Span::raw(name),
+        Span::raw(p.columns.ready.clone()),
+        Span::styled(status, t.status(&p.columns.status)),
+        Span::raw(restarts_text(&p.columns, now)),
+        Span::raw(
+            p.start_time()
+                .map(|s| short_age(now.duration_since(s)))
+                .unwrap_or_else(|| "-".into()),
+        ),
+    ];
+    if show_ip {
+        cells.push(Span::raw(p.ip().unwrap_or("<none>").to_string()));
+    }
+    if show_file {
+        let file = match p.line {
+            Some(l) if l > 1 => format!("{}:{l}", escape_controls(&p.source)),
+            _ => escape_controls(&p.source).into_owned(),
+        };
+        cells.push(Span::styled(file, t.dim()));
+    }
+    cells
+}
+
+/// The table's header and column widths for names `name_w` wide in `w` columns, and whether the optional IP
+/// and FILE columns fit.
+fn columns(name_w: usize, w: usize) -> (Vec<&'static str>, Vec<Constraint>, bool, bool) {
     // Optional columns appear when they fit beside the names actually shown (READY, STATUS, RESTARTS, AGE and
     // the gaps take 45 columns; IP 16; FILE at least 9).
     let fixed = 5 + 18 + 13 + 5 + 4;
@@ -108,68 +182,24 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
         header.push("FILE");
         widths.push(Constraint::Min(8));
     }
-    let now = app.now;
-    let rows: Vec<Row> = window
-        .iter()
-        .enumerate()
-        .map(|(k, i)| {
-            let p = &app.snap.pods[*i];
-            let mut status = p.columns.status.clone();
-            if let Some(d) = p.terminating {
-                status = format!("Terminating {}s", d.duration_since(now).as_secs().max(0));
-            }
-            let name = if p.host_access.is_empty() {
-                p.name.clone()
-            } else {
-                format!("{} ⚠", p.name)
-            };
-            let mut cells = vec![
-                Span::raw(name),
-                Span::raw(p.columns.ready.clone()),
-                Span::styled(status, t.status(&p.columns.status)),
-                Span::raw(restarts_text(&p.columns, now)),
-                Span::raw(
-                    p.start_time()
-                        .map(|s| short_age(now.duration_since(s)))
-                        .unwrap_or_else(|| "-".into()),
-                ),
-            ];
-            if show_ip {
-                cells.push(Span::raw(p.ip().unwrap_or("<none>").to_string()));
-            }
-            if show_file {
-                let file = match p.line {
-                    Some(l) if l > 1 => format!("{}:{l}", escape_controls(&p.source)),
-                    _ => escape_controls(&p.source).into_owned(),
-                };
-                cells.push(Span::styled(file, t.dim()));
-            }
-            let row = Row::new(cells);
-            if app.pods_pos.offset + k == app.pods_pos.selected && focused {
-                row.style(t.selected())
-            } else {
-                row
-            }
-        })
-        .collect();
-    let table = Table::new(rows, widths)
-        .header(Row::new(header).style(t.title()))
-        .column_spacing(1);
-    f.render_widget(table, inner);
-    if app.snap.pods.is_empty() {
-        let msg = if app.snap.docker.is_connected() {
-            "no pods: add a manifest to the watched directory (n creates one from a template)"
-        } else {
-            "no pods yet: waiting for the Docker engine"
-        };
-        let r = Rect::new(
-            inner.x,
-            inner.y + 1,
-            inner.width,
-            1.min(inner.height.saturating_sub(1)),
-        );
-        f.render_widget(Paragraph::new(Span::styled(msg, t.dim())), r);
-    }
+    (header, widths, show_ip, show_file)
+}
+
+/// What the empty table says: how to add a pod, or that the engine is not connected yet.
+fn draw_no_pods(f: &mut Frame, app: &App, inner: Rect) {
+    let t = &app.cfg.theme;
+    let msg = if app.snap.docker.is_connected() {
+        "no pods: add a manifest to the watched directory (n creates one from a template)"
+    } else {
+        "no pods yet: waiting for the Docker engine"
+    };
+    let r = Rect::new(
+        inner.x,
+        inner.y + 1,
+        inner.width,
+        1.min(inner.height.saturating_sub(1)),
+    );
+    f.render_widget(Paragraph::new(Span::styled(msg, t.dim())), r);
 }
 
 fn draw_manifests(f: &mut Frame, app: &mut App, area: Rect) {
@@ -188,64 +218,8 @@ fn draw_manifests(f: &mut Frame, app: &mut App, area: Rect) {
     let mut first_line_of: Vec<usize> = Vec::new();
     for (i, file) in app.snap.files.iter().enumerate() {
         first_line_of.push(lines.len());
-        let (word, style) = match &file.state {
-            FileState::Applied => ("applied", t.ok()),
-            FileState::Invalid { .. } => ("invalid", t.error()),
-            FileState::Skipped { .. } => ("skipped", t.dim()),
-            FileState::Conflict => ("conflict", t.warn()),
-            FileState::Pending => ("pending", t.warn()),
-        };
-        let detail = match &file.state {
-            FileState::Skipped { reason } => reason.clone(),
-            FileState::Invalid { stale: true } => {
-                format!(
-                    "the running version is stale: {} keeps running the last good version",
-                    file.pods.join(", ")
-                )
-            }
-            FileState::Invalid { stale: false } => "not applied".into(),
-            _ => {
-                let warnings = file.findings.iter().filter(|x| !x.is_error()).count();
-                let mut d = file.pods.join(", ");
-                if warnings > 0 {
-                    d.push_str(&format!("  ({warnings} warning(s))"));
-                }
-                d
-            }
-        };
         let selected = focused && i == app.files_pos.selected;
-        let row_style = if selected {
-            t.selected()
-        } else {
-            Style::default()
-        };
-        let name = escape_controls(file.path.rsplit('/').next().unwrap_or(&file.path));
-        lines.push(
-            Line::from(vec![
-                Span::styled(format!("{word:<9}"), style),
-                Span::raw(format!("{name:<24} ")),
-                Span::styled(one_line(&detail, width.saturating_sub(34)), t.dim()),
-            ])
-            .style(row_style),
-        );
-        for finding in file.findings.iter().filter(|x| x.is_error()).take(2) {
-            lines.push(Line::from(Span::styled(
-                format!(
-                    "         {}",
-                    one_line(&finding.to_string(), width.saturating_sub(10))
-                ),
-                t.error(),
-            )));
-        }
-        for c in &file.conflicts {
-            lines.push(Line::from(Span::styled(
-                format!(
-                    "         conflict: pod {} is already defined in {}",
-                    c.pod, c.owner
-                ),
-                t.warn(),
-            )));
-        }
+        lines.extend(file_lines(file, &t, width, selected));
     }
     if lines.is_empty() {
         lines.push(Line::from(Span::styled(
@@ -280,6 +254,68 @@ fn draw_manifests(f: &mut Frame, app: &mut App, area: Rect) {
                 .saturating_sub(1)
         })
         .collect();
+}
+
+/// The lines of one manifest file: its state, name and pods, then up to two errors and its conflicts.
+fn file_lines(file: &FileStatus, t: &Theme, width: usize, selected: bool) -> Vec<Line<'static>> {
+    let (word, style) = match &file.state {
+        FileState::Applied => ("applied", t.ok()),
+        FileState::Invalid { .. } => ("invalid", t.error()),
+        FileState::Skipped { .. } => ("skipped", t.dim()),
+        FileState::Conflict => ("conflict", t.warn()),
+        FileState::Pending => ("pending", t.warn()),
+    };
+    let detail = match &file.state {
+        FileState::Skipped { reason } => reason.clone(),
+        FileState::Invalid { stale: true } => {
+            format!(
+                "the running version is stale: {} keeps running the last good version",
+                file.pods.join(", ")
+            )
+        }
+        FileState::Invalid { stale: false } => "not applied".into(),
+        _ => {
+            let warnings = file.findings.iter().filter(|x| !x.is_error()).count();
+            let mut d = file.pods.join(", ");
+            if warnings > 0 {
+                d.push_str(&format!("  ({warnings} warning(s))"));
+            }
+            d
+        }
+    };
+    let row_style = if selected {
+        t.selected()
+    } else {
+        Style::default()
+    };
+    let name = escape_controls(file.path.rsplit('/').next().unwrap_or(&file.path));
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{word:<9}"), style),
+            Span::raw(format!("{name:<24} ")),
+            Span::styled(one_line(&detail, width.saturating_sub(34)), t.dim()),
+        ])
+        .style(row_style),
+    ];
+    for finding in file.findings.iter().filter(|x| x.is_error()).take(2) {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "         {}",
+                one_line(&finding.to_string(), width.saturating_sub(10))
+            ),
+            t.error(),
+        )));
+    }
+    for c in &file.conflicts {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "         conflict: pod {} is already defined in {}",
+                c.pod, c.owner
+            ),
+            t.warn(),
+        )));
+    }
+    lines
 }
 
 /// Every pod's events, newest first.

@@ -1,0 +1,296 @@
+//! The `:` commands, as one table: [`COMMANDS`] is what the prompt dispatches, what `:help` lists and what the
+//! "unknown command" error suggests, so the three cannot drift apart.
+
+use super::effect::Effect;
+use super::{App, Focus, Screen};
+use crate::engine::Request;
+use crate::tui::action::Action;
+
+/// What a `:` command does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommandKind {
+    /// Quit; pods keep running.
+    Quit,
+    /// Quit and terminate every pod (asks first).
+    QuitAll,
+    /// The pods table.
+    Pods,
+    /// The manifests pane.
+    Manifests,
+    /// Every pod's events.
+    Events,
+    /// Restore a deleted manifest (the last one, or the trash entry given).
+    Restore,
+    /// The help screen with the commands.
+    Help,
+    /// Mouse capture on/off.
+    Mouse,
+    /// The monochrome theme.
+    Mono,
+    /// Colours back (unless NO_COLOR is set).
+    Color,
+}
+
+/// One `:` command: the names it answers to (the first is the one suggested), its argument and its help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PromptCommand {
+    /// Names, the main one first.
+    pub names: &'static [&'static str],
+    /// The argument it takes, for help (`""`: none).
+    pub args: &'static str,
+    /// What it does.
+    pub help: &'static str,
+    /// What it runs.
+    pub kind: CommandKind,
+}
+
+/// Every `:` command, in the order help lists them.
+pub const COMMANDS: &[PromptCommand] = &[
+    PromptCommand {
+        names: &["q", "quit", "exit"],
+        args: "",
+        help: "quit; pods keep running",
+        kind: CommandKind::Quit,
+    },
+    PromptCommand {
+        names: &["q!", "quit!", "down"],
+        args: "",
+        help: "quit and terminate every pod (asks first)",
+        kind: CommandKind::QuitAll,
+    },
+    PromptCommand {
+        names: &["pods", "po", "pod"],
+        args: "",
+        help: "the pods table",
+        kind: CommandKind::Pods,
+    },
+    PromptCommand {
+        names: &["manifests", "mf", "files"],
+        args: "",
+        help: "the manifests pane",
+        kind: CommandKind::Manifests,
+    },
+    PromptCommand {
+        names: &["events", "ev"],
+        args: "",
+        help: "every pod's events",
+        kind: CommandKind::Events,
+    },
+    PromptCommand {
+        names: &["restore", "undelete"],
+        args: "[id]",
+        help: "restore the last deleted manifest (or the trash entry id)",
+        kind: CommandKind::Restore,
+    },
+    PromptCommand {
+        names: &["help", "h"],
+        args: "",
+        help: "these commands and the keys of this view",
+        kind: CommandKind::Help,
+    },
+    PromptCommand {
+        names: &["mouse"],
+        args: "",
+        help: "mouse capture on/off (off: select text with the mouse)",
+        kind: CommandKind::Mouse,
+    },
+    PromptCommand {
+        names: &["mono"],
+        args: "",
+        help: "monochrome theme",
+        kind: CommandKind::Mono,
+    },
+    PromptCommand {
+        names: &["color", "colour"],
+        args: "",
+        help: "colours (unless NO_COLOR is set)",
+        kind: CommandKind::Color,
+    },
+];
+
+/// The command `name` runs, if any.
+pub fn find(name: &str) -> Option<&'static PromptCommand> {
+    COMMANDS.iter().find(|c| c.names.contains(&name))
+}
+
+/// The error for an unknown command `name`: every command's main name, `:help` first (a narrow footer cuts the
+/// end of the line).
+pub fn unknown(name: &str) -> String {
+    let (help, rest): (Vec<&PromptCommand>, Vec<_>) =
+        COMMANDS.iter().partition(|c| c.kind == CommandKind::Help);
+    let all: Vec<String> = help
+        .iter()
+        .chain(&rest)
+        .map(|c| format!(":{}", c.names[0]))
+        .collect();
+    format!("unknown command :{name} (try {})", all.join(", "))
+}
+
+/// A command's names as help shows them (`:q :quit :exit`, with its argument).
+pub fn usage(c: &PromptCommand) -> String {
+    let names: Vec<String> = c.names.iter().map(|n| format!(":{n}")).collect();
+    let mut s = names.join(" ");
+    if !c.args.is_empty() {
+        s.push(' ');
+        s.push_str(c.args);
+    }
+    s
+}
+
+impl App {
+    /// Runs a `:` command line (the command's name, then its arguments).
+    pub fn command(&mut self, line: &str) {
+        let mut words = line.split_whitespace();
+        let Some(head) = words.next() else { return };
+        let Some(c) = find(head) else {
+            return self.fail(unknown(head));
+        };
+        match c.kind {
+            CommandKind::Quit => self.act(Action::Quit),
+            CommandKind::QuitAll => self.act(Action::QuitAll),
+            CommandKind::Pods => self.go_to(Screen::Pods, Focus::Pods),
+            CommandKind::Manifests => self.go_to(Screen::Pods, Focus::Manifests),
+            CommandKind::Events => self.go_to(Screen::Events, self.focus),
+            CommandKind::Restore => {
+                let id = words.next().map(str::to_string);
+                self.effects
+                    .push(Effect::Engine(Request::RestoreManifest { id }));
+            }
+            CommandKind::Help => self.open_help(true),
+            CommandKind::Mouse => self.act(Action::ToggleMouse),
+            CommandKind::Mono => self.cfg.theme.mono = true,
+            CommandKind::Color => {
+                self.cfg.theme.mono = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+            }
+        }
+    }
+
+    /// Leaves the pod view for `screen` with `focus`.
+    fn go_to(&mut self, screen: Screen, focus: Focus) {
+        self.leave_detail();
+        self.screen = screen;
+        self.focus = focus;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+
+    fn app() -> App {
+        crate::tui::app::test_app()
+    }
+
+    /// Types `:line` and enter, as a user does.
+    fn run(a: &mut App, line: &str) {
+        let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+        a.on_key(key(KeyCode::Char(':')));
+        for c in line.chars() {
+            a.on_key(key(KeyCode::Char(c)));
+        }
+        a.on_key(key(KeyCode::Enter));
+    }
+
+    #[test]
+    fn every_command_name_dispatches_to_its_command() {
+        for c in COMMANDS {
+            for name in c.names {
+                let mut a = app();
+                a.screen = Screen::Events;
+                a.cfg.theme.mono = c.kind == CommandKind::Color;
+                run(&mut a, name);
+                let why = format!(":{name} ({:?})", c.kind);
+                assert!(a.message.as_ref().is_none_or(|m| !m.error), "{why}");
+                let effects = a.take_effects();
+                match c.kind {
+                    CommandKind::Quit => {
+                        assert_eq!(effects, [Effect::Quit { cleanup: false }], "{why}")
+                    }
+                    CommandKind::QuitAll => assert!(a.confirm().is_some(), "{why}"),
+                    CommandKind::Pods => {
+                        assert_eq!((&a.screen, a.focus), (&Screen::Pods, Focus::Pods), "{why}")
+                    }
+                    CommandKind::Manifests => assert_eq!(
+                        (&a.screen, a.focus),
+                        (&Screen::Pods, Focus::Manifests),
+                        "{why}"
+                    ),
+                    CommandKind::Events => assert_eq!(a.screen, Screen::Events, "{why}"),
+                    CommandKind::Restore => assert_eq!(
+                        effects,
+                        [Effect::Engine(Request::RestoreManifest { id: None })],
+                        "{why}"
+                    ),
+                    CommandKind::Help => {
+                        assert!(a.help().is_some_and(|h| h.commands), "{why}")
+                    }
+                    CommandKind::Mouse => assert!(!a.mouse, "{why}"),
+                    CommandKind::Mono => assert!(a.cfg.theme.mono, "{why}"),
+                    CommandKind::Color => assert_eq!(
+                        a.cfg.theme.mono,
+                        std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+                        "{why}"
+                    ),
+                }
+                if c.kind != CommandKind::QuitAll && c.kind != CommandKind::Help {
+                    assert!(a.modals().is_empty(), "{why}: the prompt closed");
+                }
+            }
+        }
+        // An argument goes with it.
+        let mut a = app();
+        run(&mut a, "restore 1700000000-web.yaml");
+        assert_eq!(
+            a.take_effects(),
+            [Effect::Engine(Request::RestoreManifest {
+                id: Some("1700000000-web.yaml".into())
+            })]
+        );
+    }
+
+    #[test]
+    fn help_and_the_unknown_command_error_list_every_command() {
+        let mut a = app();
+        run(&mut a, "help");
+        let help = *a.help().expect(":help opens the help");
+        let text: String = crate::tui::views::help::lines(&a, help)
+            .iter()
+            .map(|l| {
+                let s: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+                s + "\n"
+            })
+            .collect();
+        for c in COMMANDS {
+            let row = format!("  {:<24}{}", usage(c), c.help);
+            assert!(text.contains(&row), "{row:?} missing from:\n{text}");
+        }
+        assert!(text.contains(":help :h") && text.contains(":mouse") && text.contains(":mono"));
+        // `?` shows the keys alone.
+        let mut b = app();
+        b.act(Action::Help);
+        let keys = crate::tui::views::help::lines(&b, *b.help().unwrap());
+        assert!(keys.len() < crate::tui::views::help::lines(&a, help).len());
+
+        let mut a = app();
+        run(&mut a, "bogus");
+        let m = a.message.clone().expect("an error");
+        assert!(m.error);
+        assert!(
+            m.text
+                .starts_with("unknown command :bogus (try :help, :q, :q!, "),
+            "{}",
+            m.text
+        );
+        for c in COMMANDS {
+            assert!(
+                m.text.contains(&format!(":{},", c.names[0]))
+                    || m.text.contains(&format!(":{})", c.names[0])),
+                "{} missing from {:?}",
+                c.names[0],
+                m.text
+            );
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! The pods table component: its state (cursor, sort, filter, the visible rows) and what keys do to it, and the
+//! actions on one pod that the table and the pod view share. Drawn by `views::pods`.
+
+use std::sync::Arc;
+
+use super::effect::Effect;
+use super::list::ListPos;
+use super::modal::{Pending, PromptKind};
+use super::pod_view::{ContainerRow, Tab, container_rows, instance};
+use super::{App, Focus};
+use crate::engine::Request;
+use crate::engine::snapshot::{PodView, Snapshot};
+use crate::runtime::observe::Role;
+use crate::tui::action::Action;
+
+/// Columns the pods table can be sorted by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    /// NAME (namespace, then name).
+    Name,
+    /// STATUS.
+    Status,
+    /// RESTARTS.
+    Restarts,
+    /// AGE.
+    Age,
+    /// FILE.
+    File,
+}
+
+impl SortKey {
+    fn next(self) -> Self {
+        match self {
+            SortKey::Name => SortKey::Status,
+            SortKey::Status => SortKey::Restarts,
+            SortKey::Restarts => SortKey::Age,
+            SortKey::Age => SortKey::File,
+            SortKey::File => SortKey::Name,
+        }
+    }
+
+    /// The column header it sorts.
+    pub fn column(self) -> &'static str {
+        match self {
+            SortKey::Name => "NAME",
+            SortKey::Status => "STATUS",
+            SortKey::Restarts => "RESTARTS",
+            SortKey::Age => "AGE",
+            SortKey::File => "FILE",
+        }
+    }
+}
+
+/// The pods table's state.
+#[derive(Clone, Debug)]
+pub struct PodsTable {
+    /// Cursor and scroll.
+    pub pos: ListPos,
+    /// Sort column.
+    pub sort: SortKey,
+    /// Sort descending.
+    pub reverse: bool,
+    /// Filter text.
+    pub filter: String,
+    /// Indices into `snap.pods` of the visible rows, sorted and filtered.
+    pub visible: Vec<usize>,
+    /// The selected pod's UID (kept across snapshots).
+    pub selected_uid: Option<String>,
+}
+
+impl Default for PodsTable {
+    fn default() -> Self {
+        Self {
+            pos: ListPos::default(),
+            sort: SortKey::Name,
+            reverse: false,
+            filter: String::new(),
+            visible: Vec::new(),
+            selected_uid: None,
+        }
+    }
+}
+
+impl PodsTable {
+    /// Recomputes the sorted, filtered rows of `snap` and keeps the selection on the same pod.
+    pub fn refresh(&mut self, snap: &Snapshot) {
+        let f = self.filter.to_lowercase();
+        let pods = &snap.pods;
+        let mut idx: Vec<usize> = (0..pods.len())
+            .filter(|i| {
+                f.is_empty() || {
+                    let p = &pods[*i];
+                    p.name.to_lowercase().contains(&f)
+                        || p.namespace.to_lowercase().contains(&f)
+                        || p.columns.status.to_lowercase().contains(&f)
+                        || p.source.to_lowercase().contains(&f)
+                }
+            })
+            .collect();
+        let key = self.sort;
+        idx.sort_by(|a, b| {
+            let (a, b) = (&pods[*a], &pods[*b]);
+            let ord = match key {
+                SortKey::Name => (a.namespace.as_str(), a.name.as_str())
+                    .cmp(&(b.namespace.as_str(), b.name.as_str())),
+                SortKey::Status => a.columns.status.cmp(&b.columns.status),
+                SortKey::Restarts => a.columns.restarts.cmp(&b.columns.restarts),
+                SortKey::Age => b.start_time().cmp(&a.start_time()),
+                SortKey::File => a.source.cmp(&b.source),
+            };
+            ord.then_with(|| a.name.cmp(&b.name))
+        });
+        if self.reverse {
+            idx.reverse();
+        }
+        self.visible = idx;
+        if let Some(uid) = &self.selected_uid
+            && let Some(pos) = self.visible.iter().position(|i| pods[*i].uid == *uid)
+        {
+            self.pos.selected = pos;
+        }
+        self.pos.clamp(self.visible.len());
+        self.selected_uid = self.selected(snap).map(|p| p.uid.clone());
+    }
+
+    /// The pod under the cursor.
+    pub fn selected<'a>(&self, snap: &'a Snapshot) -> Option<&'a Arc<PodView>> {
+        self.visible
+            .get(self.pos.selected)
+            .and_then(|i| snap.pods.get(*i))
+    }
+}
+
+impl App {
+    /// Recomputes the sorted, filtered rows and keeps the selection on the same pod.
+    pub fn refresh_visible(&mut self) {
+        self.pods.refresh(&self.snap);
+    }
+
+    /// The pod under the cursor in the pods table.
+    pub fn selected_pod(&self) -> Option<&Arc<PodView>> {
+        self.pods.selected(&self.snap)
+    }
+
+    /// A click on row `row` of the table (from its top): selects it, or opens it when it is selected already.
+    pub(super) fn click_pods(&mut self, row: usize) {
+        let i = self.pods.pos.offset + row;
+        if i >= self.pods.visible.len() {
+            return;
+        }
+        self.focus = Focus::Pods;
+        if self.pods.pos.selected == i {
+            self.open_detail(Tab::Containers);
+        } else {
+            self.pods.pos.selected = i;
+            self.pods.selected_uid = self.selected_pod().map(|p| p.uid.clone());
+        }
+    }
+
+    /// What `action` does in the pods table.
+    pub(super) fn act_pods(&mut self, action: Action) {
+        let len = self.pods.visible.len();
+        if self.pods.pos.apply(action, len, self.page) {
+            self.pods.selected_uid = self.selected_pod().map(|p| p.uid.clone());
+            return;
+        }
+        match action {
+            Action::NextPane | Action::PrevPane => self.focus = Focus::Manifests,
+            Action::Filter => self.open_prompt(PromptKind::Filter),
+            Action::Back => {
+                self.pods.filter.clear();
+                self.refresh_visible();
+            }
+            Action::SortNext => {
+                self.pods.sort = self.pods.sort.next();
+                self.refresh_visible();
+                self.say(format!("sorted by {}", self.pods.sort.column()));
+            }
+            Action::SortReverse => {
+                self.pods.reverse = !self.pods.reverse;
+                self.refresh_visible();
+            }
+            Action::Describe | Action::Open => self.open_detail(Tab::Containers),
+            Action::Logs => self.open_detail(Tab::Logs),
+            Action::Yaml => self.open_detail(Tab::Yaml),
+            Action::Events => self.open_detail(Tab::Events),
+            Action::New => self.open_prompt(PromptKind::NewFile),
+            Action::Undelete => self
+                .effects
+                .push(Effect::Engine(Request::RestoreManifest { id: None })),
+            _ => {
+                let Some(p) = self.selected_pod().cloned() else {
+                    self.fail("no pod selected");
+                    return;
+                };
+                self.act_on_pod(action, &p, None);
+            }
+        }
+    }
+
+    /// Actions on a pod (from the table or the pod view); `container` is the selected container, if any.
+    pub(super) fn act_on_pod(
+        &mut self,
+        action: Action,
+        p: &PodView,
+        container: Option<&ContainerRow>,
+    ) {
+        match action {
+            Action::Edit if self.cfg.external_editor => self.edit_external(&p.source),
+            Action::Edit => self.edit_file(&p.source),
+            Action::EditExternal => self.edit_external(&p.source),
+            Action::Kill => {
+                let running = p.observed.all().filter(|i| i.state.is_running()).count();
+                self.ask(
+                    format!(
+                        "Kill the {running} running container(s) of {} (SIGKILL, the pause container too)?\npodtui brings the pod back per its restartPolicy ({}).",
+                        p.name,
+                        p.pod
+                            .spec
+                            .as_ref()
+                            .and_then(|s| s.restart_policy.clone())
+                            .unwrap_or_else(|| "Always".into())
+                    ),
+                    Pending::Kill { uid: p.uid.clone() },
+                );
+            }
+            Action::Delete => {
+                if p.source.contains("://") || p.source.is_empty() {
+                    self.fail("this pod does not come from a file in the watched directory");
+                    return;
+                }
+                self.ask_delete(&p.source);
+            }
+            Action::Restart => {
+                let Some(c) = container.filter(|c| c.role != Role::Sandbox) else {
+                    self.fail("select an init or app container to restart (the pause container restarts the whole pod: ctrl-k)");
+                    return;
+                };
+                self.ask(
+                    format!(
+                        "Restart container {} of {}?\nIt is stopped with the pod's grace period and started again at once.",
+                        c.name, p.name
+                    ),
+                    Pending::Restart {
+                        uid: p.uid.clone(),
+                        container: c.name.clone(),
+                    },
+                );
+            }
+            Action::Shell => {
+                let target = match container {
+                    Some(c) => Some(c.clone()),
+                    None => container_rows(p).into_iter().find(|c| c.role == Role::App),
+                };
+                let Some(c) = target else {
+                    self.fail("the pod has no container");
+                    return;
+                };
+                if c.role == Role::Sandbox {
+                    self.fail("the pause container has no shell (it is a single static binary)");
+                    return;
+                }
+                match instance(p, &c.name, false) {
+                    Some(i) if i.state.is_running() => self.effects.push(Effect::Shell {
+                        container_id: i.id.clone(),
+                        title: format!("{}/{}", p.name, c.name),
+                    }),
+                    _ => self.fail(format!("container {} is not running", c.name)),
+                }
+            }
+            _ => {}
+        }
+    }
+}
