@@ -342,10 +342,17 @@ fn pod_row(
         .creation_timestamp
         .as_ref()
         .or(status.start_time.as_ref())
-        .map_or_else(|| "<unknown>".into(), |t| human_duration(now.duration_since(t.0)));
+        .map_or_else(
+            || "<unknown>".into(),
+            |t| human_duration(now.duration_since(t.0)),
+        );
     let restarts = match c.last_restart {
         Some(t) if c.restarts > 0 => {
-            format!("{} ({} ago)", c.restarts, human_duration(now.duration_since(t)))
+            format!(
+                "{} ({} ago)",
+                c.restarts,
+                human_duration(now.duration_since(t))
+            )
         }
         _ => c.restarts.to_string(),
     };

@@ -229,7 +229,7 @@ fn global_keys() -> Vec<Binding> {
         b(
             &[":"],
             CommandPrompt,
-            "command prompt (:q :pods :manifests :events :restore)",
+            "command prompt (the commands are listed below)",
             Some("command"),
         ),
         b(

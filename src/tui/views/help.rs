@@ -1,5 +1,5 @@
-//! The help screen: the keys of the current view and the global ones (from the keymap), and with `:help` the
-//! `:` commands first (from the command table), so neither list can miss an entry.
+//! The help screen: the keys of the current view and the global ones (from the keymap) and the `:` commands
+//! (from the command table; first with `:help`, after the keys with `?`), so neither list can miss an entry.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -11,23 +11,13 @@ use crate::tui::app::commands::{COMMANDS, usage};
 use crate::tui::app::{App, Help};
 use crate::tui::keymap::Mode;
 
-/// The help's lines: with `help.commands` the `:` commands, then the keys of the current view and the global
-/// keys, then where keys are rebound.
+/// The help's lines: the keys of the current view and the global keys, the `:` commands (first with
+/// `help.commands`), then where keys are rebound.
 pub fn lines(app: &App, help: Help) -> Vec<Line<'static>> {
     let t = &app.cfg.theme;
     let mut lines = Vec::new();
     if help.commands {
-        lines.push(Line::from(Span::styled(
-            "Commands (type : and the name)",
-            t.title(),
-        )));
-        for c in COMMANDS {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<24}", usage(c)), t.key()),
-                Span::raw(c.help),
-            ]));
-        }
-        lines.push(Line::from(""));
+        command_lines(app, &mut lines);
     }
     for m in [app.mode(), Mode::Global] {
         lines.push(Line::from(Span::styled(
@@ -43,6 +33,9 @@ pub fn lines(app: &App, help: Help) -> Vec<Line<'static>> {
         }
         lines.push(Line::from(""));
     }
+    if !help.commands {
+        command_lines(app, &mut lines);
+    }
     lines.push(Line::from(Span::styled(
         format!(
             "Keys can be rebound in {}. j/k and page keys scroll; any other key closes this help.",
@@ -53,6 +46,22 @@ pub fn lines(app: &App, help: Help) -> Vec<Line<'static>> {
         t.dim(),
     )));
     lines
+}
+
+/// The `:` commands, from the command table, then a blank line.
+fn command_lines(app: &App, lines: &mut Vec<Line<'static>>) {
+    let t = &app.cfg.theme;
+    lines.push(Line::from(Span::styled(
+        "Commands (type : and the name)",
+        t.title(),
+    )));
+    for c in COMMANDS {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<24}", usage(c)), t.key()),
+            Span::raw(c.help),
+        ]));
+    }
+    lines.push(Line::from(""));
 }
 
 /// Draws the help box, scrolled to `help.scroll` (kept within the text).
