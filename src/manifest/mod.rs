@@ -22,6 +22,7 @@ pub use parse::{
 pub use path::FieldPath;
 pub mod files;
 pub mod http;
+pub mod job;
 pub mod source;
 pub mod state;
 pub mod store;
