@@ -9,6 +9,8 @@
 //! - [`commands`]: one module per subcommand: `tui` (the engine under the UI), `run` (headless), `validate`,
 //!   `get` (kubectl's columns), `logs`, `down` (terminate pods with their grace periods), `kubeconfig`.
 //! - [`manifest`]: from manifest text to desired state.
+//!   - `bounds`: size, node, depth and alias bounds a text must pass before it is parsed; `job`: parsing on the
+//!     blocking pool with a time budget.
 //!   - `parse`: YAML/JSON documents into validated pods (the only place that parses YAML); `lines`: where each field
 //!     sits in its file; `schema`: which Pod fields exist (unknown-field warnings, fields podtui ignores).
 //!   - `validate`: every rule on a decoded pod, one file per part (`metadata`, `spec`, `volumes`, `container`,

@@ -349,3 +349,43 @@ fn mutated_manifests_never_panic_and_every_rejection_names_a_field() {
         "every mutated manifest was rejected: the mutations are too blunt"
     );
 }
+
+#[path = "fuzz/bombs.rs"]
+mod bombs;
+
+/// The memory-bomb shapes join the corpus (generated, as they are megabytes): each is refused by its bound
+/// in `podtui validate` within 1 s of CPU and 64 MiB of peak RSS, measured on that child alone; so is each
+/// with a valid pod in front of it, and each cut short (a half-written bomb).
+#[test]
+fn memory_bomb_shapes_are_refused_within_the_peak_rss_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec: {containers: [{name: c, image: 'i:1'}]}\n---\n";
+    let mut worst = (0, "");
+    for bomb in bombs::shapes() {
+        let cost = bombs::assert_refused_cheaply(dir.path(), &bomb);
+        worst = worst.max((cost.peak_rss_kb, bomb.file));
+        let text = (bomb.text)();
+        let mut variants = vec![text[..text.len() * 2 / 3].to_string()];
+        if bomb.file.ends_with(".yaml") {
+            variants.push(format!("{pod}{}", &text[..text.len() - pod.len()]));
+        }
+        // In process, too: refused with a line, never a panic.
+        check(&text, Format::from_path(Path::new(bomb.file)), 0, 0);
+        drop(text);
+        for (i, variant) in variants.into_iter().enumerate() {
+            let path = dir.path().join(format!("v{i}-{}", bomb.file));
+            std::fs::write(&path, variant).unwrap();
+            let cost = bombs::validate(&path);
+            // A variant may pass every bound and go through the whole parse (of an unoptimised build), so its
+            // CPU bound is looser; its memory bound is not.
+            assert!(
+                cost.code == 1
+                    && cost.peak_rss_kb <= bombs::PEAK_RSS_KB
+                    && cost.cpu <= bombs::CPU * 3,
+                "{} (variant {i}): {cost:?}",
+                bomb.file
+            );
+        }
+    }
+    eprintln!("worst peak RSS: {} KiB ({})", worst.0, worst.1);
+}

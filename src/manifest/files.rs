@@ -12,7 +12,8 @@ use std::time::SystemTime;
 
 use super::finding::Finding;
 use super::identity::SourceId;
-use super::parse::{DesiredPod, Format, ParseInput, Parsed, manifest_text, parse_manifest};
+use super::job::{ParseDone, ParseJob};
+use super::parse::{DesiredPod, Format};
 use super::state::{EntryKind, EntryReport};
 
 /// Files larger than this are skipped, as the kubelet does.
@@ -156,11 +157,11 @@ pub struct Entry {
     pub display: String,
     state: EntryState,
     /// Bytes of the version currently reported (to ignore identical rewrites).
-    bytes: Option<Vec<u8>>,
+    bytes: Option<Arc<[u8]>>,
     /// Length and mtime when last read (a cheap change check for relists).
     stamp: Option<(u64, SystemTime)>,
     /// Bytes of a version that failed to parse and is waiting to settle.
-    settling: Option<Vec<u8>>,
+    settling: Option<Arc<[u8]>>,
     last_good: Vec<Arc<DesiredPod>>,
 }
 
@@ -204,17 +205,36 @@ impl Entry {
         }
     }
 
-    /// Takes in new bytes. With `settle`, a version that fails to parse is not reported until the same bytes
-    /// are seen again after the caller's settle delay (it may be a half-written file).
+    /// Takes in new bytes, parsing them here. With `settle`, a version that fails to parse is not reported until
+    /// the same bytes are seen again after the caller's settle delay (it may be a half-written file).
     pub fn accept(&mut self, bytes: Vec<u8>, input: ParseCtx<'_>, settle: bool) -> Outcome {
-        if matches!(self.state, EntryState::Read { .. })
-            && self.bytes.as_deref() == Some(bytes.as_slice())
-        {
-            self.settling = None;
-            return Outcome::Unchanged;
+        match self.begin(bytes.into(), input) {
+            Some(job) => self.finish(job.run(), settle),
+            None => Outcome::Unchanged,
         }
-        let parsed = parse_bytes(&self.display, &bytes, input);
-        if parsed.has_errors() && settle && self.settling.as_deref() != Some(bytes.as_slice()) {
+    }
+
+    /// The parse new bytes need, or `None` when they are the version already reported. The job may run anywhere
+    /// (the blocking pool); [`Entry::finish`] takes its result.
+    pub fn begin(&mut self, bytes: Arc<[u8]>, input: ParseCtx<'_>) -> Option<ParseJob> {
+        if matches!(self.state, EntryState::Read { .. }) && self.bytes.as_deref() == Some(&*bytes) {
+            self.settling = None;
+            return None;
+        }
+        Some(ParseJob {
+            display: self.display.clone(),
+            bytes,
+            format: input.format,
+            node_name: input.node_name.to_string(),
+            source: input.source.clone(),
+            saved: None,
+        })
+    }
+
+    /// Takes in what a [`ParseJob`] of [`Entry::begin`] found (see [`Entry::accept`] for `settle`).
+    pub fn finish(&mut self, done: ParseDone, settle: bool) -> Outcome {
+        let ParseDone { bytes, parsed, .. } = done;
+        if parsed.has_errors() && settle && self.settling.as_deref() != Some(&*bytes) {
             self.settling = Some(bytes);
             return Outcome::NeedsSettle;
         }
@@ -280,18 +300,21 @@ pub struct ParseCtx<'a> {
     pub source: &'a SourceId,
 }
 
-/// Parses one entry's bytes (see [`manifest_text`] for what makes bytes a manifest text).
-fn parse_bytes(display: &str, bytes: &[u8], ctx: ParseCtx<'_>) -> Parsed {
-    match manifest_text(bytes) {
-        Ok(text) => parse_manifest(&ParseInput {
-            display,
-            text,
-            format: ctx.format,
-            node_name: ctx.node_name,
-            source: ctx.source,
-        }),
-        Err(f) => Parsed::unreadable(display, f),
-    }
+/// What [`FileSource::begin_read`] needs done.
+#[derive(Debug)]
+pub enum Read {
+    /// Nothing to parse: this is what reading did.
+    Done(Outcome),
+    /// The bytes must be parsed: run the job and give its result to [`FileSource::finish_read`].
+    Parse(PendingRead, ParseJob),
+}
+
+/// A read waiting for its parse.
+#[derive(Debug)]
+pub struct PendingRead {
+    name: String,
+    settle: bool,
+    last_good_path: Option<PathBuf>,
 }
 
 /// What reading an entry did.
@@ -421,25 +444,35 @@ impl FileSource {
         true
     }
 
-    /// Reads entry `name` from disk (it may have been deleted, replaced or become a non-manifest).
+    /// Reads entry `name` from disk (it may have been deleted, replaced or become a non-manifest), parsing
+    /// it here.
     pub fn read(&mut self, name: &str, settle: bool) -> Outcome {
+        match self.begin_read(name, settle) {
+            Read::Done(outcome) => outcome,
+            Read::Parse(pending, job) => self.finish_read(pending, job.run()),
+        }
+    }
+
+    /// Reads entry `name` from disk up to the parse, which the caller runs (see [`Read`]).
+    pub fn begin_read(&mut self, name: &str, settle: bool) -> Read {
         let path = self.root.absolute_path(name);
         if name.contains('\u{FFFD}') && fs::symlink_metadata(&path).is_err() {
             // Listed under a lossy name (the real name is not UTF-8), so it cannot be opened by that name.
             let display = self.root.display_path(name);
-            return self
-                .entries
-                .entry(name.to_string())
-                .or_insert_with(|| Entry::new(display))
-                .skip("the file name is not valid UTF-8 (rename the file)".into());
+            return Read::Done(
+                self.entries
+                    .entry(name.to_string())
+                    .or_insert_with(|| Entry::new(display))
+                    .skip("the file name is not valid UTF-8 (rename the file)".into()),
+            );
         }
-        let Ok(lmeta) = fs::symlink_metadata(&path) else {
+        if fs::symlink_metadata(&path).is_err() {
             self.forget_last_good(name);
-            return match self.entries.remove(name) {
+            return Read::Done(match self.entries.remove(name) {
                 Some(_) => Outcome::Changed,
                 None => Outcome::Unchanged,
-            };
-        };
+            });
+        }
         let last_good_path = self.last_good_path(&path);
         let meta = fs::metadata(&path).ok();
         let display = self.root.display_path(name);
@@ -458,15 +491,14 @@ impl FileSource {
             },
         };
         if let Some(reason) = reason {
-            let _ = lmeta;
-            return entry.skip(reason);
+            return Read::Done(entry.skip(reason));
         }
         let stamp = meta
             .as_ref()
             .and_then(|m| Some((m.len(), m.modified().ok()?)));
         let bytes = match fs::read(&path) {
             Ok(b) => b,
-            Err(e) => return entry.fail(format!("cannot read the file: {e}")),
+            Err(e) => return Read::Done(entry.fail(format!("cannot read the file: {e}"))),
         };
         entry.stamp = stamp;
         let source = SourceId::File(path.to_string_lossy().into_owned());
@@ -475,20 +507,50 @@ impl FileSource {
             node_name: &self.node_name,
             source: &source,
         };
-        let outcome = entry.accept(bytes.clone(), ctx, settle);
+        let no_good = entry.last_good.is_empty();
+        match entry.begin(bytes.into(), ctx) {
+            None => Read::Done(Outcome::Unchanged),
+            Some(mut job) => {
+                // Found invalid with no good version in memory (podtui restarted): the saved one may run.
+                job.saved = last_good_path.clone().filter(|_| no_good);
+                let pending = PendingRead {
+                    name: name.to_string(),
+                    settle,
+                    last_good_path,
+                };
+                Read::Parse(pending, job)
+            }
+        }
+    }
+
+    /// Takes in the result of the job [`FileSource::begin_read`] gave with `pending`.
+    pub fn finish_read(&mut self, pending: PendingRead, done: ParseDone) -> Outcome {
+        let Some(entry) = self.entries.get_mut(&pending.name) else {
+            return Outcome::Unchanged;
+        };
+        let ParseDone {
+            bytes,
+            parsed,
+            saved,
+        } = done;
+        let saved = saved.filter(|p| !p.has_errors()).map(|p| p.pods);
+        let outcome = entry.finish(
+            ParseDone {
+                bytes: bytes.clone(),
+                parsed,
+                saved: None,
+            },
+            pending.settle,
+        );
         if outcome == Outcome::Changed
-            && let Some(lg) = last_good_path
+            && let Some(lg) = pending.last_good_path
         {
             if !entry.is_invalid() {
                 let _ = super::store::write_private(&lg, &bytes);
             } else if entry.last_good.is_empty()
-                && let Ok(saved) = fs::read(&lg)
+                && let Some(pods) = saved
             {
-                // Found invalid with no good version in memory (podtui restarted): run the saved one.
-                let parsed = parse_bytes(&entry.display, &saved, ctx);
-                if !parsed.has_errors() {
-                    entry.last_good = parsed.pods.into_iter().map(Arc::new).collect();
-                }
+                entry.last_good = pods.into_iter().map(Arc::new).collect();
             }
         }
         outcome

@@ -2,6 +2,7 @@
 //! that parses YAML.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use k8s_openapi::api::core::v1::Pod;
 use serde::Deserialize;
@@ -107,40 +108,6 @@ struct Doc {
     value: Value,
 }
 
-/// Deeper flow nesting (`[[[[…`) than any Pod needs; the YAML parser's time grows with the square of it.
-const MAX_DEPTH: usize = 512;
-
-/// The line where `[`/`{` nesting outside quotes and comments first passes [`MAX_DEPTH`], if it does.
-fn too_deep(text: &str) -> Option<usize> {
-    let (mut depth, mut line) = (0usize, 1usize);
-    let mut quote: Option<char> = None;
-    let mut comment = false;
-    let mut prev = '\n';
-    for c in text.chars() {
-        match (quote, c) {
-            (_, '\n') => {
-                line += 1;
-                comment = false;
-            }
-            _ if comment => {}
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
-            (None, '#') if prev.is_whitespace() => comment = true,
-            (None, '[' | '{') => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Some(line);
-                }
-            }
-            (None, ']' | '}') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        prev = c;
-    }
-    None
-}
-
 /// A manifest's bytes as text. Kubernetes requires UTF-8; a leading byte-order mark is dropped (Kubernetes'
 /// decoders skip it too). Invalid UTF-8 is an error at its line rather than a silently replaced character.
 pub fn manifest_text(bytes: &[u8]) -> Result<&str, Finding> {
@@ -169,15 +136,15 @@ impl Parsed {
 
 /// Parses, decodes and validates a manifest text.
 pub fn parse_manifest(input: &ParseInput<'_>) -> Parsed {
-    // Before either YAML parser sees the text.
-    if let Some(line) = too_deep(input.text) {
-        return Parsed::unreadable(
-            input.display,
-            Finding::file_error(
-                Some(line),
-                format!("nested more than {MAX_DEPTH} levels deep: not a Pod manifest"),
-            ),
-        );
+    parse_manifest_within(input, None)
+}
+
+/// [`parse_manifest`], refusing the text when measuring it against the bounds of [`super::bounds`] is still
+/// not done at `deadline`.
+pub fn parse_manifest_within(input: &ParseInput<'_>, deadline: Option<Instant>) -> Parsed {
+    // Before any parser builds a value from the text.
+    if let Err(refusal) = super::bounds::check(input.text, input.format, deadline) {
+        return Parsed::unreadable(input.display, refusal.into_finding());
     }
     let lines = LineMap::build(input.text);
     let mut out = Parsed::default();
@@ -566,7 +533,9 @@ mod tests {
         let p = parse(&text, Format::Yaml);
         assert_eq!(
             errors(&p),
-            ["m.yaml:3: nested more than 512 levels deep: not a Pod manifest"]
+            [
+                "m.yaml:3: document 1 is nested more than 64 levels deep: not a Pod manifest, refused before parsing"
+            ]
         );
         // Brackets in quotes and comments do not count.
         let quoted = format!(

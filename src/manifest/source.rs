@@ -5,6 +5,9 @@
 //! Editor saves are debounced: a path is read 5 ms after its writer closed it or renamed it into place, or
 //! 300 ms after the last other change. A version that does not parse is read again after it settles (400 ms
 //! without a change) and only then reported as invalid, so a half-written file is never taken for the truth.
+//!
+//! Once the task runs, every parse runs on the blocking pool ([`super::job`]), one at a time: a file that
+//! is slow to parse delays the files behind it by at most its budget, and never the engine.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -17,9 +20,10 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
-use super::files::{Entry, FileSource, Outcome, ParseCtx, Root};
+use super::files::{Entry, FileSource, Outcome, ParseCtx, Read, Root};
 use super::http::{HttpSource, HttpSourceError, parse_headers};
 use super::identity::SourceId;
+use super::job::run_blocking;
 use super::parse::Format;
 use super::state::{DesiredState, EntryReport};
 
@@ -69,6 +73,9 @@ pub enum SourceError {
     /// Neither a path nor a URL.
     #[error("no manifest source: give a PATH or --manifest-url")]
     Nothing,
+    /// Reading the files failed in a way that is podtui's fault (the reading thread panicked).
+    #[error("reading the manifests failed: {0}")]
+    Read(String),
 }
 
 /// A short description of the sources for headers and logs (`./manifests`, `http://…`).
@@ -90,18 +97,26 @@ struct UrlSource {
 }
 
 impl UrlSource {
-    fn apply(&mut self, node: &str, result: Result<Vec<u8>, String>) -> Outcome {
+    /// Takes in one fetch, parsing the body on the blocking pool.
+    async fn apply(&mut self, node: &str, result: Result<Vec<u8>, String>) -> Outcome {
         match result {
             Ok(bytes) => {
                 self.synced = true;
-                let text = String::from_utf8_lossy(&bytes);
+                let format =
+                    Format::sniff(&String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]));
                 let source = SourceId::Url(self.http.url().to_string());
                 let ctx = ParseCtx {
-                    format: Format::sniff(&text),
+                    format,
                     node_name: node,
                     source: &source,
                 };
-                self.entry.accept(bytes, ctx, false)
+                match self.entry.begin(bytes.into(), ctx) {
+                    Some(job) => {
+                        let done = run_blocking(job).await;
+                        self.entry.finish(done, false)
+                    }
+                    None => Outcome::Unchanged,
+                }
             }
             Err(msg) => self.entry.fail(msg),
         }
@@ -149,12 +164,16 @@ fn assemble(files: Option<&FileSource>, url: Option<&UrlSource>) -> DesiredState
 /// Reads every source once, without watching (for `validate`, `get` and `down`).
 pub async fn read_once(cfg: &SourcesConfig) -> Result<DesiredState, SourceError> {
     let (mut files, mut url) = build(cfg)?;
-    if let Some(f) = files.as_mut() {
-        f.read_all();
+    if let Some(mut f) = files.take() {
+        let read = tokio::task::spawn_blocking(move || {
+            f.read_all();
+            f
+        });
+        files = Some(read.await.map_err(|e| SourceError::Read(e.to_string()))?);
     }
     if let Some(u) = url.as_mut() {
         let result = u.http.fetch().await;
-        u.apply(&cfg.node_name, result);
+        u.apply(&cfg.node_name, result).await;
     }
     Ok(assemble(files.as_ref(), url.as_ref()))
 }
@@ -191,10 +210,21 @@ pub fn spawn_sources(
     Ok(rx)
 }
 
-fn relist(files: &mut FileSource, due: &mut HashMap<String, Instant>) -> bool {
+/// Reads entry `name`, parsing it on the blocking pool.
+async fn read(files: &mut FileSource, name: &str, settle: bool) -> Outcome {
+    match files.begin_read(name, settle) {
+        Read::Done(outcome) => outcome,
+        Read::Parse(pending, job) => {
+            let done = run_blocking(job).await;
+            files.finish_read(pending, done)
+        }
+    }
+}
+
+async fn relist(files: &mut FileSource, due: &mut HashMap<String, Instant>) -> bool {
     let (names, mut changed) = files.relist();
     for name in names {
-        match files.read(&name, true) {
+        match read(files, &name, true).await {
             Outcome::Changed => changed = true,
             Outcome::NeedsSettle => {
                 changed |= files.mark_pending(&name);
@@ -293,13 +323,13 @@ async fn run(
                                 changed |= f.mark_pending(&name);
                                 due.insert(name, Instant::now() + delay);
                             } else if *path == f.root().watch_dir() {
-                                changed |= relist(f, &mut due);
+                                changed |= relist(f, &mut due).await;
                             }
                         }
                     }
                     Err(e) => {
                         tracing::warn!("file watcher error: {e}; relisting");
-                        changed |= relist(f, &mut due);
+                        changed |= relist(f, &mut due).await;
                     }
                 }
             }
@@ -309,7 +339,7 @@ async fn run(
                 if let Some(f) = files.as_mut() {
                     for name in ready {
                         due.remove(&name);
-                        match f.read(&name, true) {
+                        match read(f, &name, true).await {
                             Outcome::Changed => changed = true,
                             Outcome::NeedsSettle => { due.insert(name, Instant::now() + SETTLE); }
                             Outcome::Unchanged => {}
@@ -322,13 +352,13 @@ async fn run(
                     if watcher.is_none() {
                         watcher = make_watcher(f.root(), ev_tx.clone());
                     }
-                    changed |= relist(f, &mut due);
+                    changed |= relist(f, &mut due).await;
                 }
             }
             Some(result) = http_rx.recv() => {
                 if let Some(u) = url.as_mut() {
                     let was_synced = u.synced;
-                    changed |= u.apply(&cfg.node_name, result) == Outcome::Changed || u.synced != was_synced;
+                    changed |= u.apply(&cfg.node_name, result).await == Outcome::Changed || u.synced != was_synced;
                 }
             }
         }
