@@ -3,6 +3,7 @@
 //! logs, exec, stats) in [`streams`].
 
 mod convert;
+mod podman;
 mod streams;
 
 use std::collections::HashMap;
@@ -94,9 +95,11 @@ impl DockerRuntime {
                         .or_else(|| c.subnet.as_deref().and_then(first_host))
                 })
             });
+        let (kind, version) = podman::engine_of(&version);
         let info = EngineInfo {
             endpoint: ep,
-            version: version.version.unwrap_or_default(),
+            kind,
+            version,
             api_version: docker.client_version().to_string(),
             cpus: sys.as_ref().and_then(|s| s.ncpu).unwrap_or(1),
             memory: sys.as_ref().and_then(|s| s.mem_total).unwrap_or(0),
@@ -184,7 +187,10 @@ impl ContainerRuntime for DockerRuntime {
     async fn create(&self, name: &str, mut config: ContainerConfig) -> RtResult<String> {
         self.own(&mut config.labels);
         let opts = CreateContainerOptionsBuilder::default().name(name).build();
-        let body = convert::create_body(config);
+        let mut body = convert::create_body(config);
+        if self.info.is_podman() {
+            podman::adjust_body(&mut body);
+        }
         let _turn = self.start_turn().await;
         let resp = timed(
             format!("create container {name}"),

@@ -1,0 +1,127 @@
+//! Where podman's Docker-compatible API differs from dockerd, and what podtui does about it; everything above
+//! the runtime stays engine-neutral. Which engine answers is read from the version answer
+//! ([`engine_of`]); create bodies are adjusted for podman by [`adjust_body`].
+//!
+//! Differences handled elsewhere in this module: podman names a removal `remove` where Docker says `destroy`
+//! (both are [`crate::runtime::EventAction::Destroy`]), and sends `init`/`cleanup` events Docker has not.
+
+use bollard::models::{ContainerCreateBody, SystemVersion};
+
+use crate::runtime::types::EngineKind;
+
+/// The component podman's version answer names itself with.
+const PODMAN_COMPONENT: &str = "Podman Engine";
+
+/// Which engine gave this version answer, and its own version: podman lists a `Podman Engine` component (its
+/// top-level `Version` is the Docker API level it emulates); dockerd lists `Engine`.
+pub(super) fn engine_of(v: &SystemVersion) -> (EngineKind, String) {
+    let podman = v
+        .components
+        .iter()
+        .flatten()
+        .find(|c| c.name == PODMAN_COMPONENT);
+    match podman {
+        Some(c) => (EngineKind::Podman, c.version.clone()),
+        None => (EngineKind::Docker, v.version.clone().unwrap_or_default()),
+    }
+}
+
+/// Adjusts a create body for podman.
+///
+/// Docker's `container:<id>` network mode also shares the sandbox's UTS namespace; podman's does not, so a
+/// joined container would see its own ID as its hostname. Joining the sandbox's UTS namespace as well (podman
+/// accepts `UTSMode: container:<id>`, measured on 4.3) gives every container of the pod the pod's hostname, as
+/// on Docker and in Kubernetes; a container that sets its own hostname keeps it.
+pub(super) fn adjust_body(body: &mut ContainerCreateBody) {
+    let Some(host) = body.host_config.as_mut() else {
+        return;
+    };
+    let joined = host
+        .network_mode
+        .as_deref()
+        .filter(|m| m.starts_with("container:"))
+        .map(str::to_string);
+    if let Some(mode) = joined
+        && body.hostname.is_none()
+        && host.uts_mode.is_none()
+    {
+        host.uts_mode = Some(mode);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bollard::models::{HostConfig, SystemVersionComponents};
+
+    use super::*;
+
+    fn component(name: &str, version: &str) -> SystemVersionComponents {
+        SystemVersionComponents {
+            name: name.into(),
+            version: version.into(),
+            details: None,
+        }
+    }
+
+    #[test]
+    fn the_version_answer_names_the_engine() {
+        let podman = SystemVersion {
+            version: Some("4.3.1".into()),
+            api_version: Some("1.41".into()),
+            components: Some(vec![
+                component("Podman Engine", "4.3.1"),
+                component("Conmon", "conmon version 2.1.6"),
+            ]),
+            ..Default::default()
+        };
+        assert_eq!(engine_of(&podman), (EngineKind::Podman, "4.3.1".into()));
+        let docker = SystemVersion {
+            version: Some("20.10.24+dfsg1".into()),
+            components: Some(vec![
+                component("Engine", "20.10.24+dfsg1"),
+                component("containerd", "1.6.20"),
+            ]),
+            ..Default::default()
+        };
+        assert_eq!(
+            engine_of(&docker),
+            (EngineKind::Docker, "20.10.24+dfsg1".into())
+        );
+        assert_eq!(
+            engine_of(&SystemVersion::default()),
+            (EngineKind::Docker, String::new())
+        );
+    }
+
+    fn body(network: &str, hostname: Option<&str>) -> ContainerCreateBody {
+        ContainerCreateBody {
+            hostname: hostname.map(String::from),
+            host_config: Some(HostConfig {
+                network_mode: Some(network.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn uts(b: &ContainerCreateBody) -> Option<&str> {
+        b.host_config.as_ref().and_then(|h| h.uts_mode.as_deref())
+    }
+
+    #[test]
+    fn a_joined_container_joins_the_sandboxs_uts_namespace_on_podman() {
+        let mut joined = body("container:abc", None);
+        adjust_body(&mut joined);
+        assert_eq!(uts(&joined), Some("container:abc"));
+        // The sandbox itself, host-network pods and a container with its own hostname are left alone.
+        for (network, hostname) in [
+            ("bridge", Some("web")),
+            ("host", None),
+            ("container:abc", Some("own")),
+        ] {
+            let mut b = body(network, hostname);
+            adjust_body(&mut b);
+            assert_eq!(uts(&b), None, "{network} {hostname:?}");
+        }
+    }
+}
