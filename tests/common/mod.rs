@@ -376,4 +376,5 @@ pub mod dockerd;
 pub mod podman;
 pub mod tmux;
 pub mod tui;
+#[allow(unused_imports)]
 pub use podman::{engine_scheme, on_podman, skip_on_podman};
