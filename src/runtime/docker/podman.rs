@@ -5,7 +5,7 @@
 //! Differences handled elsewhere in this module: podman names a removal `remove` where Docker says `destroy`
 //! (both are [`crate::runtime::EventAction::Destroy`]), and sends `init`/`cleanup` events Docker has not.
 
-use bollard::models::{ContainerCreateBody, SystemVersion};
+use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountType, SystemVersion};
 
 use crate::runtime::types::EngineKind;
 
@@ -32,10 +32,15 @@ pub(super) fn engine_of(v: &SystemVersion) -> (EngineKind, String) {
 /// joined container would see its own ID as its hostname. Joining the sandbox's UTS namespace as well (podman
 /// accepts `UTSMode: container:<id>`, measured on 4.3) gives every container of the pod the pod's hostname, as
 /// on Docker and in Kubernetes; a container that sets its own hostname keeps it.
+///
+/// podman's API also ignores `NoCopy` on a volume in `Mounts` (a new volume gets the image's files copied up:
+/// the seed's nginx would find `access.log -> /dev/stdout` in its emptyDir); it honours the `nocopy` option of a
+/// `Binds` entry (measured on 4.3), so such volumes are bound there instead.
 pub(super) fn adjust_body(body: &mut ContainerCreateBody) {
     let Some(host) = body.host_config.as_mut() else {
         return;
     };
+    nocopy_as_binds(host);
     let joined = host
         .network_mode
         .as_deref()
@@ -49,9 +54,37 @@ pub(super) fn adjust_body(body: &mut ContainerCreateBody) {
     }
 }
 
+/// Moves the `NoCopy` volume mounts (without a subpath, which `Binds` cannot say) to `Binds` with `nocopy`.
+fn nocopy_as_binds(host: &mut HostConfig) {
+    let Some(mounts) = host.mounts.take() else {
+        return;
+    };
+    let (nocopy, keep): (Vec<Mount>, Vec<Mount>) = mounts.into_iter().partition(|m| {
+        let opts = m.volume_options.as_ref();
+        m.typ == Some(MountType::VOLUME)
+            && m.source.is_some()
+            && m.target.is_some()
+            && opts.is_some_and(|o| o.no_copy == Some(true) && o.subpath.is_none())
+    });
+    host.mounts = (!keep.is_empty()).then_some(keep);
+    if nocopy.is_empty() {
+        return;
+    }
+    let binds = host.binds.get_or_insert_with(Vec::new);
+    for m in nocopy {
+        let mode = if m.read_only == Some(true) {
+            "ro,nocopy"
+        } else {
+            "nocopy"
+        };
+        let (source, target) = (m.source.unwrap_or_default(), m.target.unwrap_or_default());
+        binds.push(format!("{source}:{target}:{mode}"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use bollard::models::{HostConfig, SystemVersionComponents};
+    use bollard::models::{MountVolumeOptions, SystemVersionComponents};
 
     use super::*;
 
@@ -123,5 +156,50 @@ mod tests {
             adjust_body(&mut b);
             assert_eq!(uts(&b), None, "{network} {hostname:?}");
         }
+    }
+
+    fn volume(name: &str, target: &str, no_copy: bool, subpath: Option<&str>, ro: bool) -> Mount {
+        Mount {
+            source: Some(name.into()),
+            target: Some(target.into()),
+            typ: Some(MountType::VOLUME),
+            read_only: Some(ro),
+            volume_options: Some(MountVolumeOptions {
+                no_copy: Some(no_copy),
+                subpath: subpath.map(String::from),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn nocopy_volumes_are_bound_with_the_nocopy_option() {
+        let mut host = HostConfig {
+            mounts: Some(vec![
+                volume("empty", "/var/log/nginx", true, None, false),
+                volume("ro", "/ro", true, None, true),
+                volume("seeded", "/data", false, None, false),
+                volume("sub", "/sub", true, Some("a/b"), false),
+            ]),
+            binds: Some(vec!["/host:/h:ro".into()]),
+            ..Default::default()
+        };
+        nocopy_as_binds(&mut host);
+        assert_eq!(
+            host.binds.unwrap(),
+            [
+                "/host:/h:ro",
+                "empty:/var/log/nginx:nocopy",
+                "ro:/ro:ro,nocopy"
+            ]
+        );
+        let kept: Vec<_> = host
+            .mounts
+            .unwrap()
+            .into_iter()
+            .map(|m| m.source.unwrap())
+            .collect();
+        assert_eq!(kept, ["seeded", "sub"]);
     }
 }
