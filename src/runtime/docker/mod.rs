@@ -171,15 +171,23 @@ impl ContainerRuntime for DockerRuntime {
             .all(true)
             .filters(&filters)
             .build();
-        let list = timed("list containers", self.docker.list_containers(Some(opts))).await?;
+        let list = timed("list containers", async {
+            match self.docker.list_containers(Some(opts)).await {
+                Err(e) => podman::reparse(&e).ok_or(e),
+                ok => ok,
+            }
+        })
+        .await?;
         Ok(list.into_iter().filter_map(convert::summary).collect())
     }
 
     async fn inspect(&self, id: &str) -> RtResult<Option<Instance>> {
-        let c = timed(
-            format!("inspect container {}", short(id)),
-            self.docker.inspect_container(id, None),
-        )
+        let c = timed(format!("inspect container {}", short(id)), async {
+            match self.docker.inspect_container(id, None).await {
+                Err(e) => podman::reparse(&e).ok_or(e),
+                ok => ok,
+            }
+        })
         .await?;
         Ok(convert::instance(&c))
     }

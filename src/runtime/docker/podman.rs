@@ -82,6 +82,42 @@ fn nocopy_as_binds(host: &mut HostConfig) {
     }
 }
 
+/// podman's state word for a container whose process has ended but whose cleanup (unmounts, network teardown)
+/// has not run yet; it says `exited` about a second later. Docker's API has no such word.
+const STOPPED: &str = "stopped";
+
+/// Re-reads an answer bollard could not decode because podman said a container is `stopped`, as `exited` (its
+/// exit code and finish time are already set): in `docker inspect`'s `State.Status` and in a list entry's
+/// `State`. Any other decoding error stays an error (`None`).
+///
+/// Without this, every list and inspect of a pod fails for about a second after any of its containers exits,
+/// and each restart of a crashed container waits that long.
+pub(super) fn reparse<T: serde::de::DeserializeOwned>(e: &bollard::errors::Error) -> Option<T> {
+    let bollard::errors::Error::JsonDataError { contents, .. } = e else {
+        return None;
+    };
+    let mut v: serde_json::Value = serde_json::from_str(contents).ok()?;
+    let mut changed = false;
+    let mut fix = |state: Option<&mut serde_json::Value>| {
+        if let Some(s) = state.filter(|s| s.as_str() == Some(STOPPED)) {
+            *s = serde_json::Value::from("exited");
+            changed = true;
+        }
+    };
+    match &mut v {
+        serde_json::Value::Array(entries) => {
+            for entry in entries {
+                fix(entry.get_mut("State"));
+            }
+        }
+        inspect => fix(inspect.get_mut("State").and_then(|s| s.get_mut("Status"))),
+    }
+    if !changed {
+        return None;
+    }
+    serde_json::from_value(v).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use bollard::models::{MountVolumeOptions, SystemVersionComponents};
@@ -201,5 +237,40 @@ mod tests {
             .map(|m| m.source.unwrap())
             .collect();
         assert_eq!(kept, ["seeded", "sub"]);
+    }
+
+    fn json_error(contents: &str) -> bollard::errors::Error {
+        bollard::errors::Error::JsonDataError {
+            message: "unknown variant `stopped`".into(),
+            contents: contents.into(),
+            column: 0,
+        }
+    }
+
+    #[test]
+    fn a_stopped_container_reads_as_exited() {
+        let inspect = r#"{"Id":"abc","State":{"Status":"stopped","Running":false,"ExitCode":3,
+            "FinishedAt":"2026-12-02T06:46:35.398Z"},"Config":{"Labels":{"State":"stopped"}}}"#;
+        let c: bollard::models::ContainerInspectResponse = reparse(&json_error(inspect)).unwrap();
+        let st = c.state.unwrap();
+        assert_eq!(
+            st.status,
+            Some(bollard::models::ContainerStateStatusEnum::EXITED)
+        );
+        assert_eq!(st.exit_code, Some(3));
+        // Labels are the user's: untouched.
+        assert_eq!(c.config.unwrap().labels.unwrap()["State"], "stopped");
+
+        let list = r#"[{"Id":"a","State":"stopped","Status":"Exited (3) now"},{"Id":"b","State":"running"}]"#;
+        let l: Vec<bollard::models::ContainerSummary> = reparse(&json_error(list)).unwrap();
+        let states: Vec<String> = l.iter().map(|c| c.state.unwrap().to_string()).collect();
+        assert_eq!(states, ["exited", "running"]);
+
+        // Other decoding errors stay errors.
+        let other = r#"{"Id":"abc","State":{"Status":"frozen"}}"#;
+        assert!(reparse::<bollard::models::ContainerInspectResponse>(&json_error(other)).is_none());
+        assert!(
+            reparse::<bollard::models::ContainerInspectResponse>(&json_error("not json")).is_none()
+        );
     }
 }
