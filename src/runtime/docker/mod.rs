@@ -333,9 +333,12 @@ impl ContainerRuntime for DockerRuntime {
         &self,
         name: &str,
         mut labels: HashMap<String, String>,
-        driver_opts: HashMap<String, String>,
+        mut driver_opts: HashMap<String, String>,
     ) -> RtResult<()> {
         self.own(&mut labels);
+        if self.info.is_podman() {
+            podman::adjust_volume_opts(&mut driver_opts);
+        }
         let req = VolumeCreateRequest {
             name: Some(name.to_string()),
             driver: Some("local".into()),
@@ -386,6 +389,7 @@ impl ContainerRuntime for DockerRuntime {
             .volumes
             .unwrap_or_default()
             .into_iter()
+            .filter(|v| podman::has_labels(&v.labels, labels))
             .map(|v| (v.name, v.labels))
             .collect())
     }

@@ -82,6 +82,31 @@ fn nocopy_as_binds(host: &mut HostConfig) {
     }
 }
 
+/// Adjusts a volume's driver options for podman: 4.3 reads a `size=` in a tmpfs volume's `o` as an XFS project
+/// quota and refuses the volume ("Filesystem does not support Project Quota"), so the size is left out (a
+/// memory-backed emptyDir's sizeLimit is then not enforced on podman; the volume works and is shared).
+pub(super) fn adjust_volume_opts(opts: &mut std::collections::HashMap<String, String>) {
+    if opts.get("type").map(String::as_str) != Some("tmpfs") {
+        return;
+    }
+    if let Some(o) = opts.get_mut("o") {
+        let kept: Vec<&str> = o.split(',').filter(|p| !p.starts_with("size=")).collect();
+        *o = kept.join(",");
+    }
+}
+
+/// Whether `labels` has every `key=value` of `filters` (podman 4.3 lists the volumes matching ANY of several
+/// label filters, Docker those matching all; podtui wants all).
+pub(super) fn has_labels(
+    labels: &std::collections::HashMap<String, String>,
+    filters: &[String],
+) -> bool {
+    filters.iter().all(|f| match f.split_once('=') {
+        Some((k, v)) => labels.get(k).is_some_and(|l| l == v),
+        None => labels.contains_key(f.as_str()),
+    })
+}
+
 /// podman's state word for a container whose process has ended but whose cleanup (unmounts, network teardown)
 /// has not run yet; it says `exited` about a second later. Docker's API has no such word.
 const STOPPED: &str = "stopped";
@@ -272,5 +297,27 @@ mod tests {
         assert!(
             reparse::<bollard::models::ContainerInspectResponse>(&json_error("not json")).is_none()
         );
+    }
+
+    #[test]
+    fn tmpfs_volumes_lose_their_size_and_labels_must_all_match() {
+        let mut opts: std::collections::HashMap<String, String> = [
+            ("type", "tmpfs"),
+            ("device", "tmpfs"),
+            ("o", "mode=0777,size=16m"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        adjust_volume_opts(&mut opts);
+        assert_eq!(opts["o"], "mode=0777");
+        let labels: std::collections::HashMap<String, String> = [("a", "1"), ("b", "2")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        assert!(has_labels(&labels, &["a=1".into(), "b=2".into()]));
+        assert!(!has_labels(&labels, &["a=1".into(), "b=1".into()]));
+        assert!(has_labels(&labels, &["a".into()]));
+        assert!(!has_labels(&labels, &["c".into()]));
     }
 }
