@@ -211,7 +211,7 @@ fn get_logs_and_down() {
     assert_eq!(
         lines[0].split_whitespace().collect::<Vec<_>>(),
         [
-            "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "FILE"
+            "NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "FILE", "ENGINE"
         ]
     );
     let cells: Vec<&str> = lines[1].split_whitespace().collect();
@@ -223,6 +223,7 @@ fn get_logs_and_down() {
     );
     assert_eq!(cells[6], s.node);
     assert!(cells[7].ends_with("a.yaml"));
+    assert!(cells[8].starts_with(common::engine_scheme()), "{out}");
 
     // get -o json: a List of Pods with status.
     let (_, json, _) = s.output(&["get", "pods", &dir, "-o", "json"]);

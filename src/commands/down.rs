@@ -21,6 +21,7 @@ use crate::engine::worker::{OrphanIdentity, PauseImage, PodWorker, WorkerReport,
 use crate::manifest::read_once;
 use crate::runtime::observe::{OwnedPod, list_pod_uids};
 use crate::runtime::{DockerRuntime, Runtime};
+use crate::text::escape_controls;
 
 /// Runs `down`; returns the exit code.
 pub async fn run(args: &DownArgs, common: &Common) -> i32 {
@@ -186,17 +187,39 @@ async fn terminate(common: &Common, rt: &DockerRuntime, targets: HashMap<String,
     }
     drop(report_tx);
     let mut left = targets.len();
+    let mut failures: HashMap<String, u32> = HashMap::new();
+    let mut given_up = std::collections::HashSet::new();
     while let Some(r) = report_rx.recv().await {
-        if let WorkerReport::Gone { uid } = r {
-            left -= 1;
-            if let Some(p) = targets.get(&uid) {
-                eprintln!("pod {}/{} removed", p.namespace, p.name);
+        match r {
+            WorkerReport::Gone { uid } => {
+                left -= 1;
+                if let Some(p) = targets.get(&uid) {
+                    eprintln!("pod {}/{} removed", p.namespace, p.name);
+                    given_up.remove(&format!("{}/{}", p.namespace, p.name));
+                }
             }
-            if left == 0 {
-                break;
+            // A step the engine refused: said at once, and after a few the pod is given up on (its worker ends
+            // with `down`), so that no removal is retried silently forever.
+            WorkerReport::Event { pod, event } if event.reason == "FailedSync" => {
+                eprintln!("pod {pod}: {}", escape_controls(&event.message));
+                let n = failures.entry(pod.clone()).or_default();
+                *n += 1;
+                if *n == DOWN_ATTEMPTS {
+                    eprintln!(
+                        "pod {pod} not removed: giving up after {DOWN_ATTEMPTS} failed attempts"
+                    );
+                    given_up.insert(pod);
+                }
             }
+            _ => {}
+        }
+        if left == given_up.len() {
+            break;
         }
     }
     drop(inboxes);
     if left == 0 { 0 } else { 1 }
 }
+
+/// How many failed attempts at removing one pod `down` makes (about 15 s of retries) before giving up on it.
+const DOWN_ATTEMPTS: u32 = 4;

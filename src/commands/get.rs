@@ -1,4 +1,4 @@
-//! `podtui get pods [PATH] [-o wide|json|yaml]`: kubectl's columns. From the running engine's snapshot when an
+//! `podtui get pods [PATH] [-o wide|json|yaml]`: kubectl's columns (wide adds the container engine). From the running engine's snapshot when an
 //! engine answers on the state dir's socket; otherwise derived from Docker and the manifests (then back-off and
 //! readiness are unknown, and a note says so).
 
@@ -10,24 +10,30 @@ use k8s_openapi::api::core::v1::Pod;
 
 use crate::cli::{GetArgs, GetOutput};
 use crate::config::Common;
+use crate::engine::DockerState;
 use crate::engine::pod_view::derive;
 use crate::engine::server::fetch_snapshot;
 use crate::engine::snapshot::PodView;
 use crate::engine::status::{restarts_text, short_age};
 use crate::manifest::read_once;
 use crate::runtime::observe::{InspectCache, list_pod_uids, observe_pod};
-use crate::runtime::{ContainerRuntime, DockerRuntime};
+use crate::runtime::{ContainerRuntime, DockerRuntime, EngineInfo};
 use crate::text::{display_path, escape_controls};
 
-/// Pods as the engine reports them, or derived. The bool is true when derived without an engine.
+/// Pods as the engine reports them, or derived, and the container engine that runs them (when known). The bool
+/// is true when derived without an engine.
 pub async fn pods(
     path: &std::path::Path,
     common: &Common,
-) -> Result<(Vec<Arc<PodView>>, bool), String> {
+) -> Result<(Vec<Arc<PodView>>, bool, Option<EngineInfo>), String> {
     if let Some(snap) = fetch_snapshot(&common.state_dir).await
         && snap.node_name == common.node_name
     {
-        return Ok((snap.pods, false));
+        let engine = match &snap.docker {
+            DockerState::Connected(i) => Some(i.clone()),
+            _ => None,
+        };
+        return Ok((snap.pods, false, engine));
     }
     let desired = read_once(&common.sources(Some(path)))
         .await
@@ -56,7 +62,7 @@ pub async fn pods(
         );
     }
     out.sort_by(|a, b| a.namespace.cmp(&b.namespace).then(a.name.cmp(&b.name)));
-    Ok((out, true))
+    Ok((out, true, Some(rt.info().clone())))
 }
 
 /// Renders rows as kubectl does: columns padded to their widest cell, three spaces apart.
@@ -114,7 +120,7 @@ pub fn rows(pods: &[Arc<PodView>], node: &str, wide: bool, now: Timestamp) -> Ve
 
 /// Runs `get`; returns the exit code.
 pub async fn run(args: &GetArgs, common: &Common, out: &mut dyn Write) -> std::io::Result<i32> {
-    let (pods, derived) = match pods(&args.path, common).await {
+    let (pods, derived, engine) = match pods(&args.path, common).await {
         Ok(x) => x,
         Err(e) => {
             eprintln!("podtui get: {}", escape_controls(&e));
@@ -146,16 +152,16 @@ pub async fn run(args: &GetArgs, common: &Common, out: &mut dyn Write) -> std::i
             }
             let wide = other == Some(GetOutput::Wide);
             let mut header = vec!["NAME", "READY", "STATUS", "RESTARTS", "AGE"];
+            let mut rows = rows(&pods, &common.node_name, wide, Timestamp::now());
             if wide {
-                header.extend(["IP", "NODE", "FILE"]);
+                // Which engine runs the pods, as a node's containerRuntimeVersion says it.
+                header.extend(["IP", "NODE", "FILE", "ENGINE"]);
+                let engine = engine.map_or_else(|| "<unknown>".into(), |i| i.runtime_version());
+                for r in &mut rows {
+                    r.push(engine.clone());
+                }
             }
-            out.write_all(
-                table(
-                    &header,
-                    &rows(&pods, &common.node_name, wide, Timestamp::now()),
-                )
-                .as_bytes(),
-            )?;
+            out.write_all(table(&header, &rows).as_bytes())?;
         }
     }
     Ok(0)

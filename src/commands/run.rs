@@ -92,10 +92,7 @@ impl Printer {
                     "Normal",
                     "docker",
                     "Connected",
-                    &format!(
-                        "{} (Docker {}, API {})",
-                        i.endpoint, i.version, i.api_version
-                    ),
+                    &format!("{} ({}, API {})", i.endpoint, i.engine(), i.api_version),
                 ),
                 DockerState::Disconnected {
                     endpoint, error, ..
@@ -167,6 +164,25 @@ impl Printer {
     }
 }
 
+/// Which container engine runs the pods, for the first line: the engine's first connection is waited for (at most
+/// [`ENGINE_WAIT`]), so that the line can say `engine podman 4.3.1 at unix:///…`.
+async fn engine_words(handle: &crate::engine::EngineHandle) -> String {
+    let mut rx = handle.snapshot.clone();
+    let settled = rx.wait_for(|s| !matches!(s.docker, DockerState::Connecting { .. }));
+    let _ = tokio::time::timeout(ENGINE_WAIT, settled).await;
+    let state = rx.borrow().docker.clone();
+    match state {
+        DockerState::Connected(i) => format!("engine {} at {}", i.engine(), i.endpoint),
+        DockerState::Connecting { endpoint } | DockerState::Disconnected { endpoint, .. } => {
+            format!("engine at {endpoint} (not answering yet)")
+        }
+        DockerState::NodeHeld { .. } => "engine connected (the node is held)".to_string(),
+    }
+}
+
+/// How long the first line waits for the engine's first connection.
+const ENGINE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Runs the engine until a signal; returns the exit code.
 pub async fn run(args: &RunArgs, common: &Common) -> i32 {
     let log = crate::logging::to_file(&common.state_dir);
@@ -180,6 +196,8 @@ pub async fn run(args: &RunArgs, common: &Common) -> i32 {
     let printer = Printer {
         format: args.log_format,
     };
+    let mut events = handle.subscribe();
+    let engine = engine_words(&handle).await;
     let now = Timestamp::now();
     printer.line(
         now,
@@ -187,7 +205,7 @@ pub async fn run(args: &RunArgs, common: &Common) -> i32 {
         "podtui",
         "Starting",
         &format!(
-            "node {}, manifests {}, state dir {}{}",
+            "node {}, manifests {}, state dir {}, {engine}{}",
             common.node_name,
             args.path.display(),
             common.state_dir.display(),
@@ -199,7 +217,6 @@ pub async fn run(args: &RunArgs, common: &Common) -> i32 {
     for (kind, reason, message) in crate::api::announce(&api) {
         printer.line(now, kind, "api", reason, &message);
     }
-    let mut events = handle.subscribe();
     let mut snaps = handle.snapshot.clone();
     let mut prev: Arc<Snapshot> = Arc::new(Snapshot::empty("", "", ""));
     let (Ok(mut term), Ok(mut int)) = (

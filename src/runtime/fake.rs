@@ -77,6 +77,7 @@ impl Default for FakeRuntime {
         Self {
             info: EngineInfo {
                 endpoint: "fake://".into(),
+                kind: Default::default(),
                 version: "fake".into(),
                 api_version: "1.41".into(),
                 cpus: 2,

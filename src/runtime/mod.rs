@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use docker::{DockerRuntime, EngineInfo, RtResult, RuntimeError};
+pub use types::EngineKind;
 pub use types::{
     ContainerConfig, ContainerSummary, EventAction, ExecOutcome, ExecSession, ExecSpec, LogChunk,
     LogOptions, MountSource, MountSpec, OutputKind, PullEvent, RtStream, RuntimeEvent, StatsSample,

@@ -302,12 +302,41 @@ pub struct StatsSample {
     /// Bytes sent over every interface.
     pub tx_bytes: u64,
 }
+/// Which engine serves the Docker Engine API podtui talks to.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub enum EngineKind {
+    /// dockerd.
+    #[default]
+    Docker,
+    /// podman's Docker-compatible service (`podman system service`).
+    Podman,
+}
+
+impl EngineKind {
+    /// The engine's name as its users write it (`Docker`, `podman`).
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Docker => "Docker",
+            EngineKind::Podman => "podman",
+        }
+    }
+}
+
+impl std::fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What the engine said about itself at connection time.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct EngineInfo {
     /// `DOCKER_HOST`, or the local socket.
     pub endpoint: String,
-    /// Engine version (`20.10.24`).
+    /// Which engine answers (from its version answer's components).
+    #[serde(default)]
+    pub kind: EngineKind,
+    /// Engine version (`20.10.24`; podman's own version on podman, `4.3.1`).
     pub version: String,
     /// Negotiated API version (`1.41`).
     pub api_version: String,
@@ -320,6 +349,27 @@ pub struct EngineInfo {
 }
 
 impl EngineInfo {
+    /// The engine and its version, as the header and `podtui run` show it: `Docker 20.10.24`, `podman 4.3.1`.
+    pub fn engine(&self) -> String {
+        if self.version.is_empty() {
+            self.kind.name().to_string()
+        } else {
+            format!("{} {}", self.kind, self.version)
+        }
+    }
+
+    /// The engine as a Kubernetes node's `containerRuntimeVersion` names it: `docker://20.10.24`,
+    /// `podman://4.3.1`.
+    pub fn runtime_version(&self) -> String {
+        let scheme = self.kind.name().to_ascii_lowercase();
+        format!("{scheme}://{}", self.version)
+    }
+
+    /// Whether podman serves the API.
+    pub fn is_podman(&self) -> bool {
+        self.kind == EngineKind::Podman
+    }
+
     /// Whether the negotiated API version is at least `major.minor`.
     pub fn api_at_least(&self, major: u32, minor: u32) -> bool {
         let mut parts = self

@@ -373,5 +373,8 @@ pub mod engine {
 }
 
 pub mod dockerd;
+pub mod podman;
 pub mod tmux;
 pub mod tui;
+#[allow(unused_imports)]
+pub use podman::{engine_scheme, on_podman, skip_on_podman};

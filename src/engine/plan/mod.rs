@@ -244,7 +244,8 @@ fn finished_at(i: &Instance, now: Timestamp) -> Timestamp {
 }
 
 /// Old instances to remove: of each container, the newest and the one before it (for previous logs) are kept;
-/// of sandboxes, the newest, and older ones while a running container still uses them.
+/// of sandboxes, the newest, and older ones while any container of theirs is left (as the kubelet's garbage
+/// collector; podman refuses to remove a sandbox that other containers, even exited ones, join).
 fn garbage(spec: &PlanSpec, obs: &ObservedPod) -> Vec<String> {
     let mut ids = Vec::new();
     let names = spec.init.iter().map(|(n, _)| n).chain(spec.app.iter());
@@ -271,7 +272,7 @@ fn garbage(spec: &PlanSpec, obs: &ObservedPod) -> Vec<String> {
             let in_use = obs
                 .containers
                 .iter()
-                .any(|c| c.state.is_running() && c.sandbox_id.as_deref() == Some(sb.id.as_str()));
+                .any(|c| c.sandbox_id.as_deref() == Some(sb.id.as_str()));
             if sb.id != latest.id && !sb.state.is_running() && !in_use {
                 ids.push(sb.id.clone());
             }

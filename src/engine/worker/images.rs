@@ -110,7 +110,6 @@ impl PodWorker {
         object: &str,
     ) -> Result<(), Waiting> {
         let cfg = self.settings.backoff;
-        let now = clock::now();
         self.event(
             EventType::Normal,
             "Pulling",
@@ -134,6 +133,9 @@ impl PodWorker {
                 Ok(())
             }
             Err(e) => {
+                // The back-off counts from the failure, not from the pull's start: a pull can take longer than
+                // the back-off (podman retries a registry itself for seconds), which would never show it.
+                let now = clock::now();
                 self.pulls.backoff.next(&cfg, image, now, now);
                 self.pulls.failed_at.insert(image.to_string(), now);
                 if present {

@@ -3,6 +3,7 @@
 //! logs, exec, stats) in [`streams`].
 
 mod convert;
+mod podman;
 mod streams;
 
 use std::collections::HashMap;
@@ -94,9 +95,11 @@ impl DockerRuntime {
                         .or_else(|| c.subnet.as_deref().and_then(first_host))
                 })
             });
+        let (kind, version) = podman::engine_of(&version);
         let info = EngineInfo {
             endpoint: ep,
-            version: version.version.unwrap_or_default(),
+            kind,
+            version,
             api_version: docker.client_version().to_string(),
             cpus: sys.as_ref().and_then(|s| s.ncpu).unwrap_or(1),
             memory: sys.as_ref().and_then(|s| s.mem_total).unwrap_or(0),
@@ -168,15 +171,23 @@ impl ContainerRuntime for DockerRuntime {
             .all(true)
             .filters(&filters)
             .build();
-        let list = timed("list containers", self.docker.list_containers(Some(opts))).await?;
+        let list = timed("list containers", async {
+            match self.docker.list_containers(Some(opts)).await {
+                Err(e) => podman::reparse(&e).ok_or(e),
+                ok => ok,
+            }
+        })
+        .await?;
         Ok(list.into_iter().filter_map(convert::summary).collect())
     }
 
     async fn inspect(&self, id: &str) -> RtResult<Option<Instance>> {
-        let c = timed(
-            format!("inspect container {}", short(id)),
-            self.docker.inspect_container(id, None),
-        )
+        let c = timed(format!("inspect container {}", short(id)), async {
+            match self.docker.inspect_container(id, None).await {
+                Err(e) => podman::reparse(&e).ok_or(e),
+                ok => ok,
+            }
+        })
         .await?;
         Ok(convert::instance(&c))
     }
@@ -184,7 +195,10 @@ impl ContainerRuntime for DockerRuntime {
     async fn create(&self, name: &str, mut config: ContainerConfig) -> RtResult<String> {
         self.own(&mut config.labels);
         let opts = CreateContainerOptionsBuilder::default().name(name).build();
-        let body = convert::create_body(config);
+        let mut body = convert::create_body(config);
+        if self.info.is_podman() {
+            podman::adjust_body(&mut body);
+        }
         let _turn = self.start_turn().await;
         let resp = timed(
             format!("create container {name}"),
@@ -319,9 +333,12 @@ impl ContainerRuntime for DockerRuntime {
         &self,
         name: &str,
         mut labels: HashMap<String, String>,
-        driver_opts: HashMap<String, String>,
+        mut driver_opts: HashMap<String, String>,
     ) -> RtResult<()> {
         self.own(&mut labels);
+        if self.info.is_podman() {
+            podman::adjust_volume_opts(&mut driver_opts);
+        }
         let req = VolumeCreateRequest {
             name: Some(name.to_string()),
             driver: Some("local".into()),
@@ -372,6 +389,7 @@ impl ContainerRuntime for DockerRuntime {
             .volumes
             .unwrap_or_default()
             .into_iter()
+            .filter(|v| podman::has_labels(&v.labels, labels))
             .map(|v| (v.name, v.labels))
             .collect())
     }
