@@ -119,7 +119,7 @@ pub fn node(snap: &Snapshot, host: &HostFacts, docker_since: Timestamp, stamp: S
         DockerState::Connected(i) => (
             usize::try_from(i.cpus).unwrap_or(host.cpus),
             u64::try_from(i.memory).unwrap_or(host.memory),
-            format!("docker://{}", i.version),
+            i.runtime_version(),
             i.host_ip.clone(),
         ),
         _ => (host.cpus, host.memory, String::new(), None),

@@ -136,7 +136,12 @@ fn docker_spans(app: &App, wide: bool) -> Vec<Span<'static>> {
     match &app.snap.docker {
         DockerState::Connected(i) => {
             spans.push(Span::styled(
-                format!("docker {} (API {})", i.version, i.api_version),
+                format!(
+                    "{} {} (API {})",
+                    i.kind.name().to_ascii_lowercase(),
+                    i.version,
+                    i.api_version
+                ),
                 t.ok(),
             ));
             if wide {
