@@ -136,6 +136,40 @@ pub async fn eventually<T>(f: impl Fn() -> T, ok: impl Fn(&T) -> bool) -> T {
     }
 }
 
+/// The snapshot a podtui engine running on `state_dir` serves on its socket (what `podtui get` reads), if one
+/// answers. Blocking, for tests that run podtui as a process (not from inside a tokio runtime).
+pub fn engine_snapshot(state_dir: &std::path::Path) -> Option<podtui::engine::Snapshot> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(podtui::engine::server::fetch_snapshot(state_dir))
+}
+
+/// Polls the snapshot of the engine on `state_dir` until `pred` holds and returns it; fails the test after
+/// `secs` with what the engine last said. Blocking, like [`engine_snapshot`].
+pub fn wait_engine_snapshot(
+    state_dir: &std::path::Path,
+    what: &str,
+    secs: u64,
+    pred: impl Fn(&podtui::engine::Snapshot) -> bool,
+) -> podtui::engine::Snapshot {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let snap = engine_snapshot(state_dir);
+        if let Some(s) = snap.as_ref().filter(|s| pred(s)) {
+            return s.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {secs}s waiting for {what}; engine: {}",
+            snap.as_ref()
+                .map_or("no answer on its socket".to_string(), engine::describe)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// The seeded test image: busybox plus files at /var/log/nginx, as the real nginx image has.
 pub const SEEDED: &str = "localhost/podtui-test/seeded:1";
 
