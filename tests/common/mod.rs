@@ -336,6 +336,25 @@ pub mod engine {
                 .clone()
         }
 
+        /// Waits until the engine has taken in every manifest write made so far. Writes a file that is not a
+        /// manifest (`zz-barrier-<n>.txt`, reported as skipped): the source reads each written path a few ms
+        /// after its writer closed it, in the order they were written, so once the engine's snapshot lists
+        /// the barrier file, the engine has reconciled against the earlier writes (a changed pod has already
+        /// been told to terminate). The barrier file stays in the directory (as a skipped file).
+        pub async fn barrier(&self) -> Arc<Snapshot> {
+            static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let name = format!("zz-barrier-{n}.txt");
+            self.write(&name, "not a manifest\n");
+            self.wait(&format!("the engine to list {name}"), 30, |s| {
+                s.files.iter().any(|f| {
+                    f.path.ends_with(&name)
+                        && matches!(f.state, podtui::manifest::FileState::Skipped { .. })
+                })
+            })
+            .await
+        }
+
         pub async fn stop(&mut self) {
             if let Some(h) = self.handle.take() {
                 h.shutdown(false).await;
