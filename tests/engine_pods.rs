@@ -148,23 +148,7 @@ async fn delete_edit_and_identical_rewrite() {
     t.write("web.yaml", &format!("# reformatted\n{}", pod("one")));
     t.barrier().await;
     let after = jiff::Timestamp::now();
-    let snap = t
-        .wait(
-            "the worker to publish a probe result from after the barrier",
-            30,
-            |s| {
-                s.pods.len() != 1
-                    || s.pods.iter().any(|p| {
-                        p.uid != v1.uid
-                            || !p.desired
-                            || p.terminating.is_some()
-                            || p.probes
-                                .iter()
-                                .any(|x| x.last.as_ref().is_some_and(|l| l.2 > after))
-                    })
-            },
-        )
-        .await;
+    let snap = t.worker_caught_up(&v1.uid, after).await;
     assert_eq!(snap.pods.len(), 1, "{}", common::engine::describe(&snap));
     let same = &snap.pods[0];
     assert!(

@@ -355,6 +355,29 @@ pub mod engine {
             .await
         }
 
+        /// Waits until the worker of pod `uid` has handled everything the engine told it before `after`, and
+        /// returns the snapshot then. The pod needs a probe that runs every second (a readiness `exec: [true]`
+        /// will do): a probe result stamped after `after` reaches the worker after any earlier message, so the
+        /// view carrying it shows a pod told to terminate as terminating. Also returns as soon as the pod is no
+        /// longer desired, is terminating, or is gone, for the caller's assertions to report.
+        pub async fn worker_caught_up(&self, uid: &str, after: jiff::Timestamp) -> Arc<Snapshot> {
+            self.wait(
+                "the pod's worker to publish a probe result from after the change",
+                30,
+                |s| match s.pods.iter().find(|p| p.uid == uid) {
+                    None => true,
+                    Some(p) => {
+                        !p.desired
+                            || p.terminating.is_some()
+                            || p.probes
+                                .iter()
+                                .any(|x| x.last.as_ref().is_some_and(|l| l.2 > after))
+                    }
+                },
+            )
+            .await
+        }
+
         pub async fn stop(&mut self) {
             if let Some(h) = self.handle.take() {
                 h.shutdown(false).await;
