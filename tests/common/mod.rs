@@ -91,23 +91,30 @@ pub fn volumes_with(filter: &str) -> Vec<String> {
         .collect()
 }
 
+/// Removes every container (with its anonymous volumes) and every volume matching a label filter; returns
+/// whether there was anything to remove.
+pub fn remove_with(filter: &str) -> bool {
+    let ids = containers_with(filter);
+    if !ids.is_empty() {
+        let _ = Command::new("docker")
+            .args(["rm", "-f", "-v"])
+            .args(&ids)
+            .output();
+    }
+    let vols = volumes_with(filter);
+    if !vols.is_empty() {
+        let _ = Command::new("docker")
+            .args(["volume", "rm", "-f"])
+            .args(&vols)
+            .output();
+    }
+    !ids.is_empty() || !vols.is_empty()
+}
+
 impl Drop for Cleanup {
     fn drop(&mut self) {
         for f in &self.filters {
-            let ids = containers_with(f);
-            if !ids.is_empty() {
-                let _ = Command::new("docker")
-                    .args(["rm", "-f", "-v"])
-                    .args(&ids)
-                    .output();
-            }
-            let vols = volumes_with(f);
-            if !vols.is_empty() {
-                let _ = Command::new("docker")
-                    .args(["volume", "rm", "-f"])
-                    .args(&vols)
-                    .output();
-            }
+            remove_with(f);
         }
     }
 }
@@ -449,5 +456,7 @@ pub mod engine {
 }
 
 pub mod dockerd;
+pub mod pods;
+pub mod process;
 pub mod tmux;
 pub mod tui;
