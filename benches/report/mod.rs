@@ -12,18 +12,24 @@ pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// One line of a benchmark's table: what was measured, every sample, the unit.
 pub struct Row {
+    /// What the row measures.
     pub label: String,
+    /// Every sample, in the order taken.
     pub samples: Vec<f64>,
+    /// `ms`, `s`, `%`, `MB`.
     pub unit: &'static str,
 }
 
 impl Row {
+    /// The median sample.
     pub fn median(&self) -> f64 {
         median(&self.samples)
     }
 }
 
+/// The median of `v` (NaN when empty).
 pub fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.total_cmp(b));
@@ -38,6 +44,7 @@ pub fn median(v: &[f64]) -> f64 {
     }
 }
 
+/// The `p` quantile of `v` (0.0 the minimum, 1.0 the maximum; NaN when empty).
 pub fn pct(v: &[f64], p: f64) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(|a, b| a.total_cmp(b));
@@ -47,16 +54,21 @@ pub fn pct(v: &[f64], p: f64) -> f64 {
     s[((s.len() - 1) as f64 * p).round() as usize]
 }
 
+/// One benchmark: its section of docs/performance.md.
 pub struct Bench {
+    /// The section title (numbered).
     pub title: String,
     /// The rows after the first are baselines the first (podtui) row is compared with.
     pub baseline: bool,
+    /// The table.
     pub rows: Vec<Row>,
     /// (target text, met?, explanation)
     pub target: (String, Option<bool>, String),
+    /// Paragraphs under the table.
     pub notes: Vec<String>,
 }
 
+/// The machine the numbers come from: CPU, memory, kernel, Docker engine.
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
