@@ -249,8 +249,10 @@ async fn crash_loop_backs_off_with_growing_gaps() {
     );
     assert!(st.restart_count >= 4);
     assert!(pod.events.iter().any(|e| e.reason == "BackOff"));
-    // Only the newest instance and the one before it are kept.
-    let ids = common::containers_with(&format!("io.kubernetes.pod.uid={}", pod.uid));
+    // Only the newest instance and the one before it are kept (with the sandbox). The oldest is removed just
+    // after a new instance starts, so right then Docker can still list it: wait for the removal.
+    let filter = format!("io.kubernetes.pod.uid={}", pod.uid);
+    let ids = common::eventually(|| common::containers_with(&filter), |ids| ids.len() <= 3).await;
     assert!(ids.len() <= 3, "old instances are removed: {ids:?}");
     t.stop().await;
 }

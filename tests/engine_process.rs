@@ -98,7 +98,11 @@ impl Setup {
             snap.last_sync.is_some()
                 && snap.pods.len() == 1
                 && snap.pods.iter().all(|p| {
-                    let (ready, total) = p.columns.ready.split_once('/').unwrap_or_default();
+                    let all_ready = p
+                        .columns
+                        .ready
+                        .split_once('/')
+                        .is_some_and(|(ready, total)| ready == total);
                     let seen: std::collections::BTreeSet<&str> = p
                         .observed
                         .latest_sandbox()
@@ -107,7 +111,7 @@ impl Setup {
                         .filter(|c| c.state.is_running())
                         .map(|c| c.id.as_str())
                         .collect();
-                    p.columns.status == "Running" && ready == total && seen == ids
+                    p.columns.status == "Running" && all_ready && seen == ids
                 })
         });
     }
