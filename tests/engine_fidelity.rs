@@ -354,7 +354,7 @@ async fn termination_uses_the_grace_period_and_shows_terminating() {
 async fn an_invalid_edit_leaves_the_running_pod_alone() {
     let mut t = TestEngine::new("invalid-edit");
     let good = format!(
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: w\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n  - name: a\n    image: {BUSYBOX}\n    command: {SLEEPER}\n"
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: w\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n  - name: a\n    image: {BUSYBOX}\n    command: {SLEEPER}\n    readinessProbe:\n      exec: {{command: [\"true\"]}}\n      periodSeconds: 1\n      timeoutSeconds: 10\n"
     );
     t.write("w.yaml", &good);
     t.start(fast_backoff());
@@ -384,9 +384,16 @@ async fn an_invalid_edit_leaves_the_running_pod_alone() {
         "{:?}",
         f.findings
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let now = t.snapshot();
+    // The engine has taken in the invalid version (the snapshot shows it); its worker then publishes a probe
+    // result from after that, so it has handled anything the engine told it.
+    let after = jiff::Timestamp::now();
+    let now = t.worker_caught_up(&pod.uid, after).await;
     let p = now.pods.iter().find(|p| p.uid == pod.uid).unwrap();
+    assert!(
+        p.desired && p.terminating.is_none(),
+        "{}",
+        common::engine::describe(&now)
+    );
     assert_eq!(
         running_id(p, "a").unwrap(),
         id,

@@ -28,6 +28,13 @@ fn unhealthy(p: &PodView, kind: &str) -> bool {
         .any(|e| e.reason == "Unhealthy" && e.message.starts_with(kind))
 }
 
+/// The liveness probe of a pod's (only) container.
+fn liveness(p: &PodView) -> Option<&podtui::engine::prober::ProbeView> {
+    p.probes
+        .iter()
+        .find(|x| x.kind == podtui::engine::handler::ProbeKind::Liveness)
+}
+
 fn pod(name: &str, body: &str) -> String {
     format!(
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  terminationGracePeriodSeconds: 2\n{body}"
@@ -48,9 +55,21 @@ async fn http_readiness_follows_the_page() {
     );
     t.start(fast_backoff());
     let p = t
-        .wait_pod("web", "running but not ready", 60, |p| {
-            p.columns.status == "Running" && p.columns.ready == "0/1" && unhealthy(p, "Readiness")
-        })
+        .wait_pod(
+            "web",
+            "running but not ready: the page is missing",
+            60,
+            |p| {
+                // The first failures may be "connection refused" until httpd listens: wait for the 404.
+                p.columns.status == "Running"
+                    && p.columns.ready == "0/1"
+                    && p.events.iter().any(|e| {
+                        e.reason == "Unhealthy"
+                            && e.message.starts_with("Readiness")
+                            && e.message.contains("HTTP probe failed with statuscode: 404")
+                    })
+            },
+        )
         .await;
     let ready_cond = p
         .pod
@@ -124,13 +143,15 @@ async fn failing_liveness_restarts_with_unhealthy_events() {
 #[tokio::test]
 async fn startup_probe_gates_liveness() {
     let mut t = TestEngine::new("startup");
-    // Liveness would fail for the first 3 s; the startup probe holds it back until the app is up.
+    // Liveness would fail for the first 3 s; the startup probe holds it back until the app is up. Generous
+    // timeouts: on a loaded machine a `docker exec` can take over the default 1 s, and one liveness timeout
+    // (failureThreshold 1) would restart the container for a reason this test is not about.
     t.write(
         "slow.yaml",
         &pod(
             "slow",
             &format!(
-                "  containers:\n  - name: app\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, 'sleep 3; touch /tmp/started /tmp/live; trap \"exit 0\" TERM; while true; do sleep 1; done']\n    startupProbe:\n      exec: {{command: [test, -f, /tmp/started]}}\n      periodSeconds: 1\n      failureThreshold: 20\n    livenessProbe:\n      exec: {{command: [test, -f, /tmp/live]}}\n      periodSeconds: 1\n      failureThreshold: 1\n"
+                "  containers:\n  - name: app\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, 'sleep 3; touch /tmp/started /tmp/live; trap \"exit 0\" TERM; while true; do sleep 1; done']\n    startupProbe:\n      exec: {{command: [test, -f, /tmp/started]}}\n      periodSeconds: 1\n      timeoutSeconds: 10\n      failureThreshold: 20\n    livenessProbe:\n      exec: {{command: [test, -f, /tmp/live]}}\n      periodSeconds: 1\n      timeoutSeconds: 10\n      failureThreshold: 1\n"
             ),
         ),
     );
@@ -152,17 +173,23 @@ async fn startup_probe_gates_liveness() {
     );
     let p = t.wait_pod("slow", "started and ready", 30, ready).await;
     assert_eq!(container_status(&p, "app").started, Some(true));
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Liveness (failureThreshold 1) has had its chance to fail: wait until it has run twice since the gate lifted.
     let now = t
-        .snapshot()
-        .pods
-        .iter()
-        .find(|x| x.uid == p.uid)
-        .unwrap()
-        .clone();
+        .wait_pod("slow", "liveness ran twice after startup", 30, |x| {
+            x.uid == p.uid
+                && liveness(x)
+                    .is_some_and(|l| !l.gated && l.last.is_some() && l.successes + l.failures >= 2)
+        })
+        .await;
+    let live = liveness(&now).unwrap();
+    assert!(
+        live.last.as_ref().is_some_and(|l| l.0) && live.failures == 0,
+        "{live:?}"
+    );
     assert_eq!(
         now.columns.restarts, 0,
-        "liveness never ran before the app was up"
+        "liveness never ran before the app was up: {:?} {:?}",
+        now.probes, now.events
     );
     assert!(unhealthy(&now, "Startup probe failed"));
     assert!(!unhealthy(&now, "Liveness"));
@@ -183,7 +210,7 @@ async fn tcp_probes_and_a_probe_against_an_image_with_no_shell_from_host_and_fro
             &pod(
                 "bare",
                 &format!(
-                    "  containers:\n  - name: web\n    image: {HTTPD_ONLY}\n    ports: [{{name: http, containerPort: 8080}}]\n    readinessProbe:\n      httpGet: {{port: http, path: /index.html, httpHeaders: [{{name: X-Probe, value: podtui}}]}}\n      periodSeconds: 1\n    livenessProbe:\n      tcpSocket: {{port: 8080}}\n      periodSeconds: 1\n"
+                    "  containers:\n  - name: web\n    image: {HTTPD_ONLY}\n    ports: [{{name: http, containerPort: 8080}}]\n    readinessProbe:\n      httpGet: {{port: http, path: /index.html, httpHeaders: [{{name: X-Probe, value: podtui}}]}}\n      periodSeconds: 1\n      timeoutSeconds: 10\n    livenessProbe:\n      tcpSocket: {{port: 8080}}\n      periodSeconds: 1\n      timeoutSeconds: 10\n"
                 ),
             ),
         );
@@ -198,12 +225,33 @@ async fn tcp_probes_and_a_probe_against_an_image_with_no_shell_from_host_and_fro
             common::engine::config(&t.node, t.manifests.path(), t.state.path(), fast_backoff());
         cfg.settings.probe_via = Some(via);
         t.handle = Some(podtui::engine::Engine::start(cfg).unwrap());
+        // Readiness can pass before liveness has run once (or while its last result is still the "connection
+        // refused" of before httpd listened): wait until each probe's latest result is a pass.
         let p = t
-            .wait_pod("bare", &format!("ready via {via:?}"), 60, ready)
+            .wait_pod(
+                "bare",
+                &format!("ready via {via:?}, both probes passing"),
+                60,
+                |p| {
+                    ready(p)
+                        && p.probes
+                            .iter()
+                            .all(|x| x.last.as_ref().is_some_and(|l| l.0))
+                },
+            )
             .await;
-        for probe in &p.probes {
-            assert!(probe.last.as_ref().unwrap().0, "{via:?}: {probe:?}");
-        }
+        let mut kinds: Vec<String> = p
+            .probes
+            .iter()
+            .map(|x| format!("{}/{:?}", x.container, x.kind))
+            .collect();
+        kinds.sort();
+        assert_eq!(
+            kinds,
+            ["web/Liveness", "web/Readiness"],
+            "{via:?}: {:?}",
+            p.probes
+        );
         let c = t
             .wait_pod("closed", "tcp probe failing", 30, |p| {
                 unhealthy(p, "Readiness probe failed")

@@ -131,7 +131,7 @@ async fn delete_edit_and_identical_rewrite() {
     let mut t = TestEngine::new("lifecycle");
     let pod = |msg: &str| {
         format!(
-            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  terminationGracePeriodSeconds: 3\n  containers:\n  - name: app\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, 'trap \"exit 0\" TERM; echo {msg}; while true; do sleep 1; done']\n"
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  terminationGracePeriodSeconds: 3\n  containers:\n  - name: app\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, 'trap \"exit 0\" TERM; echo {msg}; while true; do sleep 1; done']\n    readinessProbe:\n      exec: {{command: [\"true\"]}}\n      periodSeconds: 1\n      timeoutSeconds: 10\n"
         )
     };
     t.write("web.yaml", &pod("one"));
@@ -141,20 +141,23 @@ async fn delete_edit_and_identical_rewrite() {
         .await;
     let id1 = running_id(&v1, "app").unwrap();
 
-    // An identical rewrite (and a formatting-only change) changes nothing.
+    // An identical rewrite (and a formatting-only change) changes nothing. The barrier: the engine has
+    // reconciled against both writes; then the pod's worker publishes a readiness result from after the
+    // barrier, so it has handled anything the engine told it (a replacement would show it terminating).
     t.write("web.yaml", &pod("one"));
     t.write("web.yaml", &format!("# reformatted\n{}", pod("one")));
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let same = t
-        .snapshot()
-        .pods
-        .iter()
-        .find(|p| p.uid == v1.uid)
-        .cloned()
-        .unwrap();
-    assert_eq!(running_id(&same, "app").unwrap(), id1);
-    assert_eq!(sandbox_id(&same), sandbox_id(&v1));
-    assert_eq!(t.snapshot().pods.len(), 1);
+    t.barrier().await;
+    let after = jiff::Timestamp::now();
+    let snap = t.worker_caught_up(&v1.uid, after).await;
+    assert_eq!(snap.pods.len(), 1, "{}", common::engine::describe(&snap));
+    let same = &snap.pods[0];
+    assert!(
+        same.uid == v1.uid && same.desired && same.terminating.is_none(),
+        "{}",
+        common::engine::describe(&snap)
+    );
+    assert_eq!(running_id(same, "app").unwrap(), id1);
+    assert_eq!(sandbox_id(same), sandbox_id(&v1));
 
     // An edit replaces the pod: new UID, new sandbox, restarts reset; the old one is gone.
     t.write("web.yaml", &pod("two"));
@@ -246,8 +249,10 @@ async fn crash_loop_backs_off_with_growing_gaps() {
     );
     assert!(st.restart_count >= 4);
     assert!(pod.events.iter().any(|e| e.reason == "BackOff"));
-    // Only the newest instance and the one before it are kept.
-    let ids = common::containers_with(&format!("io.kubernetes.pod.uid={}", pod.uid));
+    // Only the newest instance and the one before it are kept (with the sandbox). The oldest is removed just
+    // after a new instance starts, so right then Docker can still list it: wait for the removal.
+    let filter = format!("io.kubernetes.pod.uid={}", pod.uid);
+    let ids = common::eventually(|| common::containers_with(&filter), |ids| ids.len() <= 3).await;
     assert!(ids.len() <= 3, "old instances are removed: {ids:?}");
     t.stop().await;
 }
@@ -277,9 +282,21 @@ async fn restart_policies_end_in_the_right_phase() {
         })
         .await;
     assert_eq!(fail.columns.status, "Error");
-    // Terminal pods are not restarted and their sandbox is stopped.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let snap = t.snapshot();
+    // Terminal pods are not restarted and their sandbox is stopped. Measured against the retrying pod, which
+    // started at the same time and fails the same way: once it has been restarted twice (the immediate restart
+    // and one back-off), a restart of the failed pod would have happened too.
+    let fail_uid = fail.uid.clone();
+    let retry_name = t.pod_name("retry");
+    let snap = t
+        .wait("retry restarted twice, fail's sandbox stopped", 60, |s| {
+            s.pods
+                .iter()
+                .any(|p| p.name == retry_name && p.columns.restarts >= 2)
+                && s.pods
+                    .iter()
+                    .any(|p| p.uid == fail_uid && sandbox_id(p).is_none())
+        })
+        .await;
     let fail = snap.pods.iter().find(|p| p.uid == fail.uid).unwrap();
     assert_eq!(fail.columns.restarts, 0);
     assert!(

@@ -88,6 +88,34 @@ impl Setup {
         v
     }
 
+    /// Waits until this node's engine (over its socket) has scanned Docker and reports its one pod running
+    /// with all its containers ready, and with exactly the `running` containers (name, id) of [`Setup::running`]
+    /// (the sandbox included).
+    fn wait_pod_sees(&self, running: &[(String, String)], what: &str) {
+        let ids: std::collections::BTreeSet<&str> =
+            running.iter().map(|(_, id)| id.as_str()).collect();
+        common::wait_engine_snapshot(self.state.path(), what, 30, |snap| {
+            snap.last_sync.is_some()
+                && snap.pods.len() == 1
+                && snap.pods.iter().all(|p| {
+                    let all_ready = p
+                        .columns
+                        .ready
+                        .split_once('/')
+                        .is_some_and(|(ready, total)| ready == total);
+                    let seen: std::collections::BTreeSet<&str> = p
+                        .observed
+                        .latest_sandbox()
+                        .into_iter()
+                        .chain(p.observed.containers.iter())
+                        .filter(|c| c.state.is_running())
+                        .map(|c| c.id.as_str())
+                        .collect();
+                    p.columns.status == "Running" && all_ready && seen == ids
+                })
+        });
+    }
+
     fn wait_running(&self, n: usize, secs: u64) -> Vec<(String, String)> {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
@@ -118,13 +146,15 @@ fn sigkill_and_restart_adopts_the_same_containers() {
     std::fs::write(s.manifests.path().join("a.yaml"), pod_yaml("a", "hello")).unwrap();
     let mut p = s.spawn_run();
     let before = s.wait_running(3, 60);
-    std::thread::sleep(Duration::from_millis(500));
+    s.wait_pod_sees(&before, "the first engine reports the pod running");
     kill9(&mut p);
     // The pods keep running without podtui.
     assert_eq!(s.running(), before);
 
     let mut p = s.spawn_run();
-    std::thread::sleep(Duration::from_secs(4));
+    // The restarted engine has scanned Docker and its worker has observed, planned and published the pod: a
+    // plan to replace anything shows as other containers, or fewer running ones, than before.
+    s.wait_pod_sees(&before, "the restarted engine reports the adopted pod");
     assert_eq!(
         s.running(),
         before,
@@ -179,11 +209,19 @@ fn engines_of_different_nodes_leave_each_other_alone() {
     let mut p2 = two.spawn_run();
     one.wait_running(3, 60);
     let two_running = two.wait_running(3, 60);
-    // Node one's manifest goes away: only node one's pod is removed.
+    // Node one's manifest goes away: only node one's pod is removed. Node one's engine reports the pod gone
+    // once its worker has removed everything (containers, sandbox, volumes): then node two's are checked.
     std::fs::remove_file(one.manifests.path().join("a.yaml")).unwrap();
     one.wait_running(0, 30);
-    std::thread::sleep(Duration::from_secs(1));
+    common::wait_engine_snapshot(
+        one.state.path(),
+        "node one's engine to finish removing its pod",
+        30,
+        |snap| snap.pods.is_empty(),
+    );
+    assert!(containers_with(&format!("dev.podtui.node={}", one.node)).is_empty());
     assert_eq!(two.running(), two_running);
+    two.wait_pod_sees(&two_running, "node two's engine still reports its pod");
     kill9(&mut p1);
     kill9(&mut p2);
 }

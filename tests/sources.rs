@@ -79,6 +79,28 @@ impl Recorder {
         }
     }
 
+    /// Waits until the source has read every write made so far in `dir`: writes a file that is not a manifest
+    /// (`zz-barrier-<n>.txt`) and waits for the state that lists it as skipped. Each written path is read a few
+    /// ms after its writer closed it, in the order of the writes, so that state already reflects the earlier
+    /// writes. Returns the index in [`Recorder::history`] of that state (the file is listed as pending just
+    /// before, once its write is seen).
+    async fn barrier(&self, dir: &Path) -> usize {
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let name = format!(
+            "zz-barrier-{}.txt",
+            N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        fs::write(dir.join(&name), "not a manifest\n").unwrap();
+        self.wait_for(&format!("{name} listed"), |s| {
+            matches!(state_of(s, &name), Some(FileState::Skipped { .. }))
+        })
+        .await;
+        self.history()
+            .iter()
+            .position(|s| matches!(state_of(s, &name), Some(FileState::Skipped { .. })))
+            .unwrap()
+    }
+
     fn history(&self) -> Vec<Arc<DesiredState>> {
         self.seen.lock().unwrap().clone()
     }
@@ -151,13 +173,28 @@ async fn identical_rewrite_publishes_nothing() {
         format!("# a comment\n{}", pod_yaml("web", "busybox:1")),
     )
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(
-        rec.history().len(),
-        before,
-        "{:#?}",
-        rec.history().last().unwrap().files
-    );
+    // Since then, every state published is the barrier's (its file pending, then skipped), differing from the
+    // first state in nothing else: a state for the rewrites would either not list the barrier file or carry
+    // another UID or file status.
+    let skipped = rec.barrier(dir.path()).await;
+    let history = rec.history();
+    let others = |s: &DesiredState| {
+        s.files
+            .iter()
+            .filter(|f| !f.path.contains("zz-barrier-"))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let initial = &history[before - 1];
+    for s in &history[before..=skipped] {
+        assert!(
+            s.files.iter().any(|f| f.path.contains("zz-barrier-"))
+                && s.pods.keys().eq(initial.pods.keys())
+                && others(s) == others(initial),
+            "published for an identical rewrite: {:#?}",
+            s.files
+        );
+    }
 }
 
 #[tokio::test]
@@ -192,7 +229,9 @@ async fn rename_over_and_truncate_then_write_are_read_complete() {
         images(s) == ["busybox:3"]
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The complete version was read after the last close, which cancels any pending re-read of a half-written
+    // one; the barrier shows the source has nothing older left to report.
+    rec.barrier(dir.path()).await;
 
     for s in rec.history() {
         assert_eq!(s.pods.len(), 1, "the pod never disappeared: {:#?}", s.files);
@@ -215,7 +254,7 @@ async fn burst_of_edits_ends_with_the_last_version() {
     }
     rec.wait_for("last edit", |s| images(s) == ["busybox:100"])
         .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    rec.barrier(dir.path()).await;
     let history = rec.history();
     assert_eq!(images(history.last().unwrap()), ["busybox:100"]);
     for s in &history {
@@ -369,6 +408,8 @@ async fn duplicate_names_first_file_wins_without_flapping() {
         .unwrap();
         tokio::time::sleep(Duration::from_millis(120)).await;
     }
+    // The last write of b.yaml has been read before the history is checked.
+    rec.barrier(dir.path()).await;
     for s in rec.history() {
         assert_eq!(images(&s), ["busybox:a"]);
     }
@@ -394,8 +435,14 @@ async fn single_file_source() {
         pod_yaml("other", "busybox:3"),
     )
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(rec.now().pods.len(), 1);
+    // A later edit of the watched file is read after the write of other.yaml (the directory is what inotify
+    // watches): once it shows, other.yaml has had its chance to be taken in.
+    fs::write(&file, pod_yaml("only", "busybox:4")).unwrap();
+    let s = rec
+        .wait_for("second edit of the file", |s| images(s) == ["busybox:4"])
+        .await;
+    assert_eq!(s.pods.len(), 1);
+    assert_eq!(s.files.len(), 1, "{:#?}", s.files);
     fs::remove_file(&file).unwrap();
     rec.wait_for("file deleted", |s| s.pods.is_empty()).await;
 }
@@ -465,10 +512,19 @@ async fn http_source_polls_keeps_pods_on_error_and_sends_headers() {
             .contains("x-token: secret")
     );
 
-    // Unchanged bytes: nothing is published.
+    // Unchanged bytes: nothing is published. The poller sends a result only once the source has taken the one
+    // before (a channel of one), so when the server sees the 3rd request from now, at least the result of the
+    // 1st has been handled.
     let before = rec.history().len();
-    tokio::time::sleep(Duration::from_millis(350)).await;
-    assert!(server.requests.lock().unwrap().len() >= 3);
+    let requests = server.requests.lock().unwrap().len();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while server.requests.lock().unwrap().len() < requests + 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the source stopped polling"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(rec.history().len(), before);
 
     // A 500 keeps the previous pods and is reported.

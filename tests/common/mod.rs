@@ -91,23 +91,30 @@ pub fn volumes_with(filter: &str) -> Vec<String> {
         .collect()
 }
 
+/// Removes every container (with its anonymous volumes) and every volume matching a label filter; returns
+/// whether there was anything to remove.
+pub fn remove_with(filter: &str) -> bool {
+    let ids = containers_with(filter);
+    if !ids.is_empty() {
+        let _ = Command::new("docker")
+            .args(["rm", "-f", "-v"])
+            .args(&ids)
+            .output();
+    }
+    let vols = volumes_with(filter);
+    if !vols.is_empty() {
+        let _ = Command::new("docker")
+            .args(["volume", "rm", "-f"])
+            .args(&vols)
+            .output();
+    }
+    !ids.is_empty() || !vols.is_empty()
+}
+
 impl Drop for Cleanup {
     fn drop(&mut self) {
         for f in &self.filters {
-            let ids = containers_with(f);
-            if !ids.is_empty() {
-                let _ = Command::new("docker")
-                    .args(["rm", "-f", "-v"])
-                    .args(&ids)
-                    .output();
-            }
-            let vols = volumes_with(f);
-            if !vols.is_empty() {
-                let _ = Command::new("docker")
-                    .args(["volume", "rm", "-f"])
-                    .args(&vols)
-                    .output();
-            }
+            remove_with(f);
         }
     }
 }
@@ -133,6 +140,40 @@ pub async fn eventually<T>(f: impl Fn() -> T, ok: impl Fn(&T) -> bool) -> T {
             return v;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The snapshot a podtui engine running on `state_dir` serves on its socket (what `podtui get` reads), if one
+/// answers. Blocking, for tests that run podtui as a process (not from inside a tokio runtime).
+pub fn engine_snapshot(state_dir: &std::path::Path) -> Option<podtui::engine::Snapshot> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(podtui::engine::server::fetch_snapshot(state_dir))
+}
+
+/// Polls the snapshot of the engine on `state_dir` until `pred` holds and returns it; fails the test after
+/// `secs` with what the engine last said. Blocking, like [`engine_snapshot`].
+pub fn wait_engine_snapshot(
+    state_dir: &std::path::Path,
+    what: &str,
+    secs: u64,
+    pred: impl Fn(&podtui::engine::Snapshot) -> bool,
+) -> podtui::engine::Snapshot {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let snap = engine_snapshot(state_dir);
+        if let Some(s) = snap.as_ref().filter(|s| pred(s)) {
+            return s.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {secs}s waiting for {what}; engine: {}",
+            snap.as_ref()
+                .map_or("no answer on its socket".to_string(), engine::describe)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
 
@@ -302,6 +343,48 @@ pub mod engine {
                 .clone()
         }
 
+        /// Waits until the engine has taken in every manifest write made so far. Writes a file that is not a
+        /// manifest (`zz-barrier-<n>.txt`, reported as skipped): the source reads each written path a few ms
+        /// after its writer closed it, in the order they were written, so once the engine's snapshot lists
+        /// the barrier file, the engine has reconciled against the earlier writes (a changed pod has already
+        /// been told to terminate). The barrier file stays in the directory (as a skipped file).
+        pub async fn barrier(&self) -> Arc<Snapshot> {
+            static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let name = format!("zz-barrier-{n}.txt");
+            self.write(&name, "not a manifest\n");
+            self.wait(&format!("the engine to list {name}"), 30, |s| {
+                s.files.iter().any(|f| {
+                    f.path.ends_with(&name)
+                        && matches!(f.state, podtui::manifest::FileState::Skipped { .. })
+                })
+            })
+            .await
+        }
+
+        /// Waits until the worker of pod `uid` has handled everything the engine told it before `after`, and
+        /// returns the snapshot then. The pod needs a probe that runs every second (a readiness `exec: [true]`
+        /// will do): a probe result stamped after `after` reaches the worker after any earlier message, so the
+        /// view carrying it shows a pod told to terminate as terminating. Also returns as soon as the pod is no
+        /// longer desired, is terminating, or is gone, for the caller's assertions to report.
+        pub async fn worker_caught_up(&self, uid: &str, after: jiff::Timestamp) -> Arc<Snapshot> {
+            self.wait(
+                "the pod's worker to publish a probe result from after the change",
+                30,
+                |s| match s.pods.iter().find(|p| p.uid == uid) {
+                    None => true,
+                    Some(p) => {
+                        !p.desired
+                            || p.terminating.is_some()
+                            || p.probes
+                                .iter()
+                                .any(|x| x.last.as_ref().is_some_and(|l| l.2 > after))
+                    }
+                },
+            )
+            .await
+        }
+
         pub async fn stop(&mut self) {
             if let Some(h) = self.handle.take() {
                 h.shutdown(false).await;
@@ -374,6 +457,8 @@ pub mod engine {
 
 pub mod dockerd;
 pub mod podman;
+pub mod pods;
+pub mod process;
 pub mod tmux;
 pub mod tui;
 #[allow(unused_imports)]

@@ -84,6 +84,45 @@ impl Tmux {
         }
     }
 
+    /// Sends one key (a tmux key name) with no pause after it, for timing what follows.
+    pub fn press(&self, key: &str) {
+        self.run(&["send-keys", "-t", &self.session, key]);
+    }
+
+    /// Polls the screen every `every` until `pred` holds; returns how long that took, or `None` after `secs`
+    /// (for benchmarks, which record a miss instead of failing).
+    pub fn poll(
+        &self,
+        secs: u64,
+        every: Duration,
+        pred: impl Fn(&str) -> bool,
+    ) -> Option<Duration> {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(secs) {
+            if pred(&self.screen()) {
+                return Some(started.elapsed());
+            }
+            std::thread::sleep(every);
+        }
+        None
+    }
+
+    /// The PID of the program the pane runs: the pane's process if it is `comm`, else its first child (the
+    /// pane's shell may exec the program or run it as a child).
+    pub fn pane_program(&self, comm: &str) -> Option<u32> {
+        let pane: u32 = self.display("#{pane_pid}").parse().ok()?;
+        if std::fs::read_to_string(format!("/proc/{pane}/comm"))
+            .ok()?
+            .trim()
+            == comm
+        {
+            return Some(pane);
+        }
+        let children =
+            std::fs::read_to_string(format!("/proc/{pane}/task/{pane}/children")).ok()?;
+        children.split_whitespace().next()?.parse().ok()
+    }
+
     /// `tmux display-message -p` of a format (e.g. `#{pane_title}`).
     pub fn display(&self, format: &str) -> String {
         self.run(&["display-message", "-p", "-t", &self.session, format])

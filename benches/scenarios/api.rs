@@ -11,45 +11,32 @@ use std::time::{Duration, Instant};
 use podtui::runtime::DockerRuntime;
 use tokio::sync::mpsc;
 
-use super::{BIN, Bench, Row, cleanup_label, events, median, ms, pct, sleeper_pod, wait_events};
+use crate::common::docker;
+use crate::common::pods::sleeper_pod;
+use crate::common::process::PodtuiRun;
+use crate::report::{Bench, Row, median, ms, pct};
+use crate::support::{cleanup_label, events, podtui_run, proc_stats, wait_events};
 
-/// `podtui run` on its own directory, node and state dir, with `extra` flags.
+/// `podtui run` on its own directory, node and state dir, with `extra` flags, and a HOME for kubectl.
 struct Run {
-    child: Child,
-    node: String,
-    dir: tempfile::TempDir,
-    state: tempfile::TempDir,
+    run: PodtuiRun,
     home: tempfile::TempDir,
 }
 
 impl Run {
-    fn start(tag: &str, extra: &[&str]) -> Self {
-        let node = format!("bench-{tag}-{}", std::process::id());
-        let dir = tempfile::tempdir().unwrap();
-        let state = tempfile::tempdir().unwrap();
-        let child = Command::new(BIN)
-            .args(["run", dir.path().to_str().unwrap(), "--node-name", &node])
-            .args(["--state-dir", state.path().to_str().unwrap()])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+    async fn start(tag: &str, extra: &[&str]) -> Self {
         Self {
-            child,
-            node,
-            dir,
-            state,
+            run: podtui_run(tag, extra).await,
             home: tempfile::tempdir().unwrap(),
         }
     }
 
     fn label(&self) -> String {
-        format!("dev.podtui.node={}", self.node)
+        self.run.label()
     }
 
     fn kubeconfig(&self) -> PathBuf {
-        self.state.path().join("kubeconfig")
+        self.run.state.path().join("kubeconfig")
     }
 
     /// kubectl with this run's kubeconfig, a private HOME and discovery cache.
@@ -69,9 +56,9 @@ impl Run {
         let mut rx = events(rt, self.label()).await;
         let names: Vec<String> = (0..n).map(|i| format!("p{i}")).collect();
         for x in &names {
-            std::fs::write(self.dir.path().join(format!("{x}.yaml")), sleeper_pod(x)).unwrap();
+            self.run.write(&format!("{x}.yaml"), &sleeper_pod(x));
         }
-        let pods: BTreeSet<String> = names.iter().map(|x| format!("{x}-{}", self.node)).collect();
+        let pods: BTreeSet<String> = names.iter().map(|x| self.run.full(x)).collect();
         wait_events(&mut rx, "start", &pods, 2 * n, Duration::from_secs(300)).await;
         pods
     }
@@ -94,10 +81,10 @@ impl Run {
         panic!("kubectl never listed {n} running pods");
     }
 
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        cleanup_label(&self.label());
+    fn stop(self) {
+        let label = self.label();
+        drop(self.run);
+        cleanup_label(&label);
     }
 }
 
@@ -120,7 +107,7 @@ fn timed(mut c: Command) -> f64 {
 }
 
 async fn get_pods(rt: &DockerRuntime, reps: usize) -> Bench {
-    let run = Run::start("api-get", &[]);
+    let run = Run::start("api-get", &[]).await;
     run.pods(rt, 4).await;
     run.wait_listed(4);
     let (mut get, mut version) = (Vec::new(), Vec::new());
@@ -164,7 +151,7 @@ fn lines_of(child: &mut Child) -> mpsc::UnboundedReceiver<(Instant, String)> {
 }
 
 async fn watch_latency(rt: &DockerRuntime, kills: usize) -> Bench {
-    let run = Run::start("api-watch", &[]);
+    let run = Run::start("api-watch", &[]).await;
     let pods = run.pods(rt, kills).await;
     run.wait_listed(kills);
     let mut docker_events = events(rt, run.label()).await;
@@ -182,7 +169,7 @@ async fn watch_latency(rt: &DockerRuntime, kills: usize) -> Bench {
     }
     let mut samples = Vec::new();
     for pod in &pods {
-        let id = super::docker(&[
+        let id = docker(&[
             "ps",
             "-q",
             "--filter",
@@ -191,7 +178,7 @@ async fn watch_latency(rt: &DockerRuntime, kills: usize) -> Bench {
             "label=io.kubernetes.container.name=a",
         ]);
         while lines.try_recv().is_ok() {}
-        super::docker(&["kill", &id]);
+        docker(&["kill", &id]);
         let died = loop {
             let (at, e) = tokio::time::timeout(Duration::from_secs(10), docker_events.recv())
                 .await
@@ -237,34 +224,13 @@ async fn watch_latency(rt: &DockerRuntime, kills: usize) -> Bench {
     }
 }
 
-/// (CPU seconds, current RSS kB, peak RSS kB) of a process.
-fn stats(pid: u32) -> (f64, u64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let f: Vec<&str> = stat
-        .rsplit_once(')')
-        .unwrap()
-        .1
-        .split_whitespace()
-        .collect();
-    let cpu = (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / 100.0;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb = |key: &str| -> u64 {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (cpu, kb("VmRSS:"), kb("VmHWM:"))
-}
-
 /// One idle window of `podtui run` with 20 pods; with the API, after a `kubectl get pods` and with a watch open.
 async fn idle_once(rt: &DockerRuntime, api: bool, window: Duration) -> (f64, f64, f64) {
     let run = Run::start(
         if api { "api-idle-on" } else { "api-idle-off" },
         if api { &[] } else { &["--api", "off"] },
-    );
+    )
+    .await;
     run.pods(rt, 20).await;
     let mut watch = None;
     if api {
@@ -281,10 +247,11 @@ async fn idle_once(rt: &DockerRuntime, api: bool, window: Duration) -> (f64, f64
         watch = Some(w);
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let pid = run.child.id();
-    let (c0, _, _) = stats(pid);
+    let pid = run.run.child.id();
+    let c0 = proc_stats(pid).unwrap().cpu;
     tokio::time::sleep(window).await;
-    let (c1, rss, hwm) = stats(pid);
+    let end = proc_stats(pid).unwrap();
+    let (c1, rss, hwm) = (end.cpu, end.rss_kb, end.hwm_kb);
     if let Some(mut w) = watch {
         let _ = w.kill();
         let _ = w.wait();
