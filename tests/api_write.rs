@@ -95,9 +95,10 @@ async fn kubectl_run_create_and_delete_go_through_the_directory() {
     assert!(out.contains("pod/dry created (server dry run)"), "{out}");
     assert_eq!(p.files(), ["api.yaml", "web.yaml"], "nothing else written");
 
-    // kubectl delete pod: the manifest goes to the trash, kubectl returns once the pod is gone.
+    // kubectl delete pod (by the mirror pod's name, which kubectl's wait watches for): the manifest goes to the
+    // trash, kubectl returns once the pod is gone.
     running(&p, "api").await;
-    let out = p.ok(&["delete", "pod", "web"]).await;
+    let out = p.ok(&["delete", "pod", &p.pod("web")]).await;
     assert!(
         out.contains("pod \"web") && out.contains("deleted"),
         "{out}"
