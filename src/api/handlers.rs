@@ -95,6 +95,9 @@ async fn resource(
     }
     match (r.group.as_str(), r.subresource.as_deref(), r.verb) {
         ("", Some("log"), Verb::Get) => logs(api, &r, query).await,
+        ("", Some("exec"), Verb::Get | Verb::Create) => {
+            super::exec::exec(api, &r, req, query).await
+        }
         ("", None, Verb::Get) => get(api, &r, accept(&req)?, query),
         ("", None, Verb::List) => list(api, &r, accept(&req)?, query),
         ("", None, Verb::Watch) => super::watch::watch(api, &r, accept(&req)?, query),

@@ -12,13 +12,14 @@
 //! - [`objects`], [`node`], [`resource`], [`table`], [`select`]: the served objects and how they are printed
 //!   and selected.
 //! - [`tls`], [`kubeconfig`], [`private`]: credentials and files.
-//! - [`write`]: what writes share (the directory, bodies, 422s); [`create`], [`delete`]: POST and DELETE;
+//! - [`write`]: what writes share (the directory, bodies, 422s); [`create`], [`delete`]: POST and DELETE; [`exec`]: exec over WebSocket;
 //!   [`openapi`]: the OpenAPI v3 kubectl's validation asks for.
 
 pub mod authz;
 pub mod create;
 pub mod delete;
 pub mod discovery;
+pub mod exec;
 pub mod handlers;
 pub mod http;
 pub mod kubeconfig;
@@ -122,7 +123,6 @@ pub struct Api {
     store: Store,
     logs: Arc<dyn LogSource>,
     requests: Option<Requests>,
-    #[allow(dead_code)]
     runtime: Option<watch_channel::Receiver<Option<Runtime>>>,
     token: String,
     /// `127.0.0.1:PORT`, for `/api`'s server address.
