@@ -176,3 +176,104 @@ async fn a_single_file_source_refuses_writes() {
     assert_eq!(p.files(), ["one.yaml"]);
     p.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_apply_label_set_image_and_replace_change_the_file() {
+    let mut p = Playground::start("api-write-apply", &[]).await;
+    let src = p.t.manifests.path().join("../apply-web.yaml");
+    std::fs::write(&src, sleeper("web", "demo")).unwrap();
+    let src_s = src.to_string_lossy().into_owned();
+    let out = p.ok(&["apply", "-f", &src_s]).await;
+    assert!(
+        out.starts_with("pod/web") && out.trim_end().ends_with(" created"),
+        "{out}"
+    );
+    let first = p.file("web.yaml");
+    assert!(
+        first.contains("kubectl.kubernetes.io/last-applied-configuration"),
+        "{first}"
+    );
+    let pod =
+        p.t.wait_pod("web", "Running", 60, |v| v.columns.status == "Running")
+            .await;
+    // The same again: kubectl's three-way patch only renames the pod (the served mirror pod is
+    // `web-<node>`), so it says "configured", but the file is not rewritten and the pod not replaced.
+    let out = p.ok(&["apply", "-f", &src_s]).await;
+    assert!(out.starts_with("pod/web"), "{out}");
+    assert_eq!(p.file("web.yaml"), first, "unchanged: not rewritten");
+    assert!(
+        p.t.snapshot()
+            .pods
+            .iter()
+            .any(|v| v.uid == pod.uid && v.desired),
+        "not replaced"
+    );
+    assert!(p.state_texts("backups").is_empty());
+
+    // An edited image: configured, the file has it, the pod is replaced.
+    std::fs::write(
+        &src,
+        sleeper("web", "demo").replace("command: [sleep, '3600']", "command: [sleep, '3601']"),
+    )
+    .unwrap();
+    let out = p.ok(&["apply", "-f", &src_s]).await;
+    assert!(
+        out.starts_with("pod/web") && out.trim_end().ends_with(" configured"),
+        "{out}"
+    );
+    let second = p.file("web.yaml");
+    assert!(
+        second.contains("- '3601'\n") && !second.contains("'3600'"),
+        "{second}"
+    );
+    assert_eq!(
+        p.state_texts("backups"),
+        std::slice::from_ref(&first),
+        "backed up first"
+    );
+    p.t.wait_pod("web", "replaced", 60, |v| {
+        v.uid != pod.uid && v.columns.status == "Running"
+    })
+    .await;
+
+    // kubectl label and set image patch the file.
+    p.ok(&["label", "pod", "web", "tier=front"]).await;
+    assert!(
+        p.file("web.yaml").contains("    tier: front\n"),
+        "{}",
+        p.file("web.yaml")
+    );
+    p.ok(&[
+        "set",
+        "image",
+        "pod/web",
+        &format!("main={}", common::SEEDED),
+    ])
+    .await;
+    assert!(
+        p.file("web.yaml")
+            .contains(&format!("image: {}\n", common::SEEDED))
+    );
+    assert_eq!(p.state_texts("backups").len(), 3);
+
+    // kubectl replace writes the whole object; a dry run writes nothing.
+    let replaced = sleeper("web", "other");
+    std::fs::write(&src, &replaced).unwrap();
+    let before = p.file("web.yaml");
+    p.ok(&["apply", "--dry-run=server", "-f", &src_s]).await;
+    assert_eq!(p.file("web.yaml"), before);
+    p.ok(&["replace", "-f", &src_s]).await;
+    assert_eq!(
+        p.file("web.yaml"),
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  labels:\n    app: other\n  name: web\n  namespace: default\nspec:\n  containers:\n  - command:\n    - sleep\n    - '3600'\n    image: {BUSYBOX}\n    name: main\n  terminationGracePeriodSeconds: 1\n"
+        )
+    );
+    // Server-side apply takes the object as the new manifest.
+    let out = p.ok(&["apply", "--server-side", "-f", &src_s]).await;
+    assert!(
+        out.starts_with("pod/web") && out.trim_end().ends_with(" serverside-applied"),
+        "{out}"
+    );
+    p.stop().await;
+}

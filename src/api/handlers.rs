@@ -102,6 +102,8 @@ async fn resource(
         ("", None, Verb::List) => list(api, &r, accept(&req)?, query),
         ("", None, Verb::Watch) => super::watch::watch(api, &r, accept(&req)?, query),
         ("", None, Verb::Create) => super::create::create(api, &r, req, query).await,
+        ("", None, Verb::Update) => super::patch::update(api, &r, req, query, false).await,
+        ("", None, Verb::Patch) => super::patch::update(api, &r, req, query, true).await,
         ("", None, Verb::Delete) => super::delete::delete(api, &r, req, query).await,
         ("", None, Verb::DeleteCollection) => {
             super::delete::delete_collection(api, &r, req, query).await

@@ -13,6 +13,7 @@
 //!   and selected.
 //! - [`tls`], [`kubeconfig`], [`private`]: credentials and files.
 //! - [`write`]: what writes share (the directory, bodies, 422s); [`create`], [`delete`]: POST and DELETE; [`exec`]: exec over WebSocket;
+//!   [`patch`], [`strategic`]: PUT and PATCH;
 //!   [`openapi`]: the OpenAPI v3 kubectl's validation asks for.
 
 pub mod authz;
@@ -27,12 +28,14 @@ pub mod logs;
 pub mod node;
 pub mod objects;
 pub mod openapi;
+pub mod patch;
 pub mod private;
 pub mod request;
 pub mod resource;
 pub mod select;
 pub mod status;
 pub mod store;
+pub mod strategic;
 pub mod table;
 pub mod tls;
 pub mod watch;
