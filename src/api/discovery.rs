@@ -252,7 +252,8 @@ mod tests {
         assert_eq!(pods.short_names.as_deref(), Some(&["po".to_string()][..]));
         assert!(core.resources.iter().any(|r| r.name == "pods/log"));
         assert!(find("", "v1", "pods", Some("log")).is_some());
-        assert!(find("", "v1", "pods", Some("exec")).is_none());
+        assert!(find("", "v1", "pods", Some("exec")).is_some());
+        assert!(find("", "v1", "pods", Some("portforward")).is_none());
         let groups: Vec<String> = group_list().groups.into_iter().map(|g| g.name).collect();
         assert_eq!(groups, ["authorization.k8s.io", "authentication.k8s.io"]);
         assert!(resource_list("apps", "v1").is_none());
