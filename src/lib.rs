@@ -39,8 +39,10 @@
 //!   implementation, bollard), `exec` (a command run to completion), `labels` (kubelet-compatible names and
 //!   labels), `observe` (what the engine has for a pod, read back from labels), `pause` (the locally built pause
 //!   image), `subpath` (subPath mounts that cannot escape their volume).
-//! - [`api`]: the Kubernetes API kubectl and k9s read the playground through (HTTPS on loopback, served from the
-//!   engine's snapshot and events).
+//! - [`api`]: the Kubernetes API kubectl and k9s use the playground through (HTTPS on loopback, served from the
+//!   engine's snapshot and events); writes (`create`, `patch`/`strategic`, `delete`, via `write`) become manifest
+//!   files through the engine's one write path, `exec` runs over WebSocket through the runtime's exec, `openapi`
+//!   is what kubectl's validation asks for.
 //! - [`tui`]: the terminal UI: `run` (the loop that owns the app), `action` (what a key asks for), `keymap`
 //!   (keys as data), `input` (the pausable input thread), `terminal` (modes restored on every exit), `editor` (the
 //!   built-in manifest editor's text and checks), `logbuf` and `logstream` (bounded log view), `sanitize`

@@ -397,7 +397,8 @@ async fn kubectl_errors_auth_and_version_match_an_api_server() {
         err.contains("the server doesn't have a resource type \"deployments\""),
         "{err}"
     );
-    let err = p.fails(&["delete", "pod", &job]).await;
+    // Pods are writable (tests/api_write.rs); the node is not.
+    let err = p.fails(&["delete", "node", &p.t.node]).await;
     assert!(
         err.contains("Error from server (MethodNotAllowed): the server does not allow this method on the requested resource"),
         "{err}"

@@ -33,6 +33,18 @@ pub struct ResourceDef {
 
 const READ: &[&str] = &["get", "list", "watch"];
 
+/// What pods serve: reads and the writes that go through the manifest directory.
+const POD_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
 const fn core(
     name: &'static str,
     singular: &'static str,
@@ -77,9 +89,17 @@ const fn review(
 pub const RESOURCES: &[ResourceDef] = &[
     ResourceDef {
         categories: &["all"],
-        ..core("pods", "pod", "Pod", true, READ, &["po"])
+        ..core("pods", "pod", "Pod", true, POD_VERBS, &["po"])
     },
     core("pods/log", "", "Pod", true, &["get"], &[]),
+    core(
+        "pods/exec",
+        "",
+        "PodExecOptions",
+        true,
+        &["create", "get"],
+        &[],
+    ),
     core("events", "event", "Event", true, READ, &["ev"]),
     core("nodes", "node", "Node", false, READ, &["no"]),
     core("namespaces", "namespace", "Namespace", false, READ, &["ns"]),
@@ -228,11 +248,12 @@ mod tests {
     fn discovery_lists_what_the_router_serves() {
         let core = resource_list("", "v1").unwrap();
         let pods = core.resources.iter().find(|r| r.name == "pods").unwrap();
-        assert_eq!(pods.verbs, ["get", "list", "watch"]);
+        assert_eq!(pods.verbs, POD_VERBS);
         assert_eq!(pods.short_names.as_deref(), Some(&["po".to_string()][..]));
         assert!(core.resources.iter().any(|r| r.name == "pods/log"));
         assert!(find("", "v1", "pods", Some("log")).is_some());
-        assert!(find("", "v1", "pods", Some("exec")).is_none());
+        assert!(find("", "v1", "pods", Some("exec")).is_some());
+        assert!(find("", "v1", "pods", Some("portforward")).is_none());
         let groups: Vec<String> = group_list().groups.into_iter().map(|g| g.name).collect();
         assert_eq!(groups, ["authorization.k8s.io", "authentication.k8s.io"]);
         assert!(resource_list("apps", "v1").is_none());

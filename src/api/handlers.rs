@@ -49,6 +49,8 @@ fn other(method: &str, path: &str, query: &Query) -> Result<Response<Body>, ApiS
     }
     match path.trim_end_matches('/') {
         "/version" => Ok(json_of(200, &discovery::version())),
+        "/openapi/v3" => Ok(json_of(200, &super::openapi::index())),
+        "/openapi/v3/api/v1" => Ok(json_of(200, &super::openapi::core_v1())),
         "" => Ok(json_of(
             200,
             &serde_json::json!({"paths": ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/version"]}),
@@ -93,9 +95,19 @@ async fn resource(
     }
     match (r.group.as_str(), r.subresource.as_deref(), r.verb) {
         ("", Some("log"), Verb::Get) => logs(api, &r, query).await,
+        ("", Some("exec"), Verb::Get | Verb::Create) => {
+            super::exec::exec(api, &r, req, query).await
+        }
         ("", None, Verb::Get) => get(api, &r, accept(&req)?, query),
         ("", None, Verb::List) => list(api, &r, accept(&req)?, query),
         ("", None, Verb::Watch) => super::watch::watch(api, &r, accept(&req)?, query),
+        ("", None, Verb::Create) => super::create::create(api, &r, req, query).await,
+        ("", None, Verb::Update) => super::patch::update(api, &r, req, query, false).await,
+        ("", None, Verb::Patch) => super::patch::update(api, &r, req, query, true).await,
+        ("", None, Verb::Delete) => super::delete::delete(api, &r, req, query).await,
+        ("", None, Verb::DeleteCollection) => {
+            super::delete::delete_collection(api, &r, req, query).await
+        }
         ("authorization.k8s.io" | "authentication.k8s.io", None, Verb::Create) => {
             super::authz::review(&r.resource, req).await
         }

@@ -1,6 +1,6 @@
-//! The Kubernetes API for reads, served by the engine so `kubectl` and k9s work against the playground:
-//! discovery, pods (as mirror pods), their events and logs, the node, namespaces, watches, and the
-//! self-reviews clients gate their views on. HTTPS on loopback only, with a bearer token; credentials and a
+//! The Kubernetes API, served by the engine so `kubectl` and k9s work against the playground: discovery, pods
+//! (as mirror pods), their events and logs, the node, namespaces, watches, the self-reviews clients gate their
+//! views on, and writes (create, delete, exec) that go through the manifest directory. HTTPS on loopback only, with a bearer token; credentials and a
 //! kubeconfig live in the state dir.
 //!
 //! The API reads the engine only through its handle: the snapshot (a `watch` channel), and container logs
@@ -12,24 +12,34 @@
 //! - [`objects`], [`node`], [`resource`], [`table`], [`select`]: the served objects and how they are printed
 //!   and selected.
 //! - [`tls`], [`kubeconfig`], [`private`]: credentials and files.
+//! - [`write`]: what writes share (the directory, bodies, 422s); [`create`], [`delete`]: POST and DELETE; [`exec`]: exec over WebSocket;
+//!   [`patch`], [`strategic`]: PUT and PATCH;
+//!   [`openapi`]: the OpenAPI v3 kubectl's validation asks for.
 
 pub mod authz;
+pub mod create;
+pub mod delete;
 pub mod discovery;
+pub mod exec;
 pub mod handlers;
 pub mod http;
 pub mod kubeconfig;
 pub mod logs;
 pub mod node;
 pub mod objects;
+pub mod openapi;
+pub mod patch;
 pub mod private;
 pub mod request;
 pub mod resource;
 pub mod select;
 pub mod status;
 pub mod store;
+pub mod strategic;
 pub mod table;
 pub mod tls;
 pub mod watch;
+pub mod write;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -42,7 +52,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{ApiMode, EngineArgs};
 use crate::config::Common;
-use crate::engine::{EngineHandle, Snapshot};
+use crate::engine::{EngineHandle, Requests, Snapshot};
+use crate::runtime::Runtime;
 use logs::{LogSource, RuntimeLogs};
 use store::Store;
 
@@ -84,13 +95,18 @@ pub struct ApiConfig {
     pub address: SocketAddr,
 }
 
-/// What the API reads: the engine's snapshot, and logs.
+/// What the API reads and writes through: the engine's snapshot, logs, and the engine's requests (manifest
+/// writes, kills) when writes are served.
 #[derive(Clone)]
 pub struct ApiSources {
     /// The engine's snapshots.
     pub snapshot: watch_channel::Receiver<Arc<Snapshot>>,
     /// Container logs.
     pub logs: Arc<dyn LogSource>,
+    /// The engine's requests; `None` serves reads only.
+    pub requests: Option<Requests>,
+    /// The engine's runtime connection, for exec.
+    pub runtime: Option<watch_channel::Receiver<Option<Runtime>>>,
 }
 
 impl ApiSources {
@@ -99,6 +115,8 @@ impl ApiSources {
         Self {
             snapshot: h.snapshot.clone(),
             logs: Arc::new(RuntimeLogs::new(h.runtime.clone())),
+            requests: Some(h.requests()),
+            runtime: Some(h.runtime.clone()),
         }
     }
 }
@@ -107,6 +125,8 @@ impl ApiSources {
 pub struct Api {
     store: Store,
     logs: Arc<dyn LogSource>,
+    requests: Option<Requests>,
+    runtime: Option<watch_channel::Receiver<Option<Runtime>>>,
     token: String,
     /// `127.0.0.1:PORT`, for `/api`'s server address.
     address: String,
@@ -176,6 +196,8 @@ impl ApiServer {
         let api = Arc::new(Api {
             store,
             logs: sources.logs,
+            requests: sources.requests,
+            runtime: sources.runtime,
             token: creds.token.clone(),
             address: address.to_string(),
             cancel: cancel.clone(),

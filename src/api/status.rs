@@ -1,7 +1,7 @@
 //! Errors as the API server sends them: a `Status` object with the HTTP code, a reason and a message, so that
 //! kubectl prints what it prints against a cluster (`Error from server (NotFound): pods "x" not found`).
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Status, StatusDetails};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Status, StatusCause, StatusDetails};
 
 /// An error answer of the API.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -15,6 +15,8 @@ pub struct ApiStatus {
     pub message: String,
     /// The object's name and the resource, for `details`.
     pub details: Option<(String, String)>,
+    /// `details.causes`: (field path, message) of each finding of an `Invalid` answer.
+    pub causes: Vec<(String, String)>,
 }
 
 impl ApiStatus {
@@ -24,6 +26,46 @@ impl ApiStatus {
             reason,
             message: message.into(),
             details: None,
+            causes: Vec::new(),
+        }
+    }
+
+    /// 409 for a create of an object that exists: `pods "x" already exists`.
+    pub fn already_exists(resource: &str, name: &str, why: &str) -> Self {
+        Self {
+            details: Some((name.to_string(), resource.to_string())),
+            ..Self::new(
+                409,
+                "AlreadyExists",
+                format!("{resource} \"{name}\" already exists{why}"),
+            )
+        }
+    }
+
+    /// 409 for a write that would conflict with what is there (a file shared with other pods).
+    pub fn conflict(resource: &str, name: &str, message: impl Into<String>) -> Self {
+        Self {
+            details: Some((name.to_string(), resource.to_string())),
+            ..Self::new(409, "Conflict", message)
+        }
+    }
+
+    /// 422 for an object with errors: one cause per (field path, message), printed by kubectl as `The Pod
+    /// "x" is invalid: <path>: <message>`.
+    pub fn invalid(kind: &str, name: &str, causes: Vec<(String, String)>) -> Self {
+        let list: Vec<String> = causes.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+        let message = match list.len() {
+            1 => list[0].clone(),
+            _ => format!("[{}]", list.join(", ")),
+        };
+        Self {
+            details: Some((name.to_string(), kind.to_string())),
+            causes,
+            ..Self::new(
+                422,
+                "Invalid",
+                format!("{kind} \"{name}\" is invalid: {message}"),
+            )
         }
     }
 
@@ -118,6 +160,16 @@ impl ApiStatus {
                 Some((name, kind)) => Some(StatusDetails {
                     name: Some(name.clone()),
                     kind: Some(kind.clone()),
+                    causes: (!self.causes.is_empty()).then(|| {
+                        self.causes
+                            .iter()
+                            .map(|(field, message)| StatusCause {
+                                field: Some(field.clone()),
+                                message: Some(message.clone()),
+                                reason: Some("FieldValueInvalid".into()),
+                            })
+                            .collect()
+                    }),
                     ..Default::default()
                 }),
                 None if self.code == 401 => None,

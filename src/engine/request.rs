@@ -5,6 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::manifest::finding::Finding;
+use crate::manifest::identity::SourceId;
+use crate::manifest::parse::{Format, ParseInput, parse_manifest};
 use crate::manifest::store::{self, SaveReport, StoreError, TrashEntry};
 use crate::state_dir;
 
@@ -29,6 +32,14 @@ pub enum Request {
         /// The file.
         path: PathBuf,
         /// The new text.
+        text: String,
+    },
+    /// Validate and write a new manifest atomically; an existing file is never overwritten (refused with
+    /// [`StoreError::Io`] of kind `AlreadyExists`, see [`already_exists`]). The Kubernetes API's create.
+    CreateManifest {
+        /// The new file.
+        path: PathBuf,
+        /// Its text.
         text: String,
     },
     /// Move a manifest to `<state dir>/trash` (its pods are then removed).
@@ -94,6 +105,7 @@ pub fn write_manifest(req: &Request, node: &str, state: &Path) -> Option<Reply> 
                 }
             }
         }
+        Request::CreateManifest { path, text } => create_manifest(path, text, node),
         Request::DeleteManifest { path } => {
             match store::trash_manifest(path, &state.join(state_dir::TRASH)) {
                 Ok(e) => Reply::Trashed(e),
@@ -109,6 +121,74 @@ pub fn write_manifest(req: &Request, node: &str, state: &Path) -> Option<Reply> 
         Request::KillPod { .. } | Request::RestartContainer { .. } => return None,
     };
     Some(reply)
+}
+
+/// Validates `text` as the manifest `path` would hold for node `node`: the findings (errors and warnings) of
+/// `podtui validate`, without writing anything. What a dry run and the API's checks use.
+pub fn check_manifest(path: &Path, text: &str, node: &str) -> Vec<Finding> {
+    let display = path.display().to_string();
+    let source = SourceId::File(display.clone());
+    parse_manifest(&ParseInput {
+        display: &display,
+        text,
+        format: Format::from_path(path),
+        node_name: node,
+        source: &source,
+    })
+    .findings
+}
+
+fn exists_error(path: &Path) -> StoreError {
+    StoreError::Io {
+        op: "create",
+        path: crate::text::display_path(path),
+        source: std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            "the file exists; not overwriting it",
+        ),
+    }
+}
+
+/// True when a create was refused because its file exists.
+pub fn already_exists(e: &StoreError) -> bool {
+    matches!(e, StoreError::Io { source, .. } if source.kind() == std::io::ErrorKind::AlreadyExists)
+}
+
+/// Writes a new file: validated first, then written to a hidden temporary file and hard-linked to `path`, which
+/// fails if `path` exists (so a file that appeared meanwhile is never overwritten either).
+fn create_manifest(path: &Path, text: &str, node: &str) -> Reply {
+    let findings = check_manifest(path, text, node);
+    if findings.iter().any(Finding::is_error) {
+        return Reply::Failed(StoreError::Invalid(findings));
+    }
+    if path.exists() {
+        return Reply::Failed(exists_error(path));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.podtui-create-{}.tmp", std::process::id()));
+    if let Err(e) = store::write_atomic(&tmp, text.as_bytes()) {
+        return Reply::Failed(e);
+    }
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => {
+            tracing::info!(path = %path.display(), "manifest created");
+            Reply::Saved(SaveReport {
+                path: path.to_path_buf(),
+                backup: None,
+                created: true,
+            })
+        }
+        Err(source) => Reply::Failed(StoreError::Io {
+            op: "create",
+            path: crate::text::display_path(path),
+            source,
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -148,6 +228,42 @@ mod tests {
             panic!("restored")
         };
         assert_eq!(std::fs::read_to_string(p).unwrap(), POD);
+        let create = |text: &str| Request::CreateManifest {
+            path: dir.join("new.yaml"),
+            text: text.into(),
+        };
+        assert!(matches!(
+            write_manifest(&create(&bad), "n", &state),
+            Some(Reply::Failed(StoreError::Invalid(_)))
+        ));
+        assert!(
+            !dir.join("new.yaml").exists(),
+            "an invalid create writes nothing"
+        );
+        assert!(matches!(
+            write_manifest(&create(POD), "n", &state),
+            Some(Reply::Saved(SaveReport {
+                created: true,
+                backup: None,
+                ..
+            }))
+        ));
+        assert_eq!(std::fs::read_to_string(dir.join("new.yaml")).unwrap(), POD);
+        let other = POD.replace("busybox:1", "busybox:2");
+        assert!(matches!(
+            write_manifest(&create(&other), "n", &state),
+            Some(Reply::Failed(ref e)) if already_exists(e)
+        ));
+        assert_eq!(
+            std::fs::read_to_string(dir.join("new.yaml")).unwrap(),
+            POD,
+            "never overwritten"
+        );
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
         let kill = Request::KillPod { uid: "u".into() };
         assert!(write_manifest(&kill, "n", &state).is_none());
     }

@@ -101,12 +101,21 @@ pub struct Playground {
 impl Playground {
     /// Writes `files`, starts the engine (fast back-off) and the API on 127.0.0.1, port 0.
     pub async fn start(test: &str, files: &[(&str, String)]) -> Self {
+        Self::start_with(test, files, |_| {}).await
+    }
+
+    /// [`Playground::start`] with the engine's config changed by `adjust` (a single-file source, say).
+    pub async fn start_with(
+        test: &str,
+        files: &[(&str, String)],
+        adjust: impl FnOnce(&mut podtui::engine::EngineConfig),
+    ) -> Self {
         let kubectl = kubectl_binary();
         let mut t = TestEngine::new(test);
         for (name, text) in files {
             t.write(name, text);
         }
-        t.start(fast_backoff());
+        t.start_with(fast_backoff(), adjust);
         let cfg = ApiConfig {
             state_dir: t.state.path().to_path_buf(),
             node: t.node.clone(),
@@ -186,6 +195,59 @@ impl Playground {
             args.join(" ")
         );
         String::from_utf8(out.stderr).unwrap()
+    }
+
+    /// Runs kubectl with `stdin` as its standard input; returns its output.
+    pub async fn run_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut c = self.command(&self.kubeconfig(), args);
+        c.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.as_bytes()).await.unwrap();
+        drop(input);
+        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+            .await
+            .expect("kubectl finishes within 60 s")
+            .unwrap();
+        eprintln!(
+            "$ kubectl {} <<< {stdin:?}\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// The files of the manifest directory, sorted (hidden ones too: no temporary file may be left).
+    pub fn files(&self) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(self.t.manifests.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The text of a manifest file.
+    pub fn file(&self, name: &str) -> String {
+        std::fs::read_to_string(self.t.path(name)).unwrap()
+    }
+
+    /// The texts of `<state dir>/<sub>` (backups, trash), sorted by file name, without the trash's `.json`
+    /// records.
+    pub fn state_texts(&self, sub: &str) -> Vec<String> {
+        let dir = self.t.state.path().join(sub);
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .map(|rd| rd.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_else(|_| Vec::new());
+        names.retain(|p| p.extension().is_none_or(|x| x != "json"));
+        names.sort();
+        names
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
     }
 
     /// The full pod name of `name`.

@@ -1,0 +1,102 @@
+//! `kubectl exec` against the API over WebSocket (v5.channel.k8s.io), with the real kubectl: the exit code of
+//! the command, piped stdin, `-c`, the default-container annotation, the error for a pod that is not running,
+//! and `-it` in a real terminal (tmux): a command typed and read back, `exit`, the terminal restored.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api_support;
+mod common;
+
+use api_support::Playground;
+use common::BUSYBOX;
+use common::tmux::Tmux;
+
+fn two_containers() -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: duo\n  annotations:\n    kubectl.kubernetes.io/default-container: second\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: first\n    image: {BUSYBOX}\n    command: [sh, -c, 'echo one > /who; exec sleep 3600']\n  - name: second\n    image: {BUSYBOX}\n    command: [sh, -c, 'echo two > /who; exec sleep 3600']\n"
+    )
+}
+
+fn done_pod() -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: done\nspec:\n  restartPolicy: Never\n  containers:\n  - name: c\n    image: {BUSYBOX}\n    command: [sh, -c, 'exit 0']\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_exec_runs_commands_with_their_exit_codes_and_stdin() {
+    let mut p = Playground::start(
+        "api-exec",
+        &[("duo.yaml", two_containers()), ("done.yaml", done_pod())],
+    )
+    .await;
+    p.t.wait_pod("duo", "Running", 60, |v| v.columns.status == "Running")
+        .await;
+    let duo = p.pod("duo");
+
+    let out = p.run(&["exec", &duo, "--", "sh", "-c", "exit 7"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "kubectl exits with the command's code"
+    );
+    let out = p
+        .run(&["exec", &duo, "--", "sh", "-c", "echo out; echo err >&2"])
+        .await;
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "out\n");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "err\n");
+
+    // The default container is the annotation's; -c picks another.
+    assert_eq!(p.ok(&["exec", &duo, "--", "cat", "/who"]).await, "two\n");
+    assert_eq!(
+        p.ok(&["exec", &duo, "-c", "first", "--", "cat", "/who"])
+            .await,
+        "one\n"
+    );
+    let err = p.fails(&["exec", &duo, "-c", "third", "--", "true"]).await;
+    assert!(err.contains("container third is not valid"), "{err}");
+
+    // Piped stdin reaches the command, and its end ends it.
+    let out = p
+        .run_stdin(&["exec", "-i", &duo, "--", "cat"], "hi\nthere\n")
+        .await;
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hi\nthere\n");
+
+    // A pod that is not running.
+    p.t.wait_pod("done", "Completed", 60, |v| v.columns.status == "Completed")
+        .await;
+    let err = p.fails(&["exec", &p.pod("done"), "--", "true"]).await;
+    assert!(err.contains("completed pod"), "{err}");
+    p.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_exec_it_is_a_terminal_and_restores_it() {
+    let mut p = Playground::start("api-exec-tty", &[("duo.yaml", two_containers())]).await;
+    p.t.wait_pod("duo", "Running", 60, |v| v.columns.status == "Running")
+        .await;
+    let script = format!(
+        "HOME={home} KUBECONFIG={kc} {kubectl} --cache-dir {home}/cache exec -it {pod} -- sh; echo EXITED-$?; stty -a | tr ' ' '\\n' | grep -x -e echo -e icanon | tr '\\n' ' '; echo; sleep 60",
+        home = p.home.path().display(),
+        kc = p.kubeconfig().display(),
+        kubectl = p.kubectl.display(),
+        pod = p.pod("duo"),
+    );
+    let t = Tmux::start(&common::run_id("api-exec-tty"), 100, 30, &script);
+    t.wait("the shell's prompt", 30, |s| s.contains("/ #"));
+    t.type_text("echo $((6*7)) $(cat /who); stty size");
+    t.send(&["Enter"]);
+    t.wait("the command's output", 10, |s| {
+        s.contains("42 two") && s.contains("30 100")
+    });
+    t.type_text("exit 3");
+    t.send(&["Enter"]);
+    let s = t.wait("kubectl's end", 20, |s| s.contains("EXITED-"));
+    assert!(s.contains("EXITED-3"), "{s}");
+    let s = t.wait("stty", 5, |s| s.contains("icanon echo"));
+    assert!(s.contains("icanon echo"), "terminal restored: {s}");
+    drop(t);
+    p.stop().await;
+}
