@@ -36,9 +36,10 @@
 //!   - `status`: phase, container statuses, conditions, QoS and kubectl's columns; `pod_view`: the snapshot's
 //!     `PodView` of one pod, built from status and the worker's memory; `events`: kubelet-style events.
 //! - [`runtime`]: the container runtime boundary: `ContainerRuntime` and podtui's own `types`, `docker` (the one
-//!   implementation, bollard), `exec` (a command run to completion), `labels` (kubelet-compatible names and
-//!   labels), `observe` (what the engine has for a pod, read back from labels), `pause` (the locally built pause
-//!   image), `subpath` (subPath mounts that cannot escape their volume).
+//!   implementation, over the Docker Engine API; `docker/podman` holds where podman's compatible API differs),
+//!   `exec` (a command run to completion), `labels` (kubelet-compatible names and labels), `observe` (what the
+//!   engine has for a pod, read back from labels), `pause` (the locally built pause image), `subpath` (subPath
+//!   mounts that cannot escape their volume).
 //! - [`api`]: the Kubernetes API kubectl and k9s use the playground through (HTTPS on loopback, served from the
 //!   engine's snapshot and events); writes (`create`, `patch`/`strategic`, `delete`, via `write`) become manifest
 //!   files through the engine's one write path, `exec` runs over WebSocket through the runtime's exec, `openapi`
