@@ -48,30 +48,31 @@ async fn logs(args: &LogsArgs, common: &Common) -> Result<(), String> {
     let observed = observe_pod(&rt, &common.node_name, uid, &mut InspectCache::default())
         .await
         .map_err(|e| e.to_string())?;
-    let instances: Vec<&crate::runtime::observe::Instance> = match args.container.as_deref() {
-        Some(labels::SANDBOX_CONTAINER_NAME) => observed.sandboxes.iter().rev().collect(),
-        Some(c) => observed.instances(c),
-        None => {
-            let mut apps: Vec<&str> = observed
-                .containers
-                .iter()
-                .filter(|i| i.role == Role::App)
-                .map(|i| i.name.as_str())
-                .collect();
-            apps.sort();
-            apps.dedup();
-            let Some(first) = apps.first().copied() else {
-                return Err("the pod has no app container yet".into());
-            };
-            if apps.len() > 1 {
-                eprintln!(
-                    "Defaulted container \"{first}\" out of: {}",
-                    apps.join(", ")
-                );
+    let instances: Vec<&crate::runtime::observe::ObservedContainer> =
+        match args.container.as_deref() {
+            Some(labels::SANDBOX_CONTAINER_NAME) => observed.sandboxes.iter().rev().collect(),
+            Some(c) => observed.instances(c),
+            None => {
+                let mut apps: Vec<&str> = observed
+                    .containers
+                    .iter()
+                    .filter(|i| i.role == Role::App)
+                    .map(|i| i.name.as_str())
+                    .collect();
+                apps.sort();
+                apps.dedup();
+                let Some(first) = apps.first().copied() else {
+                    return Err("the pod has no app container yet".into());
+                };
+                if apps.len() > 1 {
+                    eprintln!(
+                        "Defaulted container \"{first}\" out of: {}",
+                        apps.join(", ")
+                    );
+                }
+                observed.instances(first)
             }
-            observed.instances(first)
-        }
-    };
+        };
     let idx = usize::from(args.previous);
     let Some(inst) = instances.get(idx) else {
         return Err(if args.previous {

@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use jiff::Timestamp;
 use tokio::sync::broadcast;
 
-use super::observe::{Instance, InstanceState, Role};
+use super::observe::{InstanceState, ObservedContainer, Role};
 use super::types::{
     ContainerConfig, ContainerSummary, EngineInfo, EventAction, ExecSession, ExecSpec, LogChunk,
     LogOptions, PullEvent, RtStream, RuntimeEvent, StatsSample,
@@ -170,7 +170,7 @@ impl FakeRuntime {
             .map(|c| c.config.image.clone())
     }
 
-    fn instance(id: &str, c: &Fake) -> Option<Instance> {
+    fn instance(id: &str, c: &Fake) -> Option<ObservedContainer> {
         let l = &c.config.labels;
         l.get(labels::POD_UID)?;
         let role = match (
@@ -186,7 +186,7 @@ impl FakeRuntime {
         } else {
             labels::number(l, labels::RESTART_COUNT)
         };
-        Some(Instance {
+        Some(ObservedContainer {
             id: id.to_string(),
             docker_name: c.name.clone(),
             role,
@@ -239,7 +239,7 @@ impl ContainerRuntime for FakeRuntime {
             .collect())
     }
 
-    async fn inspect(&self, id: &str) -> RtResult<Option<Instance>> {
+    async fn inspect(&self, id: &str) -> RtResult<Option<ObservedContainer>> {
         let st = self.lock();
         let c = st.containers.get(id).ok_or_else(|| not_found("inspect"))?;
         Ok(Self::instance(id, c))

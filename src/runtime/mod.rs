@@ -27,7 +27,7 @@ pub use types::{
     LogOptions, MountSource, MountSpec, OutputKind, PullEvent, RtStream, RuntimeEvent, StatsSample,
 };
 
-use observe::Instance;
+use observe::ObservedContainer;
 
 /// A connected container engine, shared by the engine's tasks, the TUI and the commands.
 pub type Runtime = Arc<dyn ContainerRuntime>;
@@ -47,7 +47,7 @@ pub trait ContainerRuntime: Send + Sync + std::fmt::Debug {
 
     /// One container, read back as podtui sees its pods' containers; `None` when it is not one of podtui's.
     /// A container that does not exist is an error ([`RuntimeError::is_not_found`]).
-    async fn inspect(&self, id: &str) -> RtResult<Option<Instance>>;
+    async fn inspect(&self, id: &str) -> RtResult<Option<ObservedContainer>>;
 
     /// Creates a container named `name`; returns its ID.
     async fn create(&self, name: &str, config: ContainerConfig) -> RtResult<String>;

@@ -88,7 +88,7 @@ pub struct MountInfo {
 
 /// One Docker container of a pod.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Instance {
+pub struct ObservedContainer {
     /// Docker ID.
     pub id: String,
     /// Docker name (`k8s_…`).
@@ -129,31 +129,32 @@ pub struct Instance {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObservedPod {
     /// Sandboxes, oldest attempt first.
-    pub sandboxes: Vec<Instance>,
+    pub sandboxes: Vec<ObservedContainer>,
     /// Init and app container instances, by name then restart count.
-    pub containers: Vec<Instance>,
+    pub containers: Vec<ObservedContainer>,
 }
 
 impl ObservedPod {
     /// The sandbox of the highest attempt.
-    pub fn latest_sandbox(&self) -> Option<&Instance> {
+    pub fn latest_sandbox(&self) -> Option<&ObservedContainer> {
         self.sandboxes.last()
     }
 
     /// Instances of container `name`, newest (highest restart count) first.
-    pub fn instances(&self, name: &str) -> Vec<&Instance> {
-        let mut v: Vec<&Instance> = self.containers.iter().filter(|c| c.name == name).collect();
+    pub fn instances(&self, name: &str) -> Vec<&ObservedContainer> {
+        let mut v: Vec<&ObservedContainer> =
+            self.containers.iter().filter(|c| c.name == name).collect();
         v.sort_by(|a, b| b.count.cmp(&a.count).then(b.created.cmp(&a.created)));
         v
     }
 
     /// Every instance, sandboxes included.
-    pub fn all(&self) -> impl Iterator<Item = &Instance> {
+    pub fn all(&self) -> impl Iterator<Item = &ObservedContainer> {
         self.sandboxes.iter().chain(self.containers.iter())
     }
 
     /// Groups instances into a pod view.
-    pub fn from_instances(instances: Vec<Instance>) -> Self {
+    pub fn from_instances(instances: Vec<ObservedContainer>) -> Self {
         let mut pod = ObservedPod::default();
         for i in instances {
             if i.role == Role::Sandbox {
@@ -174,7 +175,7 @@ impl ObservedPod {
 /// again.
 #[derive(Debug, Default)]
 pub struct InspectCache {
-    entries: HashMap<String, (String, Instance)>,
+    entries: HashMap<String, (String, ObservedContainer)>,
 }
 
 impl InspectCache {

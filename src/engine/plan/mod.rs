@@ -8,7 +8,7 @@
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::PodSpec;
 
-use crate::runtime::observe::{Instance, InstanceState, ObservedPod, Role};
+use crate::runtime::observe::{InstanceState, ObservedContainer, ObservedPod, Role};
 
 /// The pod's restartPolicy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,7 +165,7 @@ pub struct Plan {
 impl Plan {
     /// A restart a user asked for: stop the running instance (preStop, grace), or once it has stopped, start
     /// the next one at once.
-    fn restart(&mut self, last: &Instance, role: Role) {
+    fn restart(&mut self, last: &ObservedContainer, role: Role) {
         if last.state.is_running() {
             self.steps.push(Step::Stop {
                 ids: vec![last.id.clone()],
@@ -236,7 +236,7 @@ pub fn terminal_phase(spec: &PlanSpec, obs: &ObservedPod) -> Option<Terminal> {
 
 /// When the instance ended; for one that never started (Docker leaves FinishedAt unset), when it was created,
 /// so its back-off still counts from a fixed moment and grows.
-fn finished_at(i: &Instance, now: Timestamp) -> Timestamp {
+fn finished_at(i: &ObservedContainer, now: Timestamp) -> Timestamp {
     match &i.state {
         InstanceState::Exited { finished_at, .. } => finished_at.or(i.created).unwrap_or(now),
         _ => now,
@@ -292,11 +292,11 @@ struct Pass<'a> {
     in_backoff: InBackoff<'a>,
     now: Timestamp,
     /// The running sandbox.
-    sandbox: &'a Instance,
+    sandbox: &'a ObservedContainer,
 }
 
 impl Pass<'_> {
-    fn current(&self, i: &Instance) -> bool {
+    fn current(&self, i: &ObservedContainer) -> bool {
         i.sandbox_id.as_deref() == Some(self.sandbox.id.as_str())
     }
 
@@ -378,7 +378,7 @@ impl Pass<'_> {
     }
 
     /// An exited container restarts: at once, or when its crash-loop back-off ends.
-    fn restart_after_exit(&self, plan: &mut Plan, last: &Instance, role: Role) {
+    fn restart_after_exit(&self, plan: &mut Plan, last: &ObservedContainer, role: Role) {
         let fin = finished_at(last, self.now);
         match (self.in_backoff)(&last.name, fin) {
             Some(until) => plan.wait(&last.name, until),
@@ -412,7 +412,11 @@ fn finish(plan: &mut Plan, spec: &PlanSpec, obs: &ObservedPod, t: Terminal) {
 }
 
 /// The sandbox to run the pod's containers in; `None` when the plan must first make one (or let the pod end).
-fn sandbox<'a>(plan: &mut Plan, spec: &PlanSpec, obs: &'a ObservedPod) -> Option<&'a Instance> {
+fn sandbox<'a>(
+    plan: &mut Plan,
+    spec: &PlanSpec,
+    obs: &'a ObservedPod,
+) -> Option<&'a ObservedContainer> {
     let Some(sb) = obs.latest_sandbox() else {
         plan.steps.push(Step::CreateSandbox { attempt: 0 });
         return None;

@@ -13,8 +13,8 @@ fn inst(
     count: u32,
     sandbox: &str,
     state: InstanceState,
-) -> Instance {
-    Instance {
+) -> ObservedContainer {
+    ObservedContainer {
         id: id.into(),
         docker_name: format!("k8s_{name}_{count}"),
         role,

@@ -10,7 +10,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::{StatusInput, Waiting};
-use crate::runtime::observe::{Instance, InstanceState};
+use crate::runtime::observe::{InstanceState, ObservedContainer};
 
 /// The statuses of `containers` (one list of the spec), in spec order. `default_waiting`: the waiting reason
 /// of a container with no instance yet and no reason from the worker.
@@ -134,7 +134,7 @@ fn running(
 fn exited(
     input: &StatusInput<'_>,
     name: &str,
-    last: &Instance,
+    last: &ObservedContainer,
     previous: Option<ContainerState>,
 ) -> Shown {
     let term = terminated_state(last, input.messages);
@@ -193,7 +193,7 @@ fn waiting(reason: &str, message: Option<String>) -> ContainerState {
 /// The terminated state of an exited instance (`None` for one that has not exited); `messages`: the
 /// termination messages by container ID.
 fn terminated_state(
-    i: &Instance,
+    i: &ObservedContainer,
     messages: &std::collections::HashMap<String, String>,
 ) -> Option<ContainerState> {
     terminated(i, messages).map(|t| ContainerState {
@@ -204,7 +204,7 @@ fn terminated_state(
 
 /// How an exited instance ended, as the kubelet reports it.
 fn terminated(
-    i: &Instance,
+    i: &ObservedContainer,
     messages: &std::collections::HashMap<String, String>,
 ) -> Option<ContainerStateTerminated> {
     let InstanceState::Exited {

@@ -25,7 +25,7 @@ use k8s_openapi::api::core::v1::{HostIP, PodIP, PodSpec, PodStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::plan::{Plan, Terminal};
-use crate::runtime::observe::{Instance, ObservedPod};
+use crate::runtime::observe::{ObservedContainer, ObservedPod};
 
 pub use columns::{Columns, columns, restarts_text, short_age};
 
@@ -115,7 +115,11 @@ pub fn compute(input: &StatusInput<'_>) -> PodStatus {
 }
 
 /// The pod's IP: none until the sandbox runs; then the host's with hostNetwork, else the sandbox's.
-fn pod_ip(spec: &PodSpec, sandbox: Option<&Instance>, host_ip: Option<&String>) -> Option<String> {
+fn pod_ip(
+    spec: &PodSpec,
+    sandbox: Option<&ObservedContainer>,
+    host_ip: Option<&String>,
+) -> Option<String> {
     let sandbox = sandbox.filter(|s| s.state.is_running())?;
     if spec.host_network == Some(true) {
         host_ip.cloned()
@@ -145,7 +149,7 @@ mod test_support {
 
     use super::{StatusInput, Waiting};
     use crate::engine::plan::Plan;
-    use crate::runtime::observe::{Instance, InstanceState, ObservedPod, Role};
+    use crate::runtime::observe::{InstanceState, ObservedContainer, ObservedPod, Role};
 
     /// `seconds` after a fixed instant.
     pub(super) fn at(seconds: i64) -> Timestamp {
@@ -158,8 +162,8 @@ mod test_support {
     }
 
     /// Instance `count` of container `name` (`POD`: the sandbox), created at `count` seconds.
-    pub(super) fn instance(name: &str, count: u32, state: InstanceState) -> Instance {
-        Instance {
+    pub(super) fn instance(name: &str, count: u32, state: InstanceState) -> ObservedContainer {
+        ObservedContainer {
             id: format!("{name}-{count}"),
             docker_name: format!("k8s_{name}_{count}"),
             role: if name == "POD" {
@@ -219,7 +223,7 @@ mod test_support {
 
     impl Fixture {
         /// A pod of `spec_yaml` with `instances` (the sandbox among them, or not).
-        pub(super) fn new(spec_yaml: &str, instances: Vec<Instance>) -> Self {
+        pub(super) fn new(spec_yaml: &str, instances: Vec<ObservedContainer>) -> Self {
             Self {
                 spec: spec(spec_yaml),
                 observed: ObservedPod::from_instances(instances),

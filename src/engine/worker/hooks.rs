@@ -12,7 +12,7 @@ use crate::engine::clock;
 use crate::engine::events::EventType;
 use crate::engine::handler::{self, Target};
 use crate::runtime::Runtime;
-use crate::runtime::observe::{Instance, ObservedPod};
+use crate::runtime::observe::{ObservedContainer, ObservedPod};
 
 use super::MIN_GRACE;
 
@@ -21,7 +21,7 @@ impl PodWorker {
         &self,
         rt: &Runtime,
         container_id: &str,
-        sandbox: &Instance,
+        sandbox: &ObservedContainer,
         host_network: bool,
     ) -> Target {
         Target {
@@ -44,7 +44,7 @@ impl PodWorker {
     pub(super) fn hook_target(
         &self,
         rt: &Runtime,
-        inst: &Instance,
+        inst: &ObservedContainer,
         observed: &ObservedPod,
     ) -> Option<(Container, Target)> {
         let spec = self.desired.as_ref()?.pod.spec.clone()?;
@@ -64,7 +64,7 @@ impl PodWorker {
     pub(super) async fn run_pre_stop_hooks(
         &mut self,
         rt: &Runtime,
-        running: &[Instance],
+        running: &[ObservedContainer],
         observed: &ObservedPod,
         deadline: Timestamp,
     ) {
@@ -100,7 +100,7 @@ impl PodWorker {
     pub(super) async fn pre_stop(
         &mut self,
         rt: &Runtime,
-        inst: &Instance,
+        inst: &ObservedContainer,
         grace: Duration,
     ) -> Duration {
         let observed = self.last_observed.clone();
@@ -133,7 +133,7 @@ impl PodWorker {
         rt: &Runtime,
         c: &Container,
         id: &str,
-        sandbox: &Instance,
+        sandbox: &ObservedContainer,
         object: &str,
     ) {
         let Some(h) = c.lifecycle.as_ref().and_then(|l| l.post_start.as_ref()) else {

@@ -11,7 +11,7 @@ use crate::engine::events::{EventType, container_object};
 use crate::engine::security;
 use crate::engine::status::Waiting;
 use crate::manifest::DesiredPod;
-use crate::runtime::observe::{Instance, ObservedPod, Role};
+use crate::runtime::observe::{ObservedContainer, ObservedPod, Role};
 use crate::runtime::subpath::Pin;
 use crate::runtime::{ContainerConfig, RtResult, Runtime};
 
@@ -189,7 +189,7 @@ impl PodWorker {
         c: &Container,
         role: Role,
         restart_count: u32,
-        sandbox: &Instance,
+        sandbox: &ObservedContainer,
     ) -> RtResult<Result<Prepared, ConfigError>> {
         let sec = security::effective(spec, c);
         let image = c.image.clone().unwrap_or_default();

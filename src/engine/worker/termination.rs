@@ -14,7 +14,7 @@ use crate::engine::clock;
 use crate::engine::events::{EventType, container_object};
 use crate::engine::plan::Plan;
 use crate::runtime::labels;
-use crate::runtime::observe::{Instance, ObservedPod, observe_pod};
+use crate::runtime::observe::{ObservedContainer, ObservedPod, observe_pod};
 use crate::runtime::{RtResult, Runtime};
 
 /// Minimum grace period, as the kubelet's.
@@ -44,7 +44,7 @@ impl Termination {
     }
 }
 
-fn running_containers(observed: &ObservedPod) -> Vec<Instance> {
+fn running_containers(observed: &ObservedPod) -> Vec<ObservedContainer> {
     observed
         .containers
         .iter()
@@ -55,7 +55,7 @@ fn running_containers(observed: &ObservedPod) -> Vec<Instance> {
 
 impl PodWorker {
     /// A `Killing` event for each container about to be stopped.
-    fn record_killing(&mut self, running: &[Instance]) {
+    fn record_killing(&mut self, running: &[ObservedContainer]) {
         for c in running {
             let obj = container_object(&c.name, c.role == crate::runtime::observe::Role::Init);
             self.event(
@@ -71,7 +71,7 @@ impl PodWorker {
     async fn stop_with_sandboxes(
         &mut self,
         rt: &Runtime,
-        running: &[Instance],
+        running: &[ObservedContainer],
         observed: &ObservedPod,
         deadline: Timestamp,
     ) -> RtResult<()> {
@@ -82,7 +82,7 @@ impl PodWorker {
         for r in results {
             r?;
         }
-        let sandboxes: Vec<&Instance> = observed
+        let sandboxes: Vec<&ObservedContainer> = observed
             .sandboxes
             .iter()
             .filter(|s| s.state.is_running())

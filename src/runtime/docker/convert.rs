@@ -1,5 +1,5 @@
 //! Translations between podtui's runtime types and Docker's: a [`ContainerConfig`] becomes a create body, a list
-//! entry a [`ContainerSummary`], and `docker inspect` an [`Instance`] (read back from podtui's labels).
+//! entry a [`ContainerSummary`], and `docker inspect` an [`ObservedContainer`] (read back from podtui's labels).
 
 use std::collections::HashMap;
 
@@ -11,7 +11,7 @@ use bollard::models::{
 use jiff::Timestamp;
 
 use crate::runtime::labels;
-use crate::runtime::observe::{Instance, InstanceState, MountInfo, PublishedPort, Role};
+use crate::runtime::observe::{InstanceState, MountInfo, ObservedContainer, PublishedPort, Role};
 use crate::runtime::types::{ContainerConfig, ContainerSummary, MountSource, MountSpec};
 
 /// A list entry; `None` without an ID.
@@ -243,8 +243,8 @@ fn mounts(c: &ContainerInspectResponse) -> Vec<MountInfo> {
         .collect()
 }
 
-/// An [`Instance`] from `docker inspect`; `None` for containers without podtui's labels.
-pub(super) fn instance(c: &ContainerInspectResponse) -> Option<Instance> {
+/// An [`ObservedContainer`] from `docker inspect`; `None` for containers without podtui's labels.
+pub(super) fn instance(c: &ContainerInspectResponse) -> Option<ObservedContainer> {
     let config = c.config.as_ref()?;
     let labels = config.labels.clone().unwrap_or_default();
     labels.get(labels::POD_UID)?;
@@ -255,7 +255,7 @@ pub(super) fn instance(c: &ContainerInspectResponse) -> Option<Instance> {
         n.values()
             .find_map(|e| e.ip_address.clone().filter(|ip| !ip.is_empty()))
     });
-    Some(Instance {
+    Some(ObservedContainer {
         id: c.id.clone().unwrap_or_default(),
         docker_name: c
             .name

@@ -28,7 +28,7 @@ use super::types::{
     ContainerConfig, ContainerSummary, ExecSession, ExecSpec, LogChunk, LogOptions, PullEvent,
     RtStream, RuntimeEvent, StatsSample,
 };
-use super::{ContainerRuntime, error::timed, observe::Instance};
+use super::{ContainerRuntime, error::timed, observe::ObservedContainer};
 pub use convert::split_image;
 
 /// The endpoint podtui connects to, as the docker CLI picks it: `DOCKER_HOST`, else the local socket.
@@ -181,7 +181,7 @@ impl ContainerRuntime for DockerRuntime {
         Ok(list.into_iter().filter_map(convert::summary).collect())
     }
 
-    async fn inspect(&self, id: &str) -> RtResult<Option<Instance>> {
+    async fn inspect(&self, id: &str) -> RtResult<Option<ObservedContainer>> {
         let c = timed(format!("inspect container {}", short(id)), async {
             match self.docker.inspect_container(id, None).await {
                 Err(e) => podman::reparse(&e).ok_or(e),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::list::{ListPos, is_movement};
 use super::{App, Screen};
 use crate::engine::snapshot::PodView;
-use crate::runtime::observe::{Instance, Role};
+use crate::runtime::observe::{ObservedContainer, Role};
 use crate::tui::action::Action;
 
 /// The tabs of the pod view.
@@ -285,7 +285,7 @@ pub fn container_rows(p: &PodView) -> Vec<ContainerRow> {
 }
 
 /// The newest (or, with `previous`, the one before) instance of container `name` (`POD`: the sandbox).
-pub fn instance<'a>(p: &'a PodView, name: &str, previous: bool) -> Option<&'a Instance> {
+pub fn instance<'a>(p: &'a PodView, name: &str, previous: bool) -> Option<&'a ObservedContainer> {
     let idx = usize::from(previous);
     if name == "POD" {
         p.observed.sandboxes.iter().rev().nth(idx)

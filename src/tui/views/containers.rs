@@ -12,7 +12,7 @@ use super::{block, one_line};
 use crate::engine::snapshot::PodView;
 use crate::engine::status::short_age;
 use crate::runtime::docker::short;
-use crate::runtime::observe::{Instance, InstanceState, Role};
+use crate::runtime::observe::{InstanceState, ObservedContainer, Role};
 use crate::tui::app::{App, ContainerRow, container_rows, instance};
 use crate::tui::theme::Theme;
 
@@ -163,7 +163,7 @@ fn cells(
 fn state_and_reason(
     c: &ContainerRow,
     st: Option<&ContainerStatus>,
-    inst: Option<&Instance>,
+    inst: Option<&ObservedContainer>,
     t: &Theme,
 ) -> (String, String, Style) {
     match (st, inst) {
@@ -252,7 +252,7 @@ fn pull_progress(p: &PodView, st: Option<&ContainerStatus>) -> String {
 fn restarts_and_exit(
     c: &ContainerRow,
     st: Option<&ContainerStatus>,
-    inst: Option<&Instance>,
+    inst: Option<&ObservedContainer>,
 ) -> (String, String) {
     let restarts = if c.role == Role::Sandbox {
         inst.map(|i| i.count.to_string()).unwrap_or_default()
@@ -271,7 +271,10 @@ fn restarts_and_exit(
 }
 
 /// How long ago the instance started and finished.
-fn ages(inst: Option<&Instance>, now: jiff::Timestamp) -> (Option<String>, Option<String>) {
+fn ages(
+    inst: Option<&ObservedContainer>,
+    now: jiff::Timestamp,
+) -> (Option<String>, Option<String>) {
     match inst.map(|i| &i.state) {
         Some(InstanceState::Running { started_at }) => {
             (started_at.map(|s| short_age(now.duration_since(s))), None)

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use crate::engine::ports::{host_address, is_wildcard};
 use crate::engine::snapshot::PodView;
 use crate::runtime::docker::short;
-use crate::runtime::observe::{Instance, PublishedPort, Role};
+use crate::runtime::observe::{ObservedContainer, PublishedPort, Role};
 use crate::tui::app::{container_rows, instance};
 use crate::tui::theme::Theme;
 
@@ -25,7 +25,7 @@ pub fn lines(p: &PodView, t: &Theme) -> Vec<Line<'static>> {
 }
 
 /// The namespace's owner: the pause container, its IP, hostname, modes and published ports.
-fn sandbox_lines(sb: &Instance, host: bool, t: &Theme) -> Vec<Line<'static>> {
+fn sandbox_lines(sb: &ObservedContainer, host: bool, t: &Theme) -> Vec<Line<'static>> {
     let mut out = vec![Line::from(vec![
         Span::styled("network namespace", t.title()),
         Span::raw(if host {
@@ -71,7 +71,7 @@ fn sandbox_lines(sb: &Instance, host: bool, t: &Theme) -> Vec<Line<'static>> {
 }
 
 /// Each init and app container and whether it joined the current sandbox's namespaces.
-fn member_lines(p: &PodView, sb: &Instance, host: bool, t: &Theme) -> Vec<Line<'static>> {
+fn member_lines(p: &PodView, sb: &ObservedContainer, host: bool, t: &Theme) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     let joined = format!("container:{}", sb.id);
     let rows = container_rows(p);
@@ -121,7 +121,7 @@ fn member_lines(p: &PodView, sb: &Instance, host: bool, t: &Theme) -> Vec<Line<'
 }
 
 /// What sharing the namespace means (nothing to say for hostNetwork).
-fn sharing_note(sb: &Instance, host: bool, t: &Theme) -> Vec<Line<'static>> {
+fn sharing_note(sb: &ObservedContainer, host: bool, t: &Theme) -> Vec<Line<'static>> {
     let mut out = vec![Line::from("")];
     if !host {
         out.push(Line::from(Span::styled(
