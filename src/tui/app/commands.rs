@@ -267,11 +267,17 @@ mod tests {
             assert!(text.contains(&row), "{row:?} missing from:\n{text}");
         }
         assert!(text.contains(":help :h") && text.contains(":mouse") && text.contains(":mono"));
-        // `?` shows the keys alone.
+        // `?` lists the same commands, after the keys; `:help` puts them first.
         let mut b = app();
         b.act(Action::Help);
+        let first = |lines: &[ratatui::text::Line<'_>]| -> String {
+            lines[0].spans.iter().map(|s| s.content.as_ref()).collect()
+        };
         let keys = crate::tui::views::help::lines(&b, *b.help().unwrap());
-        assert!(keys.len() < crate::tui::views::help::lines(&a, help).len());
+        let all = crate::tui::views::help::lines(&a, help);
+        assert_eq!(keys.len(), all.len());
+        assert!(first(&keys).starts_with("Keys:"), "{}", first(&keys));
+        assert!(first(&all).starts_with("Commands"), "{}", first(&all));
 
         let mut a = app();
         run(&mut a, "bogus");
