@@ -277,3 +277,36 @@ async fn kubectl_apply_label_set_image_and_replace_change_the_file() {
     );
     p.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_with_a_grace_period_replaces_the_pods_own() {
+    // A container that ignores SIGTERM, in a pod whose own grace period is two minutes: `--grace-period=3` must
+    // end it with SIGKILL after about 3 s, not 120 s.
+    let stubborn = format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: stubborn\nspec:\n  terminationGracePeriodSeconds: 120\n  containers:\n  - name: main\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, \"trap '' TERM; while true; do sleep 1; done\"]\n"
+    );
+    let mut p = Playground::start("api-write-grace", &[("stubborn.yaml", stubborn)]).await;
+    running(&p, "stubborn").await;
+    let started = std::time::Instant::now();
+    let out = p
+        .ok(&["delete", "pod", &p.pod("stubborn"), "--grace-period=3"])
+        .await;
+    let took = started.elapsed();
+    assert!(out.contains("deleted"), "{out}");
+    assert!(
+        p.t.snapshot()
+            .pods
+            .iter()
+            .all(|v| v.name != p.pod("stubborn"))
+    );
+    assert!(
+        took >= std::time::Duration::from_secs(2),
+        "SIGTERM is ignored, so the pod lives out the grace period: {took:?}"
+    );
+    assert!(
+        took < std::time::Duration::from_secs(60),
+        "the pod's own 120 s grace period was used: {took:?}"
+    );
+    assert_eq!(p.files(), Vec::<String>::new());
+    p.stop().await;
+}

@@ -2,7 +2,7 @@
 //! manifest moves to the trash (restorable, as ctrl-d in the TUI), or, when the file holds other pods too, just
 //! its document is removed (the file backed up first). The answer is the pod while it terminates; the watch
 //! then shows it go. `gracePeriodSeconds=0` (`--force`) kills its containers at once; another grace period
-//! than the pod's own is not honoured (the engine terminates with the pod's).
+//! replaces the pod's own (`Request::TerminatePod`), as a kubelet honours the deletion's grace period.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -109,10 +109,18 @@ async fn remove(api: &Api, view: &View, p: &PodView, grace: Option<i64>) -> Resu
         .into_iter()
         .filter(|o| o.desired && o.uid != p.uid && same_file(&PathBuf::from(&o.source), &file))
         .count();
-    if grace == Some(0)
-        && let Some(requests) = &api.requests
-    {
-        requests.send(Request::KillPod { uid: p.uid.clone() }).await;
+    if let (Some(g), Some(requests)) = (grace, &api.requests) {
+        // 0 (`--force --grace-period=0`): kill at once; another period replaces the pod's own.
+        let uid = p.uid.clone();
+        let req = if g <= 0 {
+            Request::KillPod { uid }
+        } else {
+            Request::TerminatePod {
+                uid,
+                grace_seconds: u32::try_from(g).unwrap_or(u32::MAX),
+            }
+        };
+        requests.send(req).await;
     }
     if siblings == 0 {
         send(api, &name, Request::DeleteManifest { path: file }).await?;

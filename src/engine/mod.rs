@@ -561,6 +561,13 @@ impl Supervisor {
         if let Some(reply) = request::write_manifest(&req, &self.settings.node, &self.state_dir) {
             return reply;
         }
+        if let Request::TerminatePod { uid, grace_seconds } = &req {
+            let grace = Duration::from_secs(u64::from(*grace_seconds));
+            return match self.workers.get(uid) {
+                Some(w) if w.tx.send(WorkerMsg::Terminate(Some(grace))).is_ok() => Reply::Accepted,
+                _ => Reply::UnknownPod,
+            };
+        }
         let uid = match &req {
             Request::KillPod { uid } | Request::RestartContainer { uid, .. } => uid.clone(),
             _ => return Reply::Accepted,

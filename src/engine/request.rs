@@ -19,6 +19,15 @@ pub enum Request {
         /// The pod's UID.
         uid: String,
     },
+    /// Terminate a pod now with this grace period instead of its own (`kubectl delete --grace-period=N`): preStop
+    /// hooks, SIGTERM, SIGKILL when the grace period ends. Its manifest's removal follows as a separate write;
+    /// the first grace period asked for stays.
+    TerminatePod {
+        /// The pod's UID.
+        uid: String,
+        /// The grace period, seconds.
+        grace_seconds: u32,
+    },
     /// Stop one container (preStop, then its grace period) and start a new instance of it.
     RestartContainer {
         /// The pod's UID.
@@ -118,7 +127,9 @@ pub fn write_manifest(req: &Request, node: &str, state: &Path) -> Option<Reply> 
                 Err(e) => Reply::Failed(e),
             }
         }
-        Request::KillPod { .. } | Request::RestartContainer { .. } => return None,
+        Request::KillPod { .. }
+        | Request::TerminatePod { .. }
+        | Request::RestartContainer { .. } => return None,
     };
     Some(reply)
 }
