@@ -16,7 +16,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_podtui");
 
 fn pod_yaml(name: &str, msg: &str) -> String {
     format!(
-        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n  - name: app\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, 'trap \"exit 0\" TERM; echo {msg}; echo {msg}-err >&2; while true; do sleep 1; done']\n  - name: side\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, 'trap \"exit 0\" TERM; while true; do sleep 1; done']\n"
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n  - name: app\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, 'trap \"exit 0\" TERM; echo {msg}; sleep 0.2; echo {msg}-err >&2; while true; do sleep 1; done']\n  - name: side\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, 'trap \"exit 0\" TERM; while true; do sleep 1; done']\n"
     )
 }
 
@@ -276,7 +276,7 @@ fn get_logs_and_down() {
     );
 
     // logs: stdout and stderr both on stdout in the order written (as kubectl logs prints them, so a pipe sees
-    // every line), the default container with a note on stderr, -c, --previous.
+    // every line; the pod writes them 0.2 s apart, since two pipes written at once have no order), the default container with a note on stderr, -c, --previous.
     let (code, out, err) = s.output(&["logs", "a", &dir]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "hello\nhello-err\n");
