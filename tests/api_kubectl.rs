@@ -149,8 +149,11 @@ async fn kubectl_get_prints_the_columns_podtui_prints() {
         .await;
     assert!(err.contains("field label not supported: spec.foo"), "{err}");
 
-    // The name written in the file works; the object is the mirror pod.
+    // The name written in the file works and the pod is served under it (so `kubectl apply` of that file sees
+    // no rename); the mirror pod's own name works too and is served under that one.
     let r = rows(&p.ok(&["get", "pod", "nginx"]).await);
+    assert_eq!(r[1][0], "nginx");
+    let r = rows(&p.ok(&["get", "pod", &p.pod("nginx")]).await);
     assert_eq!(r[1][0], p.pod("nginx"));
     p.stop().await;
 }
@@ -213,9 +216,15 @@ async fn kubectl_sees_mirror_pods_events_the_node_and_namespaces() {
     assert_eq!(item["status"]["podIP"], nginx.ip().unwrap());
 
     // describe: containers, conditions, and the kubelet's events found by the static pod's UID.
+    // By the mirror pod's name, and (below, with the events) by the name in the file, as tutorials type it.
+    let full = p.ok(&["describe", "pod", &p.pod("nginx")]).await;
+    assert!(
+        full.contains(&format!("Name:         {}\n", p.pod("nginx"))),
+        "{full}"
+    );
     let d = p.ok(&["describe", "pod", "nginx"]).await;
     for want in [
-        format!("Name:         {}", p.pod("nginx")),
+        "Name:         nginx\n".to_string(),
         format!("Node:         {node}/"),
         format!("Controlled By:  Node/{node}"),
         "Containers:\n  nginx:".to_string(),

@@ -90,7 +90,7 @@ pub async fn create(
         },
     )
     .await?;
-    let pod = answer_pod(api, &file, None, obj).await;
+    let pod = answer_pod(api, &file, None, &name, obj).await;
     Ok(with_warnings(json_of(201, &pod), &warnings))
 }
 

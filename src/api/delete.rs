@@ -142,10 +142,10 @@ async fn remove(api: &Api, view: &View, p: &PodView, grace: Option<i64>) -> Resu
 }
 
 /// The pod as it terminates: its deletion time and grace period set.
-fn terminating(view: &View, p: &PodView, grace: Option<i64>) -> Value {
+fn terminating(view: &View, p: &PodView, served_as: &str, grace: Option<i64>) -> Value {
     let mut v: Value = view
         .object(Kind::Pod, &p.namespace, &p.name)
-        .and_then(|o| serde_json::from_slice(&o.to_json()).ok())
+        .and_then(|o| serde_json::from_slice(&o.named_as(served_as).to_json()).ok())
         .unwrap_or(Value::Null);
     let grace = grace.unwrap_or_else(|| {
         p.pod
@@ -179,7 +179,7 @@ pub async fn delete(
     let name = r.name.clone().unwrap_or_default();
     let ns = r.namespace.clone().unwrap_or_else(|| "default".into());
     let p = pod_view(&view, &ns, &name).ok_or_else(|| ApiStatus::not_found("pods", &name))?;
-    let answer = terminating(&view, p, grace);
+    let answer = terminating(&view, p, &name, grace);
     if !opts.dry_run {
         remove(api, &view, p, grace).await?;
     }
@@ -207,7 +207,7 @@ pub async fn delete_collection(
         .filter(|o| f.matches(&o.fields(&node)))
     {
         if let Some(p) = pod_view(&view, o.namespace(), o.name()) {
-            items.push(terminating(&view, p, grace));
+            items.push(terminating(&view, p, &p.name, grace));
             by_file.entry(p.source.clone()).or_default().push(p.clone());
         }
     }

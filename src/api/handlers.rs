@@ -143,6 +143,7 @@ fn one(view: &View, r: &ResourceRequest) -> Result<Obj, ApiStatus> {
     let kind = kind_of(r)?;
     let name = r.name.as_deref().unwrap_or_default();
     find(view, kind, r.namespace.as_deref(), name)
+        .map(|o| o.named_as(name))
         .ok_or_else(|| ApiStatus::not_found(kind.resource(), name))
 }
 
@@ -220,6 +221,10 @@ fn list(
         .objects(kind)
         .into_iter()
         .filter(|o| f.matches(&o.fields(&node)))
+        .map(|o| match f.asked_name() {
+            Some(name) => o.named_as(name),
+            None => o,
+        })
         .collect();
     let mut rv = view.rv;
     if let Some(token) = query.non_empty("continue") {

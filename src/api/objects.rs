@@ -276,11 +276,12 @@ pub const EVENT_FIELDS: &[&str] = &[
     "type",
 ];
 
-/// What selectors see of an event.
-pub fn event_fields(e: &Event) -> Fields {
+/// What selectors see of an event. A pod's event matches `involvedObject.name=` by the pod's short name too
+/// (`kubectl describe pod web` asks for the events of the pod it was served, named `web`).
+pub fn event_fields(e: &Event, node: &str) -> Fields {
     let o = &e.involved_object;
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
-    Fields {
+    let mut fields = Fields {
         labels: e.metadata.labels.clone().unwrap_or_default(),
         values: vec![
             ("metadata.name", s(&e.metadata.name)),
@@ -303,7 +304,15 @@ pub fn event_fields(e: &Event) -> Fields {
             ),
             ("type", s(&e.type_)),
         ],
+    };
+    let name = s(&o.name);
+    let short = short_name(&name, node);
+    if o.kind.as_deref() == Some("Pod") && short != name {
+        fields
+            .values
+            .push(("involvedObject.name", short.to_string()));
     }
+    fields
 }
 
 /// A namespace (every namespace a pod uses, and `default`).

@@ -96,6 +96,7 @@ pub async fn update(
 ) -> Result<Response<Body>, ApiStatus> {
     let opts = WriteOptions::parse(query)?;
     let (base, file, uid, name) = current(api, r)?;
+    let asked = r.name.as_deref().unwrap_or(&name);
     let (content_type, bytes) = read_body(req).await?;
     let mut new = if is_patch {
         let kind = patch_kind(&content_type)?;
@@ -118,7 +119,7 @@ pub async fn update(
     let text = manifest_text(&new);
     let warnings = check(api, &file, &name, &text, opts)?;
     if opts.dry_run || manifest_text(&base) == text {
-        let pod = answer_pod(api, &file, None, new).await;
+        let pod = answer_pod(api, &file, None, asked, new).await;
         return Ok(with_warnings(json_of(200, &pod), &warnings));
     }
     send(
@@ -130,7 +131,7 @@ pub async fn update(
         },
     )
     .await?;
-    let pod = answer_pod(api, &file, Some(&uid), new).await;
+    let pod = answer_pod(api, &file, Some(&uid), asked, new).await;
     Ok(with_warnings(json_of(200, &pod), &warnings))
 }
 

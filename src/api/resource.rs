@@ -116,6 +116,21 @@ impl Obj {
         }
     }
 
+    /// The object as a request that named it `name` sees it. A pod asked for by the name in its file (without
+    /// `-<node>`) is served under that name: kubectl's `apply` computes its three-way patch against the served
+    /// object (a different name would be a change, so a second apply would say `configured`), and its delete/wait
+    /// keys the objects it watches by the name it asked for. Other kinds, and a pod asked for by its own name, are
+    /// unchanged.
+    pub fn named_as(mut self, name: &str) -> Self {
+        if let Obj::Pod(p) = &mut self
+            && !name.is_empty()
+            && p.metadata.name.as_deref() != Some(name)
+        {
+            p.metadata.name = Some(name.to_string());
+        }
+        self
+    }
+
     /// Sets its resourceVersion.
     pub fn set_rv(&mut self, rv: u64) {
         self.meta_mut().resource_version = Some(rv.to_string());
@@ -148,7 +163,7 @@ impl Obj {
     pub fn fields(&self, node: &str) -> Fields {
         match self {
             Obj::Pod(o) => pod_fields(o, node),
-            Obj::Event(o) => event_fields(o),
+            Obj::Event(o) => event_fields(o, node),
             Obj::Node(o) => node_fields(o),
             Obj::Namespace(o) => namespace_fields(o),
         }

@@ -219,6 +219,12 @@ impl Filter {
         }
         self.labels.matches(&f.labels) && self.fields.matches(f)
     }
+
+    /// The name a `metadata.name=` term asks for: a pod matched by its short name is served under it
+    /// ([`super::resource::Obj::named_as`]).
+    pub fn asked_name(&self) -> Option<&str> {
+        self.fields.equals("metadata.name")
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,8 @@ struct Encoder {
     include: Include,
     /// Column definitions go with the first Table only (kubectl reuses them, as with an API server).
     columns_sent: bool,
+    /// The name a `metadata.name=` selector asked for: objects are sent under it ([`Obj::named_as`]).
+    asked_name: Option<String>,
 }
 
 impl Encoder {
@@ -69,7 +71,10 @@ impl Encoder {
     }
 
     fn event(&mut self, change: Change, obj: &Obj) -> Bytes {
-        let o = self.object(obj);
+        let o = match &self.asked_name {
+            Some(name) if obj.name() != name => self.object(&obj.clone().named_as(name)),
+            _ => self.object(obj),
+        };
         self.frame(change.as_str(), &o)
     }
 
@@ -87,7 +92,7 @@ impl Encoder {
             (c, _, true) => c,
             _ => return None,
         };
-        if self.format == Format::Json && change == r.change {
+        if self.format == Format::Json && change == r.change && self.asked_name.is_none() {
             return Some(self.frame(change.as_str(), &r.json));
         }
         let obj = Obj::from_json(r.kind, &r.json)?;
@@ -164,6 +169,7 @@ pub fn watch(
         format,
         include,
         columns_sent: false,
+        asked_name: f.asked_name().map(str::to_string),
     };
     let body = async_stream(move |tx| async move {
         let mut sub = store.subscribe();

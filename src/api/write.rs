@@ -314,15 +314,22 @@ pub async fn settled(api: &Api, done: impl Fn(&PodView) -> bool) -> Option<Obj> 
     }
 }
 
-/// The pod the API answers a write of `file` with: as the reads serve it once the engine runs a pod from
-/// that file under a UID other than `old_uid`, else `fallback` (the object as written).
-pub async fn answer_pod(api: &Api, file: &Path, old_uid: Option<&str>, fallback: Value) -> Value {
+/// The pod the API answers a write of `file` with: as the reads serve it (under the name the client used,
+/// [`Obj::named_as`]) once the engine runs a pod from that file under a UID other than `old_uid`, else
+/// `fallback` (the object as written).
+pub async fn answer_pod(
+    api: &Api,
+    file: &Path,
+    old_uid: Option<&str>,
+    served_as: &str,
+    fallback: Value,
+) -> Value {
     let found = settled(api, |p| {
         same_file(Path::new(&p.source), file) && Some(p.uid.as_str()) != old_uid
     })
     .await;
     found
-        .and_then(|o| serde_json::from_slice(&o.to_json()).ok())
+        .and_then(|o| serde_json::from_slice(&o.named_as(served_as).to_json()).ok())
         .unwrap_or(fallback)
 }
 
