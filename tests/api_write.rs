@@ -279,6 +279,72 @@ async fn kubectl_apply_label_set_image_and_replace_change_the_file() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_source_refuses_writes_and_keeps_its_pod() {
+    let server = common::http::TestServer::start().await;
+    *server.response.lock().unwrap() = (200, sleeper("remote", "a"));
+    let url = server.url.clone();
+    let mut p = Playground::start_with("api-write-url", &[], |c| {
+        c.sources.path = None;
+        c.sources.url = Some(url);
+    })
+    .await;
+    running(&p, "remote").await;
+    let local = p.t.manifests.path().join("../new.yaml");
+    std::fs::write(&local, sleeper("new", "a")).unwrap();
+    let err = p.fails(&["create", "-f", &local.to_string_lossy()]).await;
+    assert!(
+        err.contains("MethodNotAllowed") && err.contains("the URL"),
+        "{err}"
+    );
+    let err = p.fails(&["label", "pod", "remote", "tier=front"]).await;
+    assert!(
+        err.contains("MethodNotAllowed") && err.contains(&server.url),
+        "{err}"
+    );
+    let err = p.fails(&["delete", "pod", "remote"]).await;
+    assert!(err.contains("MethodNotAllowed"), "{err}");
+    assert!(p.files().is_empty(), "nothing written: {:?}", p.files());
+    let pod = p.t.snapshot();
+    assert!(
+        pod.pods
+            .iter()
+            .any(|v| v.name == p.pod("remote") && v.desired && v.columns.status == "Running"),
+        "the pod keeps running"
+    );
+    p.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_fields_follow_kubectls_validate_flag() {
+    let mut p = Playground::start("api-write-fields", &[]).await;
+    let src = p.t.manifests.path().join("../typo.yaml");
+    std::fs::write(
+        &src,
+        sleeper("typo", "a").replace("    image:", "    imagePullPolice: Always\n    image:"),
+    )
+    .unwrap();
+    let src = src.to_string_lossy().into_owned();
+    // kubectl's default (--validate=strict) asks the server for fieldValidation=Strict: refused, nothing written.
+    let err = p.fails(&["apply", "-f", &src]).await;
+    assert_eq!(
+        err.trim_end(),
+        "The Pod \"typo\" is invalid: spec.containers[0].imagePullPolice: Invalid value: unknown field (did you mean imagePullPolicy?)",
+        "Strict names the unknown field"
+    );
+    assert!(p.files().is_empty(), "{:?}", p.files());
+    // --validate=warn: written, and kubectl prints the server's warning.
+    let out = p.run(&["apply", "--validate=warn", "-f", &src]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Warning:") && stderr.contains("imagePullPolice"),
+        "{stderr}"
+    );
+    assert_eq!(p.files(), ["typo.yaml"]);
+    p.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delete_with_a_grace_period_replaces_the_pods_own() {
     // A container that ignores SIGTERM, in a pod whose own grace period is two minutes: `--grace-period=3` must
     // end it with SIGKILL after about 3 s, not 120 s.

@@ -8,8 +8,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+mod common;
+
 use podtui::manifest::{DesiredState, FileState, SourcesConfig, spawn_sources};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -447,50 +448,9 @@ async fn single_file_source() {
     rec.wait_for("file deleted", |s| s.pods.is_empty()).await;
 }
 
-/// A tiny HTTP/1.1 server on 127.0.0.1 whose status and body the test changes; it records request headers.
-struct TestServer {
-    url: String,
-    response: Arc<Mutex<(u16, String)>>,
-    requests: Arc<Mutex<Vec<String>>>,
-}
-
-async fn test_server() -> TestServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/pods.yaml", listener.local_addr().unwrap());
-    let response = Arc::new(Mutex::new((200u16, String::new())));
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let (resp, reqs) = (response.clone(), requests.clone());
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                return;
-            };
-            let (resp, reqs) = (resp.clone(), reqs.clone());
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let n = sock.read(&mut buf).await.unwrap_or(0);
-                reqs.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-                let (status, body) = resp.lock().unwrap().clone();
-                let msg = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = sock.write_all(msg.as_bytes()).await;
-            });
-        }
-    });
-    TestServer {
-        url,
-        response,
-        requests,
-    }
-}
-
 #[tokio::test]
 async fn http_source_polls_keeps_pods_on_error_and_sends_headers() {
-    let server = test_server().await;
+    let server = common::http::TestServer::start().await;
     *server.response.lock().unwrap() = (200, pod_yaml("remote", "busybox:1"));
     let cfg = SourcesConfig {
         path: None,

@@ -235,13 +235,13 @@ pub fn judge(
         .collect())
 }
 
-/// 422 with one cause per finding.
+/// 422 with one cause per finding. No line numbers: they would count lines of the text podtui made of the
+/// request body, which the client never saw (the field path is what kubectl users read).
 pub fn invalid<'a>(name: &str, findings: impl Iterator<Item = &'a Finding>) -> ApiStatus {
     let causes = findings
         .map(|f| {
             let field = f.path.as_ref().map(ToString::to_string).unwrap_or_default();
-            let line = f.line.map(|l| format!(" (line {l})")).unwrap_or_default();
-            (field, format!("Invalid value: {}{line}", f.message))
+            (field, format!("Invalid value: {}", f.message))
         })
         .collect();
     ApiStatus::invalid("Pod", name, causes)

@@ -456,6 +456,7 @@ pub mod engine {
 }
 
 pub mod dockerd;
+pub mod http;
 pub mod podman;
 pub mod pods;
 pub mod process;
