@@ -72,6 +72,47 @@ async fn kubectl_exec_runs_commands_with_their_exit_codes_and_stdin() {
     p.stop().await;
 }
 
+fn reader_pod() -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: reader\nspec:\n  restartPolicy: Never\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: side\n    image: {BUSYBOX}\n    command: [sleep, '3600']\n  - name: r\n    image: {BUSYBOX}\n    stdin: true\n    command: [sh, -c, 'echo before; read l; echo \"got $l\"; echo done >&2']\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_attach_reaches_the_main_process() {
+    let mut p = Playground::start("api-attach", &[("reader.yaml", reader_pod())]).await;
+    p.t.wait_pod("reader", "Running", 60, |v| v.columns.status == "Running")
+        .await;
+    // Output from the attach on (not "before"), stdout and stderr apart, and stdin reaches the process; kubectl
+    // returns when the process exits.
+    let out = p
+        .run_stdin(&["attach", "-i", "reader", "-c", "r"], "hi\n")
+        .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "got hi\n");
+    assert!(stderr.ends_with("done\n"), "{stderr}");
+    // The container has exited now: attach says why it cannot.
+    p.t.wait_pod("reader", "r exited", 60, |v| {
+        v.pod
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .is_some_and(|c| {
+                c.iter().any(|c| {
+                    c.name == "r" && c.state.as_ref().is_some_and(|s| s.terminated.is_some())
+                })
+            })
+    })
+    .await;
+    let err = p.fails(&["attach", "reader", "-c", "r"]).await;
+    assert!(
+        err.contains("container r in pod") && err.contains("not running"),
+        "{err}"
+    );
+    p.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubectl_exec_it_is_a_terminal_and_restores_it() {
     let mut p = Playground::start("api-exec-tty", &[("duo.yaml", two_containers())]).await;

@@ -100,6 +100,14 @@ pub const RESOURCES: &[ResourceDef] = &[
         &["create", "get"],
         &[],
     ),
+    core(
+        "pods/attach",
+        "",
+        "PodAttachOptions",
+        true,
+        &["create", "get"],
+        &[],
+    ),
     core("events", "event", "Event", true, READ, &["ev"]),
     core("nodes", "node", "Node", false, READ, &["no"]),
     core("namespaces", "namespace", "Namespace", false, READ, &["ns"]),
@@ -253,6 +261,7 @@ mod tests {
         assert!(core.resources.iter().any(|r| r.name == "pods/log"));
         assert!(find("", "v1", "pods", Some("log")).is_some());
         assert!(find("", "v1", "pods", Some("exec")).is_some());
+        assert!(find("", "v1", "pods", Some("attach")).is_some());
         assert!(find("", "v1", "pods", Some("portforward")).is_none());
         let groups: Vec<String> = group_list().groups.into_iter().map(|g| g.name).collect();
         assert_eq!(groups, ["authorization.k8s.io", "authentication.k8s.io"]);

@@ -79,8 +79,8 @@ fn protocol(req: &HttpRequest<Incoming>) -> Option<&'static str> {
         .copied()
 }
 
-/// The running container to exec in, or the reason there is none.
-fn target(pod: &Pod, asked: Option<&str>) -> Result<String, ApiStatus> {
+/// The running container to exec in (or, `verb` "attach", attach to), or the reason there is none.
+pub fn target(pod: &Pod, asked: Option<&str>, verb: &str) -> Result<String, ApiStatus> {
     let name = pod.metadata.name.clone().unwrap_or_default();
     let phase = pod
         .status
@@ -89,7 +89,7 @@ fn target(pod: &Pod, asked: Option<&str>) -> Result<String, ApiStatus> {
         .unwrap_or_default();
     if phase == "Succeeded" || phase == "Failed" {
         return Err(ApiStatus::bad_request(format!(
-            "cannot exec into a container in a completed pod; current phase is {phase}"
+            "cannot {verb} into a container in a completed pod; current phase is {phase}"
         )));
     }
     let container = container_name(pod, asked)?;
@@ -106,38 +106,52 @@ fn target(pod: &Pod, asked: Option<&str>) -> Result<String, ApiStatus> {
         .is_some_and(|s| s.state.as_ref().is_some_and(|st| st.running.is_some()));
     if !running {
         return Err(ApiStatus::bad_request(format!(
-            "container {container} in pod {name} is not running (see kubectl describe pod {name}); exec needs a running container"
+            "container {container} in pod {name} is not running (see kubectl describe pod {name}); {verb} needs a running container"
         )));
     }
     container_id(pod, &container, false)
 }
 
-/// Answers an exec: checks the pod and container, then upgrades to a WebSocket and runs the command.
-pub async fn exec(
-    api: &Api,
-    r: &ResourceRequest,
-    req: HttpRequest<Incoming>,
-    query: &Query,
-) -> Result<Response<Body>, ApiStatus> {
-    let ask = ExecRequest::parse(req.uri().query(), query)?;
+/// What a session streams: an exec (resized and ended as an exec) or an attach to a container's main process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Session {
+    /// `pods/{name}/exec`.
+    Exec,
+    /// `pods/{name}/attach`.
+    Attach,
+}
+
+/// The pod `r` names, as served.
+pub fn pod_of(api: &Api, r: &ResourceRequest) -> Result<Box<Pod>, ApiStatus> {
     let view = api.store.view();
     let name = r.name.clone().unwrap_or_default();
-    let obj = super::handlers::find(
+    match super::handlers::find(
         &view,
         super::resource::Kind::Pod,
         r.namespace.as_deref(),
         &name,
     )
-    .ok_or_else(|| ApiStatus::not_found("pods", &name))?;
-    let super::resource::Obj::Pod(pod) = obj else {
-        return Err(ApiStatus::no_route());
-    };
-    let id = target(&pod, ask.container.as_deref())?;
-    let Some(rt) = api.runtime.as_ref().and_then(|r| r.borrow().clone()) else {
-        return Err(ApiStatus::unavailable(
-            "the container engine is not reachable right now (podtui is reconnecting)",
-        ));
-    };
+    .map(|o| o.named_as(&name))
+    {
+        Some(super::resource::Obj::Pod(pod)) => Ok(pod),
+        _ => Err(ApiStatus::not_found("pods", &name)),
+    }
+}
+
+/// The engine, or 503 while podtui reconnects.
+pub fn runtime_of(api: &Api) -> Result<Runtime, ApiStatus> {
+    api.runtime
+        .as_ref()
+        .and_then(|r| r.borrow().clone())
+        .ok_or_else(|| {
+            ApiStatus::unavailable(
+                "the container engine is not reachable right now (podtui is reconnecting)",
+            )
+        })
+}
+
+/// The WebSocket key and the subprotocol to answer with, or why the request cannot be upgraded.
+pub fn handshake(req: &HttpRequest<Incoming>) -> Result<(HeaderValue, &'static str), ApiStatus> {
     let websocket = req
         .headers()
         .get(header::UPGRADE)
@@ -146,25 +160,28 @@ pub async fn exec(
     let key = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned();
     let (Some(key), true) = (key, websocket) else {
         return Err(ApiStatus::bad_request(
-            "podtui serves exec over WebSocket only (kubectl ≥ 1.30 uses it by default; do not set KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false)",
+            "podtui serves exec and attach over WebSocket only (kubectl ≥ 1.30 uses it by default; do not set KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false)",
         ));
     };
-    let Some(proto) = protocol(&req) else {
+    let Some(proto) = protocol(req) else {
         return Err(ApiStatus::bad_request(format!(
             "no served subprotocol offered; podtui serves {}",
             PROTOCOLS.join(", ")
         )));
     };
-    let spec = ExecSpec {
-        cmd: ask.command.clone(),
-        tty: ask.tty,
-        stdin: ask.stdin,
-        env: vec![],
-        size: None,
-    };
-    let session = rt.exec(&id, spec).await.map_err(|e| {
-        ApiStatus::internal(format!("cannot exec in the container: {}", e.message()))
-    })?;
+    Ok((key, proto))
+}
+
+/// Upgrades `req` to a WebSocket that streams `session` (the 101 answer; the streaming runs in a task that
+/// ends with the session, the client, or the server).
+pub fn upgrade(
+    api: &Api,
+    req: HttpRequest<Incoming>,
+    (key, proto): (HeaderValue, &'static str),
+    rt: Runtime,
+    session: ExecSession,
+    kind: Session,
+) -> Response<Body> {
     let cancel = api.cancel.clone();
     tokio::spawn(async move {
         match hyper::upgrade::on(req).await {
@@ -172,11 +189,11 @@ pub async fn exec(
                 let ws =
                     WebSocketStream::from_raw_socket(TokioIo::new(up), Role::Server, None).await;
                 tokio::select! {
-                    _ = pump(ws, rt, session, proto) => {}
+                    _ = pump(ws, rt, session, proto, kind) => {}
                     _ = cancel.cancelled() => {}
                 }
             }
-            Err(e) => tracing::debug!("api: exec upgrade failed: {e}"),
+            Err(e) => tracing::debug!("api: {kind:?} upgrade failed: {e}"),
         }
     });
     let mut resp = respond(101, "application/octet-stream", full(""));
@@ -191,7 +208,32 @@ pub async fn exec(
         header::SEC_WEBSOCKET_PROTOCOL,
         HeaderValue::from_static(proto),
     );
-    Ok(resp)
+    resp
+}
+
+/// Answers an exec: checks the pod and container, then upgrades to a WebSocket and runs the command.
+pub async fn exec(
+    api: &Api,
+    r: &ResourceRequest,
+    req: HttpRequest<Incoming>,
+    query: &Query,
+) -> Result<Response<Body>, ApiStatus> {
+    let ask = ExecRequest::parse(req.uri().query(), query)?;
+    let pod = pod_of(api, r)?;
+    let id = target(&pod, ask.container.as_deref(), "exec")?;
+    let rt = runtime_of(api)?;
+    let hs = handshake(&req)?;
+    let spec = ExecSpec {
+        cmd: ask.command.clone(),
+        tty: ask.tty,
+        stdin: ask.stdin,
+        env: vec![],
+        size: None,
+    };
+    let session = rt.exec(&id, spec).await.map_err(|e| {
+        ApiStatus::internal(format!("cannot exec in the container: {}", e.message()))
+    })?;
+    Ok(upgrade(api, req, hs, rt, session, Session::Exec))
 }
 
 /// The error channel's last message: success, or the exit code as kubectl reads it.
@@ -215,10 +257,15 @@ fn frame(channel: u8, bytes: &[u8]) -> Message {
     Message::Binary(v.into())
 }
 
-/// Moves bytes between the WebSocket and the exec until the command ends (or the client goes), then sends
-/// the exit status and closes.
-async fn pump<S>(mut ws: WebSocketStream<S>, rt: Runtime, mut session: ExecSession, proto: &str)
-where
+/// Moves bytes between the WebSocket and the session until it ends (or the client goes), then sends the exit
+/// status (an exec's; an attach ends with success, as the kubelet's does) and closes.
+async fn pump<S>(
+    mut ws: WebSocketStream<S>,
+    rt: Runtime,
+    mut session: ExecSession,
+    proto: &str,
+    kind: Session,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let mut input = session.input.take();
@@ -239,14 +286,18 @@ where
             },
             msg = ws.next() => match msg {
                 Some(Ok(Message::Binary(b))) if !b.is_empty() => {
-                    client_message(&*rt, &session.id, &mut input, b[0], &b[1..], proto).await;
+                    let msg = ClientMessage { channel: b[0], data: &b[1..], proto, kind };
+                    client_message(&*rt, &session.id, &mut input, msg).await;
                 }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(_)) => {}
             },
         }
     }
-    let code = exit_code(&*rt, &session.id).await;
+    let code = match kind {
+        Session::Exec => exit_code(&*rt, &session.id).await,
+        Session::Attach => 0,
+    };
     let status = serde_json::to_vec(&exit_status(code)).unwrap_or_default();
     let _ = ws.send(frame(3, &status)).await;
     // A normal closure: kubectl reads it as the end of every stream (any other code is an error).
@@ -258,15 +309,27 @@ where
         .await;
 }
 
+/// One binary message from the client, its channel byte split off.
+struct ClientMessage<'a> {
+    channel: u8,
+    data: &'a [u8],
+    proto: &'a str,
+    kind: Session,
+}
+
 /// One message from the client: stdin, a resize, or (v5) the end of stdin.
 async fn client_message(
     rt: &dyn ContainerRuntime,
     id: &str,
     input: &mut Option<crate::runtime::types::ExecInput>,
-    channel: u8,
-    data: &[u8],
-    proto: &str,
+    msg: ClientMessage<'_>,
 ) {
+    let ClientMessage {
+        channel,
+        data,
+        proto,
+        kind,
+    } = msg;
     match channel {
         0 => {
             if let Some(i) = input.as_mut()
@@ -283,10 +346,15 @@ async fn client_message(
                 height: u16,
             }
             if let Ok(s) = serde_json::from_slice::<Size>(data) {
-                let _ = rt.resize_exec(id, (s.width, s.height)).await;
+                let _ = match kind {
+                    Session::Exec => rt.resize_exec(id, (s.width, s.height)).await,
+                    Session::Attach => rt.resize_tty(id, (s.width, s.height)).await,
+                };
             }
         }
-        255 if proto.starts_with("v5") && data.first() == Some(&0) => {
+        // The end of an exec's stdin ends its stdin. An attached container's stdin stays open (as on a node,
+        // where stdinOnce is false): Docker would end the whole attach, output too, when its stdin closed.
+        255 if proto.starts_with("v5") && data.first() == Some(&0) && kind == Session::Exec => {
             if let Some(mut i) = input.take() {
                 let _ = i.shutdown().await;
             }

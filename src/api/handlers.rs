@@ -98,6 +98,9 @@ async fn resource(
         ("", Some("exec"), Verb::Get | Verb::Create) => {
             super::exec::exec(api, &r, req, query).await
         }
+        ("", Some("attach"), Verb::Get | Verb::Create) => {
+            super::attach::attach(api, &r, req, query).await
+        }
         ("", None, Verb::Get) => get(api, &r, accept(&req)?, query),
         ("", None, Verb::List) => list(api, &r, accept(&req)?, query),
         ("", None, Verb::Watch) => super::watch::watch(api, &r, accept(&req)?, query),

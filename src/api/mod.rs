@@ -16,6 +16,7 @@
 //!   [`patch`], [`strategic`]: PUT and PATCH;
 //!   [`openapi`]: the OpenAPI v3 kubectl's validation asks for.
 
+pub mod attach;
 pub mod authz;
 pub mod create;
 pub mod delete;

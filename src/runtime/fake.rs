@@ -436,6 +436,18 @@ impl ContainerRuntime for FakeRuntime {
         Ok(self.lock().execs.get(exec_id).copied().flatten())
     }
 
+    async fn attach(&self, id: &str, _stdin: bool) -> RtResult<ExecSession> {
+        self.record(&mut self.lock(), "attach", id, String::new());
+        Err(RuntimeError::failed(
+            format!("attach to {id}"),
+            "the fake runtime runs no processes",
+        ))
+    }
+
+    async fn resize_tty(&self, _id: &str, _size: (u16, u16)) -> RtResult<()> {
+        Ok(())
+    }
+
     fn stats(&self, _id: &str) -> RtStream<StatsSample> {
         Box::pin(futures_util::stream::empty())
     }

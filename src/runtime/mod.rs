@@ -117,6 +117,14 @@ pub trait ContainerRuntime: Send + Sync + std::fmt::Debug {
     /// The exec's exit code once it has ended; `None` while it runs.
     async fn exec_exit_code(&self, exec_id: &str) -> RtResult<Option<i64>>;
 
+    /// Attaches to the main process of running container `id` (`kubectl attach`): its output from now on until it
+    /// exits, and its stdin when `stdin` (the container must have been created with stdin open). The session's id
+    /// is the container's.
+    async fn attach(&self, id: &str, stdin: bool) -> RtResult<ExecSession>;
+
+    /// Resizes the TTY of container `id`'s main process (columns, rows).
+    async fn resize_tty(&self, id: &str, size: (u16, u16)) -> RtResult<()>;
+
     /// A running container's resource use, about one sample a second until it stops.
     fn stats(&self, id: &str) -> RtStream<StatsSample>;
 }

@@ -65,7 +65,12 @@ pub fn short(id: &str) -> &str {
 impl DockerRuntime {
     /// Connects the way the docker CLI does, negotiates the API version and reads the engine's version.
     pub async fn connect() -> RtResult<Self> {
-        let ep = endpoint();
+        Self::connect_to(&endpoint()).await
+    }
+
+    /// [`DockerRuntime::connect`] to the engine at `ep` (a `DOCKER_HOST` value: `unix:///…`, `tcp://…`).
+    pub async fn connect_to(ep: &str) -> RtResult<Self> {
+        let ep = ep.to_string();
         let docker = Docker::connect_with_host(&ep)
             .map_err(|e| RuntimeError::from_bollard(format!("connect to {ep}"), e))?
             // Streams (logs, events) and long stops outlive the default 2-minute request timeout; quick calls
@@ -420,6 +425,14 @@ impl ContainerRuntime for DockerRuntime {
 
     async fn resize_exec(&self, exec_id: &str, size: (u16, u16)) -> RtResult<()> {
         streams::resize_exec(&self.docker, exec_id, size).await
+    }
+
+    async fn attach(&self, id: &str, stdin: bool) -> RtResult<ExecSession> {
+        streams::attach(&self.docker, id, stdin).await
+    }
+
+    async fn resize_tty(&self, id: &str, size: (u16, u16)) -> RtResult<()> {
+        streams::resize_tty(&self.docker, id, size).await
     }
 
     async fn exec_exit_code(&self, exec_id: &str) -> RtResult<Option<i64>> {

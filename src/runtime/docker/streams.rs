@@ -7,8 +7,9 @@ use bollard::container::LogOutput;
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::{ContainerStatsResponse, EventMessage, ExecConfig};
 use bollard::query_parameters::{
-    CreateImageOptionsBuilder, EventsOptionsBuilder, LogsOptions as DockerLogsOptions,
-    ResizeExecOptions, StatsOptionsBuilder,
+    AttachContainerOptions, CreateImageOptionsBuilder, EventsOptionsBuilder,
+    LogsOptions as DockerLogsOptions, ResizeContainerTTYOptions, ResizeExecOptions,
+    StatsOptionsBuilder,
 };
 use futures_util::StreamExt;
 
@@ -169,6 +170,40 @@ pub(super) async fn exec(docker: &Docker, id: &str, spec: ExecSpec) -> RtResult<
         })),
         input: spec.stdin.then_some(input),
     })
+}
+
+pub(super) async fn attach(docker: &Docker, id: &str, stdin: bool) -> RtResult<ExecSession> {
+    let op = format!("attach to {}", short(id));
+    let opts = AttachContainerOptions {
+        stream: true,
+        stdin,
+        stdout: true,
+        stderr: true,
+        ..Default::default()
+    };
+    let attached = timed(op.clone(), docker.attach_container(id, Some(opts))).await?;
+    Ok(ExecSession {
+        id: id.to_string(),
+        output: Box::pin(attached.output.map(move |r| {
+            r.map(chunk)
+                .map_err(|e| RuntimeError::from_bollard(op.clone(), e))
+        })),
+        input: stdin.then_some(attached.input),
+    })
+}
+
+pub(super) async fn resize_tty(docker: &Docker, id: &str, size: (u16, u16)) -> RtResult<()> {
+    timed(
+        format!("resize the TTY of {}", short(id)),
+        docker.resize_container_tty(
+            id,
+            ResizeContainerTTYOptions {
+                w: i32::from(size.0),
+                h: i32::from(size.1),
+            },
+        ),
+    )
+    .await
 }
 
 pub(super) async fn resize_exec(docker: &Docker, exec_id: &str, size: (u16, u16)) -> RtResult<()> {
