@@ -19,7 +19,7 @@ mod report;
 mod scenarios;
 mod support;
 
-use scenarios::{api, cold, fifty, flood, idle, pickup, render, scale};
+use scenarios::{api, cold, fifty, flood, idle, pickup, podman, render, scale};
 
 /// `--help`.
 const USAGE: &str = "\
@@ -38,13 +38,15 @@ usage: cargo bench --bench podtui -- [--quick] [--only NAME,...] [--out FILE]
                      render  one frame of the pods table with 1000 pods
                      scale   many pods through podtui run and the TUI
                      api     kubectl against podtui's API (needs kubectl)
+                     podman  the example pod on podman: kube play, podtui on podman and on Docker
+                             (needs PODTUI_BENCH_PODMAN_HOST; bash scripts/bench.sh sets podman up)
   --out FILE       where to write the report (default: docs/performance.md)
   --help           this text
 ";
 
 /// The benchmark names `--only` takes, in the order they run.
-const NAMES: [&str; 8] = [
-    "pickup", "cold", "fifty", "idle", "flood", "render", "scale", "api",
+const NAMES: [&str; 9] = [
+    "pickup", "cold", "fifty", "idle", "flood", "render", "scale", "api", "podman",
 ];
 
 fn main() {
@@ -138,6 +140,10 @@ fn main() {
         if want("api") {
             eprintln!("kubectl against the API…");
             benches.extend(api::benches(&docker, quick).await);
+        }
+        if want("podman") {
+            eprintln!("podman…");
+            benches.push(podman::podman(&docker, if quick { 3 } else { 9 }).await);
         }
         benches
     });

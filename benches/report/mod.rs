@@ -127,7 +127,7 @@ pub fn report(benches: &[Bench], quick: bool, started: jiff::Timestamp) -> Strin
     let _ = writeln!(out, "## Machine\n\n{}", machine());
     let _ = writeln!(
         out,
-        "## Peers\n\nThe baselines are the Docker Engine API called directly (the floor any Docker-based runner sits on) and the `docker` CLI. `podman play kube` would be the natural peer for running Pod manifests locally; podman 4.3 installs from Debian here, but its containers cannot start in this sandbox (runc: `error setting rlimit type 6: operation not permitted`), so it has no row. A kubelet with static pods needs a container runtime over CRI and is not installable offline here either.\n"
+        "## Peers\n\nThe baselines are the Docker Engine API called directly (the floor any Docker-based runner sits on) and the `docker` CLI. `podman kube play`, the natural peer for running Pod manifests locally, has its own section (podman 4.3 from Debian, with the two settings scripts/setup-podman.sh writes), beside podtui on podman. A kubelet with static pods needs a container runtime over CRI and is not installable offline here either.\n"
     );
     let _ = writeln!(
         out,

@@ -8,5 +8,6 @@ pub mod flood;
 pub mod floor;
 pub mod idle;
 pub mod pickup;
+pub mod podman;
 pub mod render;
 pub mod scale;

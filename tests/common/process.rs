@@ -23,9 +23,18 @@ pub struct PodtuiRun {
 impl PodtuiRun {
     /// Starts `podtui run <dir> --node-name <node> --state-dir <state> <extra…>` with its output discarded.
     pub fn start(node: &str, extra: &[&str]) -> Self {
+        Self::start_on(None, node, extra)
+    }
+
+    /// [`PodtuiRun::start`] on the engine at `docker_host` (its `DOCKER_HOST`; `None`: this process's).
+    pub fn start_on(docker_host: Option<&str>, node: &str, extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let state = tempfile::tempdir().unwrap();
-        let child = Command::new(BIN)
+        let mut cmd = Command::new(BIN);
+        if let Some(host) = docker_host {
+            cmd.env("DOCKER_HOST", host);
+        }
+        let child = cmd
             .args(["run", dir.path().to_str().unwrap(), "--node-name", node])
             .args(["--state-dir", state.path().to_str().unwrap()])
             .args(extra)
