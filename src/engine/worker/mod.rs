@@ -10,6 +10,7 @@
 mod hooks;
 mod images;
 mod messages;
+mod overlap;
 mod probes;
 mod sandbox;
 mod start;
@@ -29,7 +30,7 @@ use tokio::sync::{mpsc, watch};
 use super::backoff::{self, Backoff, BackoffConfig};
 use super::events::{EventLog, EventType, PodEvent, container_object};
 use super::handler::ProbeVia;
-use super::plan::{Plan, PlanSpec, Step, StopReason, plan};
+use super::plan::{Plan, PlanSpec, Step, plan};
 use super::pod_view;
 use super::prober::{ProbeOutcome, Prober};
 use super::request::Request;
@@ -181,6 +182,10 @@ pub struct PodWorker {
     /// The earliest creation time of any instance of this pod seen so far: the pod's start time (AGE, the
     /// activeDeadlineSeconds clock), which must not move when old instances are garbage-collected.
     pod_start: Option<Timestamp>,
+    /// Containers created ahead in the current sandbox, waiting for their start (see [`overlap`]).
+    precreated: HashMap<String, overlap::Precreated>,
+    /// The plan's [`Step::Precreate`], for the [`Step::CreateSandbox`] it overlaps with.
+    ahead: Vec<(String, crate::runtime::observe::Role, u32)>,
 }
 
 impl PodWorker {
@@ -222,6 +227,8 @@ impl PodWorker {
             prober: Prober::new(self_tx.downgrade()),
             first_seen: clock::now(),
             pod_start: None,
+            precreated: HashMap::new(),
+            ahead: Vec::new(),
         }
     }
 
@@ -432,6 +439,8 @@ impl PodWorker {
             .collect();
         plan_spec.kill_requested = self.requests.kill;
         plan_spec.restart_requested = self.requests.restarts.iter().cloned().collect();
+        plan_spec.precreate = overlap::enabled();
+        plan_spec.precreated = self.precreated_in(&observed);
         self.read_termination_messages(rt, &observed, &spec).await;
         let cfg = self.settings.backoff;
         let backoff = &self.backoff;
@@ -450,6 +459,7 @@ impl PodWorker {
             return Ok(Next::Wait(self.next_wake(wake)));
         }
         let mut progress = false;
+        self.ahead = overlap::ahead(&p);
         for step in p.steps.clone() {
             progress |= self.execute(rt, step, &observed).await?;
         }
@@ -562,6 +572,8 @@ impl PodWorker {
             }
             Step::Stop { ids, reason } => self.stop(rt, ids, reason, observed).await,
             Step::CreateSandbox { attempt } => self.create_sandbox(rt, attempt).await,
+            // Carried out with the sandbox it overlaps with (`self.ahead`).
+            Step::Precreate { .. } => Ok(false),
             Step::Start {
                 name,
                 role,
@@ -577,45 +589,6 @@ impl PodWorker {
                 Ok(started)
             }
         }
-    }
-
-    /// Stops containers for `reason`, with the events and grace the kubelet uses for it.
-    async fn stop(
-        &mut self,
-        rt: &Runtime,
-        ids: Vec<String>,
-        reason: StopReason,
-        observed: &ObservedPod,
-    ) -> RtResult<bool> {
-        let grace = match reason {
-            StopReason::SandboxDied => {
-                self.event(
-                    EventType::Normal,
-                    "SandboxChanged",
-                    "",
-                    "Pod sandbox changed, it will be killed and re-created.".into(),
-                );
-                self.grace()
-            }
-            StopReason::PodCompleted => MIN_GRACE,
-            StopReason::DeadlineExceeded => return self.stop_for_deadline(rt, observed).await,
-            StopReason::RestartRequested => return self.stop_for_restart(rt, &ids, observed).await,
-            StopReason::SandboxChanged => {
-                self.event(
-                    EventType::Normal,
-                    "Killing",
-                    "",
-                    "Stopping containers left in an old sandbox".into(),
-                );
-                self.grace()
-            }
-        };
-        let results = futures_util::future::join_all(ids.iter().map(|id| rt.stop(id, grace))).await;
-        for (id, r) in ids.iter().zip(results) {
-            self.cache.invalidate(id);
-            r?;
-        }
-        Ok(true)
     }
 
     fn publish(&mut self, observed: &ObservedPod) {
