@@ -38,7 +38,8 @@ use super::snapshot::PodView;
 use super::status::Waiting;
 use super::{RESYNC, clock};
 use crate::manifest::DesiredPod;
-use crate::runtime::observe::{InspectCache, ObservedPod, observe_pod};
+use crate::runtime::observe::{InspectCache, ObservedPod, observe_listed, observe_pod};
+use crate::runtime::types::ContainerSummary;
 use crate::runtime::{RtResult, Runtime, RuntimeError};
 use images::ImagePulls;
 use termination::Termination;
@@ -186,6 +187,8 @@ pub struct PodWorker {
     precreated: HashMap<String, overlap::Precreated>,
     /// The plan's [`Step::Precreate`], for the [`Step::CreateSandbox`] it overlaps with.
     ahead: Vec<(String, crate::runtime::observe::Role, u32)>,
+    /// The engine's fresh listing of this pod's containers, for the first look (adoption: no list per pod).
+    listing: Option<Vec<ContainerSummary>>,
 }
 
 impl PodWorker {
@@ -229,7 +232,14 @@ impl PodWorker {
             pod_start: None,
             precreated: HashMap::new(),
             ahead: Vec::new(),
+            listing: None,
         }
+    }
+
+    /// The first look starts from `listing` (the engine's scan, just made) instead of listing again.
+    pub fn with_listing(mut self, listing: Vec<ContainerSummary>) -> Self {
+        self.listing = Some(listing);
+        self
     }
 
     fn name(&self) -> String {
@@ -413,7 +423,10 @@ impl PodWorker {
     }
 
     async fn reconcile(&mut self, rt: &Runtime) -> RtResult<Next> {
-        let observed = observe_pod(&**rt, &self.settings.node, &self.uid, &mut self.cache).await?;
+        let observed = match self.listing.take() {
+            Some(l) => observe_listed(&**rt, &l, &mut self.cache).await?,
+            None => observe_pod(&**rt, &self.settings.node, &self.uid, &mut self.cache).await?,
+        };
         self.last_observed = observed.clone();
         if self.termination.deadline.is_some() {
             return self.terminate(rt, observed).await;
