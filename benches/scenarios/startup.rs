@@ -210,7 +210,8 @@ pub async fn adopt(n: usize, reps: usize) -> Bench {
         let before = containers(&label);
         run.kill();
         let proxy = counting_proxy();
-        let state = tempfile::tempdir().unwrap();
+        // The same podtui restarted: same directory, node and state dir.
+        let state = &run.state;
         let t0 = Instant::now();
         let mut child = Command::new(BIN)
             .args([

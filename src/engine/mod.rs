@@ -261,6 +261,7 @@ impl Engine {
             pods: BTreeMap::new(),
             in_docker: HashMap::new(),
             listed_at: None,
+            listings: HashMap::new(),
             others: 0,
             open_ports: OpenPortWarnings::default(),
             scanned: false,
@@ -312,6 +313,8 @@ struct Supervisor {
     in_docker: HashMap<String, OwnedPod>,
     /// When `in_docker` was listed: a worker spawned within [`LISTING_FRESH`] of it starts from its listing.
     listed_at: Option<std::time::Instant>,
+    /// That listing, by pod UID (every pod of the node, whichever engine created it).
+    listings: HashMap<String, Vec<crate::runtime::ContainerSummary>>,
     /// Pods of this node another engine created, as of the last scan.
     others: usize,
     /// hostPorts open to the network, warned about once per engine start.
@@ -396,6 +399,10 @@ impl Supervisor {
         let Some(rt) = rt else { return };
         match list_pod_uids(&*rt, &self.settings.node).await {
             Ok(found) => {
+                self.listings = found
+                    .iter()
+                    .map(|(uid, p)| (uid.clone(), p.listed.clone()))
+                    .collect();
                 let (mine, others): (HashMap<_, _>, HashMap<_, _>) = found
                     .into_iter()
                     .partition(|(_, p)| p.created_by(&self.engine));
@@ -436,8 +443,8 @@ impl Supervisor {
             self.report_tx.clone(),
         );
         let fresh = self.listed_at.is_some_and(|t| t.elapsed() < LISTING_FRESH);
-        if let Some(o) = self.in_docker.get(&uid).filter(|_| fresh) {
-            w = w.with_listing(o.listed.clone());
+        if let Some(l) = self.listings.get(&uid).filter(|_| fresh) {
+            w = w.with_listing(l.clone());
         }
         tokio::spawn(w.run());
         self.workers.insert(
