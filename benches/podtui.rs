@@ -19,7 +19,7 @@ mod report;
 mod scenarios;
 mod support;
 
-use scenarios::{api, cold, fifty, flood, idle, pickup, podman, render, scale};
+use scenarios::{adaptive, api, cold, fifty, flood, idle, pickup, podman, render, scale, startup};
 
 /// `--help`.
 const USAGE: &str = "\
@@ -31,7 +31,10 @@ usage: cargo bench --bench podtui -- [--quick] [--only NAME,...] [--out FILE]
   --quick          fewer repetitions and smaller sizes
   --only NAME,...  run only these benchmarks:
                      pickup  manifest written -> first container created
-                     cold    cold start of the example pod vs the API floor and the docker CLI
+                     cold    cold start of the example pod vs the API floors and the docker CLI
+                     startup exec -> first TUI frame, -> every example pod running
+                     adopt   SIGKILL + restart with 50 running pods -> all adopted, API calls
+                     adaptive 10/50/200 pods, adaptive start window vs fixed 4/8/16/32
                      fifty   many pods at once -> all running, and their teardown
                      idle    idle CPU and RSS with 20 pods (podtui run, then the TUI)
                      flood   log flood: key -> screen latency and RSS in the TUI
@@ -45,8 +48,9 @@ usage: cargo bench --bench podtui -- [--quick] [--only NAME,...] [--out FILE]
 ";
 
 /// The benchmark names `--only` takes, in the order they run.
-const NAMES: [&str; 9] = [
-    "pickup", "cold", "fifty", "idle", "flood", "render", "scale", "api", "podman",
+const NAMES: [&str; 12] = [
+    "pickup", "cold", "startup", "adopt", "adaptive", "fifty", "idle", "flood", "render", "scale",
+    "api", "podman",
 ];
 
 fn main() {
@@ -107,6 +111,24 @@ fn main() {
         if want("cold") {
             eprintln!("cold start…");
             benches.push(cold::cold_start(&docker, &pause, if quick { 3 } else { 9 }).await);
+        }
+        if want("startup") {
+            eprintln!("start-up…");
+            benches.push(startup::startup(if quick { 3 } else { 9 }, 2).await);
+        }
+        if want("adopt") {
+            eprintln!("adoption after SIGKILL…");
+            benches
+                .push(startup::adopt(if quick { 20 } else { 50 }, if quick { 1 } else { 3 }).await);
+        }
+        if want("adaptive") {
+            let sizes: &[usize] = if quick { &[10, 30] } else { &[10, 50, 200] };
+            for &n in sizes {
+                eprintln!("adaptive start window, {n} pods…");
+                benches.push(
+                    adaptive::adaptive(&docker, n, if quick || n >= 200 { 1 } else { 3 }).await,
+                );
+            }
         }
         if want("fifty") {
             eprintln!("50 pods…");

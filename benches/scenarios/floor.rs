@@ -128,3 +128,69 @@ pub fn cli_pod(pause: &str, name: &str, label: &str, images: (&str, &str)) {
         ]);
     }
 }
+
+/// The same objects with the same calls overlapped as far as a client can (the best podtui could do): the volume
+/// and the sandbox created at once, then both containers created while the sandbox starts, then the two starts
+/// one after another (the kubelet's start order).
+pub async fn api_pod_parallel(
+    rt: &DockerRuntime,
+    pause: &str,
+    name: &str,
+    label: &str,
+    images: (&str, &str),
+) {
+    let labels = HashMap::from([
+        (
+            label.split('=').next().unwrap().to_string(),
+            label.split('=').nth(1).unwrap().to_string(),
+        ),
+        ("bench.pod".to_string(), name.to_string()),
+    ]);
+    let vol = format!("{name}-vol");
+    let sandbox = ContainerConfig {
+        image: pause.into(),
+        labels: labels.clone(),
+        network_mode: "bridge".into(),
+        ipc_mode: Some("shareable".into()),
+        ..Default::default()
+    };
+    let pause_name = format!("{name}-pause");
+    let (v, sb) = tokio::join!(
+        rt.create_volume(&vol, labels.clone(), HashMap::new()),
+        rt.create(&pause_name, sandbox)
+    );
+    v.unwrap();
+    let sb = sb.unwrap();
+    let body = |i: usize, image: &str, cmd: &str| {
+        let target = if i == 0 { "/var/log/nginx" } else { "/logdir" };
+        ContainerConfig {
+            image: image.into(),
+            cmd: Some(vec!["/bin/sh".into(), "-c".into(), cmd.into()]),
+            labels: labels.clone(),
+            network_mode: format!("container:{sb}"),
+            ipc_mode: Some(format!("container:{sb}")),
+            mounts: vec![MountSpec {
+                source: MountSource::Volume {
+                    name: vol.clone(),
+                    no_copy: true,
+                    subpath: None,
+                },
+                target: target.into(),
+                read_only: false,
+            }],
+            ..Default::default()
+        }
+    };
+    let (n0, n1) = (format!("{name}-c0"), format!("{name}-c1"));
+    let (started, c0, c1) = tokio::join!(
+        rt.start(&sb, name),
+        rt.create(
+            &n0,
+            body(0, images.0, "mkdir -p /www; exec httpd -f -p 80 -h /www")
+        ),
+        rt.create(&n1, body(1, images.1, SLEEPER))
+    );
+    started.unwrap();
+    rt.start(&c0.unwrap(), name).await.unwrap();
+    rt.start(&c1.unwrap(), name).await.unwrap();
+}

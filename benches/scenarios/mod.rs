@@ -1,6 +1,8 @@
 //! One module per benchmark scenario; each returns the [`crate::report::Bench`]es it measured. `floor` holds
-//! the baselines (direct Docker API calls, the docker CLI) that `cold` and `fifty` compare podtui with.
+//! the baselines (direct Docker API calls, sequential and overlapped, the docker CLI) that `cold` and `fifty`
+//! compare podtui with.
 
+pub mod adaptive;
 pub mod api;
 pub mod cold;
 pub mod fifty;
@@ -11,3 +13,4 @@ pub mod pickup;
 pub mod podman;
 pub mod render;
 pub mod scale;
+pub mod startup;

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::lease::{CHECK_EVERY, Claim, NodeHeld, NodeLease};
 use super::snapshot::DockerState;
-use crate::runtime::docker::{DEFAULT_START_CONCURRENCY, endpoint};
+use crate::runtime::docker::endpoint;
 use crate::runtime::labels;
 use crate::runtime::pause::ensure_pause_image;
 use crate::runtime::{DockerRuntime, Runtime, RuntimeEvent};
@@ -77,10 +77,11 @@ impl Connection {
             let ended = match DockerRuntime::connect().await {
                 Ok(rt) => {
                     delay = Duration::from_millis(500);
-                    let rt: Runtime = Arc::new(
-                        rt.limit_starts(start_concurrency())
-                            .owned_by(&self.lease.holder().engine),
-                    );
+                    let rt = match start_concurrency() {
+                        Some(n) => rt.limit_starts(n),
+                        None => rt.adapt_starts(),
+                    };
+                    let rt: Runtime = Arc::new(rt.owned_by(&self.lease.holder().engine));
                     self.session(rt, holding, &mut ever_held).await
                 }
                 Err(e) => Ended::Lost(e.to_string()),
@@ -182,12 +183,11 @@ impl Connection {
     }
 }
 
-/// The engine's limit on container creates and starts in flight: `PODTUI_START_CONCURRENCY`, else
-/// [`DEFAULT_START_CONCURRENCY`].
-fn start_concurrency() -> usize {
+/// A fixed limit on container creates and starts in flight, from `PODTUI_START_CONCURRENCY`; `None` (the
+/// default) lets the window adapt to the engine (`runtime::window`).
+fn start_concurrency() -> Option<usize> {
     std::env::var("PODTUI_START_CONCURRENCY")
         .ok()
         .and_then(|v| v.parse().ok())
         .filter(|n| *n > 0)
-        .unwrap_or(DEFAULT_START_CONCURRENCY)
 }

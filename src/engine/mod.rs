@@ -51,6 +51,10 @@ use worker::{OrphanIdentity, PodWorker, WorkerMsg, WorkerReport, WorkerSettings}
 /// top of Docker's events.
 pub const RESYNC: Duration = Duration::from_secs(30);
 
+/// How long the scan's listing of a pod's containers stands in for the pod's own first list (adoption makes one
+/// list for every pod, not one per pod); an older listing could miss a container created since.
+const LISTING_FRESH: Duration = Duration::from_secs(1);
+
 /// Everything the engine needs.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -256,6 +260,8 @@ impl Engine {
             workers: HashMap::new(),
             pods: BTreeMap::new(),
             in_docker: HashMap::new(),
+            listed_at: None,
+            listings: HashMap::new(),
             others: 0,
             open_ports: OpenPortWarnings::default(),
             scanned: false,
@@ -305,6 +311,10 @@ struct Supervisor {
     /// Pods Docker has for this node that this engine created (or that predate engine labels), by UID, as of
     /// the last scan. Pods another engine created are left alone.
     in_docker: HashMap<String, OwnedPod>,
+    /// When `in_docker` was listed: a worker spawned within [`LISTING_FRESH`] of it starts from its listing.
+    listed_at: Option<std::time::Instant>,
+    /// That listing, by pod UID (every pod of the node, whichever engine created it).
+    listings: HashMap<String, Vec<crate::runtime::ContainerSummary>>,
     /// Pods of this node another engine created, as of the last scan.
     others: usize,
     /// hostPorts open to the network, warned about once per engine start.
@@ -389,6 +399,10 @@ impl Supervisor {
         let Some(rt) = rt else { return };
         match list_pod_uids(&*rt, &self.settings.node).await {
             Ok(found) => {
+                self.listings = found
+                    .iter()
+                    .map(|(uid, p)| (uid.clone(), p.listed.clone()))
+                    .collect();
                 let (mine, others): (HashMap<_, _>, HashMap<_, _>) = found
                     .into_iter()
                     .partition(|(_, p)| p.created_by(&self.engine));
@@ -397,6 +411,7 @@ impl Supervisor {
                     tracing::info!(node = %self.settings.node, "{} pod(s) of this node were created by another podtui engine (another state dir): leaving them alone", others.len());
                 }
                 self.in_docker = mine;
+                self.listed_at = Some(std::time::Instant::now());
                 self.scanned = true;
                 self.last_sync = Some(Timestamp::now());
                 self.reconcile_workers();
@@ -418,7 +433,7 @@ impl Supervisor {
             (None, Some(o)) => format!("{}/{}", o.namespace, o.name),
             _ => uid.clone(),
         };
-        let w = PodWorker::new(
+        let mut w = PodWorker::new(
             uid.clone(),
             desired.clone(),
             orphan,
@@ -427,6 +442,10 @@ impl Supervisor {
             (tx.clone(), rx),
             self.report_tx.clone(),
         );
+        let fresh = self.listed_at.is_some_and(|t| t.elapsed() < LISTING_FRESH);
+        if let Some(l) = self.listings.get(&uid).filter(|_| fresh) {
+            w = w.with_listing(l.clone());
+        }
         tokio::spawn(w.run());
         self.workers.insert(
             uid,

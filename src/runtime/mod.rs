@@ -15,6 +15,7 @@ pub mod observe;
 pub mod pause;
 pub mod subpath;
 pub mod types;
+pub mod window;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::ContainerRuntime;
 use super::error::RtResult;
 use super::labels;
+use super::types::ContainerSummary;
 
 /// What a Docker container is to its pod.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -200,9 +201,19 @@ pub async fn observe_pod(
     let mut filter = labels::node_filter(node);
     filter.push(format!("{}={uid}", labels::POD_UID));
     let summaries = rt.list_containers(&filter).await?;
+    observe_listed(rt, &summaries, cache).await
+}
+
+/// What the engine has for a pod, from a listing of its containers already made (the engine's scan of the
+/// node, on adoption): only the inspects the cache cannot answer.
+pub async fn observe_listed(
+    rt: &dyn ContainerRuntime,
+    summaries: &[ContainerSummary],
+    cache: &mut InspectCache,
+) -> RtResult<ObservedPod> {
     let mut instances = Vec::with_capacity(summaries.len());
     let mut seen = Vec::with_capacity(summaries.len());
-    for s in &summaries {
+    for s in summaries {
         let id = s.id.clone();
         let key = s.state.clone();
         seen.push(id.clone());
@@ -236,11 +247,12 @@ pub async fn list_pod_uids(
     let summaries = rt.list_containers(&labels::node_filter(node)).await?;
     let mut out: HashMap<String, OwnedPod> = HashMap::new();
     for s in summaries {
-        let labels = s.labels;
-        let Some(uid) = labels.get(labels::POD_UID) else {
+        let Some(uid) = s.labels.get(labels::POD_UID) else {
             continue;
         };
         let entry = out.entry(uid.clone()).or_default();
+        entry.listed.push(s.clone());
+        let labels = s.labels;
         entry.name = labels.get(labels::POD_NAME).cloned().unwrap_or_default();
         entry.namespace = labels
             .get(labels::POD_NAMESPACE)
@@ -271,6 +283,8 @@ pub struct OwnedPod {
     pub containers: usize,
     /// The engines that created its containers ([`labels::ENGINE`]; `""` for a container without the label).
     pub engines: BTreeSet<String>,
+    /// Its containers as the listing showed them (a worker adopting the pod starts from them).
+    pub listed: Vec<ContainerSummary>,
 }
 
 impl OwnedPod {

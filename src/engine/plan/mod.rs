@@ -4,6 +4,11 @@
 //! The rules are the kubelet's (`computePodActions`): sandbox first (a dead sandbox means the whole pod starts
 //! over in a new one), init containers one at a time (each must exit 0), then every app container in spec order,
 //! restarts by restartPolicy with crash-loop back-off, and a pod in a terminal phase is never restarted.
+//!
+//! One thing is not the kubelet's: with a new sandbox the plan also asks to create, ahead, the containers that
+//! start first in it ([`Step::Precreate`]: the first init container, or with none every app container), so the
+//! worker can create them while the sandbox starts. Only creation moves: the starts keep the kubelet's order
+//! (a pre-created container is started by the same [`Step::Start`] in the same place as any other).
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::PodSpec;
@@ -60,6 +65,14 @@ pub struct PlanSpec {
     /// Containers a user asked to restart (`Request::RestartContainer`): stopped if running, then started anew
     /// whatever the restartPolicy and back-off say.
     pub restart_requested: Vec<String>,
+    /// Plan [`Step::Precreate`] with each new sandbox.
+    pub precreate: bool,
+    /// Containers whose create body needs the pod's IP (downward API `status.podIP(s)`): never pre-created,
+    /// since the sandbox has no IP before it starts.
+    pub needs_pod_ip: Vec<String>,
+    /// Containers the worker pre-created in the current sandbox that have not started yet: their `Created`
+    /// instance is started, not replaced as a leftover.
+    pub precreated: Vec<String>,
 }
 
 impl PlanSpec {
@@ -83,8 +96,28 @@ impl PlanSpec {
             unstarted: Vec::new(),
             kill_requested: false,
             restart_requested: Vec::new(),
+            precreate: true,
+            needs_pod_ip: spec
+                .init_containers
+                .iter()
+                .flatten()
+                .chain(&spec.containers)
+                .filter(|c| spec.host_network != Some(true) && needs_pod_ip(c))
+                .map(|c| c.name.clone())
+                .collect(),
+            precreated: Vec::new(),
         }
     }
+}
+
+/// Whether a container's env takes the pod's IP from the downward API.
+fn needs_pod_ip(c: &k8s_openapi::api::core::v1::Container) -> bool {
+    c.env.iter().flatten().any(|e| {
+        e.value_from
+            .as_ref()
+            .and_then(|v| v.field_ref.as_ref())
+            .is_some_and(|f| f.field_path.starts_with("status.podIP"))
+    })
 }
 
 /// Why containers are stopped.
@@ -114,6 +147,13 @@ pub enum Step {
     CreateSandbox {
         /// Attempt number.
         attempt: u32,
+    },
+    /// Create (not start) these containers in the sandbox the step before makes, while it starts: name, role
+    /// and the instance's restart count. A container that cannot be created ahead (its image must be pulled)
+    /// is simply created by its [`Step::Start`] later.
+    Precreate {
+        /// Name, role and restart count of each.
+        containers: Vec<(String, Role, u32)>,
     },
     /// Stop running containers.
     Stop {
@@ -325,6 +365,10 @@ impl Pass<'_> {
             match &last.state {
                 InstanceState::Running { .. } if *sidecar && !spec.unstarted.contains(name) => {}
                 InstanceState::Running { .. } | InstanceState::Other { .. } => return false,
+                InstanceState::Created if spec.precreated.contains(name) => {
+                    plan.start(name, Role::Init, last.count, None);
+                    return false;
+                }
                 InstanceState::Created => {
                     plan.steps.push(Step::Remove {
                         ids: vec![last.id.clone()],
@@ -357,6 +401,9 @@ impl Pass<'_> {
             }
             match &last.state {
                 InstanceState::Running { .. } | InstanceState::Other { .. } => {}
+                InstanceState::Created if self.spec.precreated.contains(name) => {
+                    plan.start(name, Role::App, last.count, None);
+                }
                 InstanceState::Created => {
                     plan.steps.push(Step::Remove {
                         ids: vec![last.id.clone()],
@@ -419,6 +466,7 @@ fn sandbox<'a>(
 ) -> Option<&'a ObservedContainer> {
     let Some(sb) = obs.latest_sandbox() else {
         plan.steps.push(Step::CreateSandbox { attempt: 0 });
+        precreate(plan, spec, obs);
         return None;
     };
     if sb.state.is_running() {
@@ -437,8 +485,32 @@ fn sandbox<'a>(
         plan.steps.push(Step::CreateSandbox {
             attempt: sb.count + 1,
         });
+        precreate(plan, spec, obs);
     }
     None
+}
+
+/// With a new sandbox: the containers that start first in it, to create while it starts (the first init
+/// container, or with none every app container), each with the restart count its next instance has.
+fn precreate(plan: &mut Plan, spec: &PlanSpec, obs: &ObservedPod) {
+    if !spec.precreate {
+        return;
+    }
+    let first: Vec<(&String, Role)> = match spec.init.first() {
+        Some((name, _)) => vec![(name, Role::Init)],
+        None => spec.app.iter().map(|n| (n, Role::App)).collect(),
+    };
+    let containers: Vec<(String, Role, u32)> = first
+        .into_iter()
+        .filter(|(name, _)| !spec.needs_pod_ip.contains(name))
+        .map(|(name, role)| {
+            let count = obs.instances(name).first().map_or(0, |l| l.count + 1);
+            (name.clone(), role, count)
+        })
+        .collect();
+    if !containers.is_empty() {
+        plan.steps.push(Step::Precreate { containers });
+    }
 }
 
 /// Plans the next steps from the pod's spec, what the engine has and the back-off state.

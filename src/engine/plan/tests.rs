@@ -60,6 +60,9 @@ fn spec(init: &[&str], app: &[&str], restart: RestartPolicy) -> PlanSpec {
         unstarted: Vec::new(),
         kill_requested: false,
         restart_requested: Vec::new(),
+        precreate: false,
+        needs_pod_ip: Vec::new(),
+        precreated: Vec::new(),
     }
 }
 
@@ -352,4 +355,65 @@ fn a_restart_request_stops_then_starts_whatever_the_policy_says() {
     let p = plan(&s, &obs, &always_backoff, t(5));
     assert_eq!(starts(&p), [("a".to_string(), 1)]);
     assert!(p.backoff.is_empty());
+}
+
+#[test]
+fn a_new_sandbox_precreates_what_starts_first_and_the_starts_keep_their_order() {
+    let mut s = spec(&[], &["a", "b", "ip"], RestartPolicy::Always);
+    s.precreate = true;
+    s.needs_pod_ip = vec!["ip".into()];
+    let p = plan(&s, &ObservedPod::default(), &no_backoff, t(0));
+    assert_eq!(
+        p.steps,
+        vec![
+            Step::CreateSandbox { attempt: 0 },
+            Step::Precreate {
+                containers: vec![("a".into(), Role::App, 0), ("b".into(), Role::App, 0)]
+            }
+        ]
+    );
+    // With init containers only the first is created ahead: the apps wait for every init to complete.
+    let mut s2 = spec(&["i1", "i2"], &["a"], RestartPolicy::Always);
+    s2.precreate = true;
+    let p = plan(&s2, &ObservedPod::default(), &no_backoff, t(0));
+    assert_eq!(
+        p.steps[1],
+        Step::Precreate {
+            containers: vec![("i1".into(), Role::Init, 0)]
+        }
+    );
+    // Next look: the pre-created instances are started in spec order, not removed as leftovers; the one that
+    // was not pre-created is created and started in its place in the order.
+    let obs = ObservedPod::from_instances(vec![
+        inst("sb", Role::Sandbox, "POD", 0, "", running()),
+        inst("a", Role::App, "a", 0, "sb", InstanceState::Created),
+        inst("b", Role::App, "b", 0, "sb", InstanceState::Created),
+    ]);
+    s.precreated = vec!["a".into(), "b".into()];
+    let p = plan(&s, &obs, &no_backoff, t(1));
+    assert_eq!(
+        starts(&p),
+        [
+            ("a".to_string(), 0),
+            ("b".to_string(), 0),
+            ("ip".to_string(), 0)
+        ]
+    );
+    assert!(!p.steps.iter().any(|s| matches!(s, Step::Remove { .. })));
+    // A Created instance the worker did not pre-create (a crash between create and start) is replaced.
+    s.precreated.clear();
+    let p = plan(&s, &obs, &no_backoff, t(1));
+    assert!(matches!(p.steps[0], Step::Remove { .. }), "{:?}", p.steps);
+    // A new sandbox after the old one died pre-creates the next instance of each.
+    let obs = ObservedPod::from_instances(vec![
+        inst("sb", Role::Sandbox, "POD", 0, "", exited(0, 5)),
+        inst("a", Role::App, "a", 2, "sb", exited(137, 5)),
+    ]);
+    let p = plan(&s, &obs, &no_backoff, t(6));
+    assert_eq!(
+        p.steps[1],
+        Step::Precreate {
+            containers: vec![("a".into(), Role::App, 3), ("b".into(), Role::App, 0)]
+        }
+    );
 }

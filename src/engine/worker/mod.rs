@@ -10,6 +10,7 @@
 mod hooks;
 mod images;
 mod messages;
+mod overlap;
 mod probes;
 mod sandbox;
 mod start;
@@ -29,7 +30,7 @@ use tokio::sync::{mpsc, watch};
 use super::backoff::{self, Backoff, BackoffConfig};
 use super::events::{EventLog, EventType, PodEvent, container_object};
 use super::handler::ProbeVia;
-use super::plan::{Plan, PlanSpec, Step, StopReason, plan};
+use super::plan::{Plan, PlanSpec, Step, plan};
 use super::pod_view;
 use super::prober::{ProbeOutcome, Prober};
 use super::request::Request;
@@ -37,7 +38,8 @@ use super::snapshot::PodView;
 use super::status::Waiting;
 use super::{RESYNC, clock};
 use crate::manifest::DesiredPod;
-use crate::runtime::observe::{InspectCache, ObservedPod, observe_pod};
+use crate::runtime::observe::{InspectCache, ObservedPod, observe_listed, observe_pod};
+use crate::runtime::types::ContainerSummary;
 use crate::runtime::{RtResult, Runtime, RuntimeError};
 use images::ImagePulls;
 use termination::Termination;
@@ -181,6 +183,12 @@ pub struct PodWorker {
     /// The earliest creation time of any instance of this pod seen so far: the pod's start time (AGE, the
     /// activeDeadlineSeconds clock), which must not move when old instances are garbage-collected.
     pod_start: Option<Timestamp>,
+    /// Containers created ahead in the current sandbox, waiting for their start (see [`overlap`]).
+    precreated: HashMap<String, overlap::Precreated>,
+    /// The plan's [`Step::Precreate`], for the [`Step::CreateSandbox`] it overlaps with.
+    ahead: Vec<(String, crate::runtime::observe::Role, u32)>,
+    /// The engine's fresh listing of this pod's containers, for the first look (adoption: no list per pod).
+    listing: Option<Vec<ContainerSummary>>,
 }
 
 impl PodWorker {
@@ -222,7 +230,16 @@ impl PodWorker {
             prober: Prober::new(self_tx.downgrade()),
             first_seen: clock::now(),
             pod_start: None,
+            precreated: HashMap::new(),
+            ahead: Vec::new(),
+            listing: None,
         }
+    }
+
+    /// The first look starts from `listing` (the engine's scan, just made) instead of listing again.
+    pub fn with_listing(mut self, listing: Vec<ContainerSummary>) -> Self {
+        self.listing = Some(listing);
+        self
     }
 
     fn name(&self) -> String {
@@ -406,7 +423,10 @@ impl PodWorker {
     }
 
     async fn reconcile(&mut self, rt: &Runtime) -> RtResult<Next> {
-        let observed = observe_pod(&**rt, &self.settings.node, &self.uid, &mut self.cache).await?;
+        let observed = match self.listing.take() {
+            Some(l) => observe_listed(&**rt, &l, &mut self.cache).await?,
+            None => observe_pod(&**rt, &self.settings.node, &self.uid, &mut self.cache).await?,
+        };
         self.last_observed = observed.clone();
         if self.termination.deadline.is_some() {
             return self.terminate(rt, observed).await;
@@ -432,6 +452,8 @@ impl PodWorker {
             .collect();
         plan_spec.kill_requested = self.requests.kill;
         plan_spec.restart_requested = self.requests.restarts.iter().cloned().collect();
+        plan_spec.precreate = overlap::enabled();
+        plan_spec.precreated = self.precreated_in(&observed);
         self.read_termination_messages(rt, &observed, &spec).await;
         let cfg = self.settings.backoff;
         let backoff = &self.backoff;
@@ -450,6 +472,7 @@ impl PodWorker {
             return Ok(Next::Wait(self.next_wake(wake)));
         }
         let mut progress = false;
+        self.ahead = overlap::ahead(&p);
         for step in p.steps.clone() {
             progress |= self.execute(rt, step, &observed).await?;
         }
@@ -562,6 +585,8 @@ impl PodWorker {
             }
             Step::Stop { ids, reason } => self.stop(rt, ids, reason, observed).await,
             Step::CreateSandbox { attempt } => self.create_sandbox(rt, attempt).await,
+            // Carried out with the sandbox it overlaps with (`self.ahead`).
+            Step::Precreate { .. } => Ok(false),
             Step::Start {
                 name,
                 role,
@@ -577,45 +602,6 @@ impl PodWorker {
                 Ok(started)
             }
         }
-    }
-
-    /// Stops containers for `reason`, with the events and grace the kubelet uses for it.
-    async fn stop(
-        &mut self,
-        rt: &Runtime,
-        ids: Vec<String>,
-        reason: StopReason,
-        observed: &ObservedPod,
-    ) -> RtResult<bool> {
-        let grace = match reason {
-            StopReason::SandboxDied => {
-                self.event(
-                    EventType::Normal,
-                    "SandboxChanged",
-                    "",
-                    "Pod sandbox changed, it will be killed and re-created.".into(),
-                );
-                self.grace()
-            }
-            StopReason::PodCompleted => MIN_GRACE,
-            StopReason::DeadlineExceeded => return self.stop_for_deadline(rt, observed).await,
-            StopReason::RestartRequested => return self.stop_for_restart(rt, &ids, observed).await,
-            StopReason::SandboxChanged => {
-                self.event(
-                    EventType::Normal,
-                    "Killing",
-                    "",
-                    "Stopping containers left in an old sandbox".into(),
-                );
-                self.grace()
-            }
-        };
-        let results = futures_util::future::join_all(ids.iter().map(|id| rt.stop(id, grace))).await;
-        for (id, r) in ids.iter().zip(results) {
-            self.cache.invalidate(id);
-            r?;
-        }
-        Ok(true)
     }
 
     fn publish(&mut self, observed: &ObservedPod) {

@@ -9,7 +9,7 @@ use crate::engine::create::{self, NodeContext, PodVolume, VolumeKind};
 use crate::engine::events::EventType;
 use crate::manifest::DesiredPod;
 use crate::runtime::labels;
-use crate::runtime::pause::ensure_pause_image;
+use crate::runtime::pause::{ensure_pause_image, pause_image};
 use crate::runtime::types::Dns;
 use crate::runtime::{ContainerConfig, RtResult, Runtime, RuntimeError};
 
@@ -27,7 +27,8 @@ impl PodWorker {
     async fn sandbox_image(&mut self, rt: &Runtime) -> RtResult<Option<(String, bool)>> {
         let pause = self.settings.pause.clone();
         match &pause {
-            PauseImage::Own => Ok(Some((ensure_pause_image(&**rt).await?, true))),
+            // Checked (imported if missing) once when the engine connects, not per pod.
+            PauseImage::Own => Ok(Some((pause_image(), true))),
             PauseImage::Custom(img) => {
                 if let Err(w) = self.ensure_image(rt, img, "IfNotPresent", "").await {
                     self.event(
@@ -43,20 +44,44 @@ impl PodWorker {
         }
     }
 
-    /// Creates and starts sandbox attempt `attempt`, its volumes first.
+    /// Creates and starts sandbox attempt `attempt`, its volumes first. The containers the plan creates ahead
+    /// (`self.ahead`) have their images checked while the volumes are made, and are created while the sandbox
+    /// starts ([`super::overlap`]).
     pub(super) async fn create_sandbox(&mut self, rt: &Runtime, attempt: u32) -> RtResult<bool> {
         let desired = self.desired()?;
-        let Some((image, own)) = self.sandbox_image(rt).await? else {
+        self.precreated.clear();
+        let ahead = self.ahead_containers(&desired);
+        let volumes = create::pod_volumes(&desired);
+        let (prepared, present) = tokio::join!(
+            async {
+                let image = self.sandbox_image(rt).await?;
+                let mounted = match image {
+                    Some(_) => self.prepare_volumes(rt, &desired, &volumes).await?,
+                    None => Ok(()),
+                };
+                RtResult::Ok((image, mounted))
+            },
+            super::overlap::check_images(rt, &ahead)
+        );
+        let (image, mounted) = prepared?;
+        let Some((image, own)) = image else {
             return Ok(false);
         };
-        let volumes = create::pod_volumes(&desired);
-        if let Err(msg) = self.prepare_volumes(rt, &desired, &volumes).await? {
+        if let Err(msg) = mounted {
             self.event(EventType::Warning, "FailedMount", "", msg);
             return Ok(false);
         }
         let ctx = self.node_context(rt);
         let (name, body) = create::sandbox_body(&desired, &ctx, &image, attempt, &volumes, own);
-        let id = match self.create_named(rt, &name, body).await {
+        let created = match super::start::create_named(rt, &name, body.clone()).await {
+            // podtui's pause image is checked once per connection; one removed since is imported again.
+            Err(e) if own && e.is_not_found() => {
+                ensure_pause_image(&**rt).await?;
+                super::start::create_named(rt, &name, body).await
+            }
+            other => other,
+        };
+        let id = match created {
             Ok(id) => id,
             Err(e) => {
                 tracing::warn!("create sandbox: {e}");
@@ -78,7 +103,15 @@ impl PodWorker {
                 rt.upload(&id, &v.sandbox_path(), tar).await?;
             }
         }
-        if let Err(e) = rt.start(&id, &name).await {
+        let ready = ahead
+            .into_iter()
+            .zip(present)
+            .filter_map(|(a, ok)| ok.then_some(a))
+            .collect();
+        if let Err(e) = self
+            .start_with_ahead(rt, &desired, (&id, &name), ready)
+            .await
+        {
             self.event(
                 EventType::Warning,
                 "FailedCreatePodSandBox",

@@ -17,29 +17,38 @@ use crate::runtime::{ContainerConfig, RtResult, Runtime};
 
 /// A container ready to be created: its engine name, create body, and the subPath pins that must live until
 /// it has started.
-struct Prepared {
-    docker_name: String,
+pub(super) struct Prepared {
+    pub docker_name: String,
+    pub body: ContainerConfig,
+    pub pins: Vec<Pin>,
+}
+
+/// Creates a container, replacing a leftover of the same name (a crash between create and start).
+pub(super) async fn create_named(
+    rt: &Runtime,
+    name: &str,
     body: ContainerConfig,
-    pins: Vec<Pin>,
+) -> RtResult<String> {
+    match rt.create(name, body.clone()).await {
+        Err(e) if e.is_conflict() => {
+            rt.remove(name).await?;
+            rt.create(name, body).await
+        }
+        other => other,
+    }
+}
+
+/// Container `name` of the spec (init or app).
+pub(super) fn container_of(spec: &PodSpec, name: &str, role: Role) -> Option<Container> {
+    let list = if role == Role::Init {
+        spec.init_containers.as_deref().unwrap_or_default()
+    } else {
+        &spec.containers[..]
+    };
+    list.iter().find(|c| c.name == name).cloned()
 }
 
 impl PodWorker {
-    /// Creates a container, replacing a leftover of the same name (a crash between create and start).
-    pub(super) async fn create_named(
-        &mut self,
-        rt: &Runtime,
-        name: &str,
-        body: ContainerConfig,
-    ) -> RtResult<String> {
-        match rt.create(name, body.clone()).await {
-            Err(e) if e.is_conflict() => {
-                rt.remove(name).await?;
-                rt.create(name, body).await
-            }
-            other => other,
-        }
-    }
-
     /// The container cannot be configured: a `Failed` event and the waiting reason `CreateContainerConfigError`.
     fn config_error(&mut self, name: &str, object: &str, e: ConfigError) {
         self.event(EventType::Warning, "Failed", object, format!("Error: {e}"));
@@ -64,15 +73,23 @@ impl PodWorker {
     ) -> RtResult<bool> {
         let desired = self.desired()?;
         let spec: PodSpec = desired.pod.spec.clone().unwrap_or_default();
-        let list = if role == Role::Init {
-            spec.init_containers.clone().unwrap_or_default()
-        } else {
-            spec.containers.clone()
-        };
-        let Some(c) = list.into_iter().find(|c| c.name == name) else {
+        let Some(c) = container_of(&spec, name, role) else {
             return Ok(false);
         };
         let object = container_object(name, role == Role::Init);
+        if let Some(pre) = self
+            .precreated
+            .remove(name)
+            .filter(|p| p.count == restart_count)
+        {
+            let Some(sandbox) = observed.latest_sandbox().cloned() else {
+                return Ok(false);
+            };
+            let launch = (c, pre.id, pre.docker_name, pre.pins);
+            return self
+                .launch(rt, launch, previous_finished, &sandbox, &object)
+                .await;
+        }
         let image = c.image.clone().unwrap_or_default();
         let policy = c
             .image_pull_policy
@@ -91,7 +108,15 @@ impl PodWorker {
             return Ok(false);
         };
         let prepared = self
-            .prepare(rt, &desired, &spec, &c, role, restart_count, &sandbox)
+            .prepare(
+                rt,
+                &desired,
+                &spec,
+                &c,
+                role,
+                restart_count,
+                (&sandbox.id, sandbox.ip.clone()),
+            )
             .await?;
         let Prepared {
             docker_name,
@@ -110,6 +135,27 @@ impl PodWorker {
         else {
             return Ok(false);
         };
+        self.launch(
+            rt,
+            (c, id, docker_name, pins),
+            previous_finished,
+            &sandbox,
+            &object,
+        )
+        .await
+    }
+
+    /// Starts a created instance (container spec, ID, engine name, subPath pins) and runs its postStart hook:
+    /// the next start waits for both, as in the kubelet.
+    async fn launch(
+        &mut self,
+        rt: &Runtime,
+        (c, id, docker_name, pins): (Container, String, String, Vec<Pin>),
+        previous_finished: Option<Timestamp>,
+        sandbox: &ObservedContainer,
+        object: &str,
+    ) -> RtResult<bool> {
+        let name = c.name.as_str();
         if let Some(fin) = previous_finished {
             self.backoff
                 .next(&self.settings.backoff, name, fin, clock::now());
@@ -119,16 +165,16 @@ impl PodWorker {
                 self.event(
                     EventType::Normal,
                     "Started",
-                    &object,
+                    object,
                     format!("Started container {name}"),
                 );
-                self.post_start(rt, &c, &id, &sandbox, &object).await;
+                self.post_start(rt, &c, &id, sandbox, object).await;
             }
             Err(e) if e.is_connection() => return Err(e),
             Err(e) => self.event(
                 EventType::Warning,
                 "Failed",
-                &object,
+                object,
                 format!("Error: failed to start container {name:?}: {}", e.message()),
             ),
         }
@@ -147,7 +193,7 @@ impl PodWorker {
         docker_name: &str,
         body: ContainerConfig,
     ) -> RtResult<Option<String>> {
-        match self.create_named(rt, docker_name, body).await {
+        match create_named(rt, docker_name, body).await {
             Ok(id) => {
                 self.memo.waiting.remove(name);
                 self.event(
@@ -181,7 +227,7 @@ impl PodWorker {
     /// Everything the create body needs: the security checks, the env, the subPath pins and the termination
     /// file. `Ok(Err(_))` is a configuration the user must fix (`CreateContainerConfigError`).
     #[allow(clippy::too_many_arguments)]
-    async fn prepare(
+    pub(super) async fn prepare(
         &mut self,
         rt: &Runtime,
         desired: &DesiredPod,
@@ -189,7 +235,7 @@ impl PodWorker {
         c: &Container,
         role: Role,
         restart_count: u32,
-        sandbox: &ObservedContainer,
+        (sandbox_id, sandbox_ip): (&str, Option<String>),
     ) -> RtResult<Result<Prepared, ConfigError>> {
         let sec = security::effective(spec, c);
         let image = c.image.clone().unwrap_or_default();
@@ -207,7 +253,7 @@ impl PodWorker {
             pod_ip: if host_network {
                 rt.info().host_ip.clone()
             } else {
-                sandbox.ip.clone()
+                sandbox_ip
             },
             host_ip: rt.info().host_ip.clone(),
         };
@@ -224,7 +270,7 @@ impl PodWorker {
         };
         let termination_file = self.termination_file(rt, &c.name, restart_count, sec.user);
         let cc = ContainerContext {
-            sandbox_id: &sandbox.id,
+            sandbox_id,
             host_network,
             facts: &facts,
             sub_paths: &sub_paths,

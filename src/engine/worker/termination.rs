@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use super::{Next, PodWorker};
 use crate::engine::clock;
 use crate::engine::events::{EventType, container_object};
-use crate::engine::plan::Plan;
+use crate::engine::plan::{Plan, StopReason};
 use crate::runtime::labels;
 use crate::runtime::observe::{ObservedContainer, ObservedPod, observe_pod};
 use crate::runtime::{RtResult, Runtime};
@@ -170,6 +170,47 @@ impl PodWorker {
             self.prober.stop(&inst.id);
             rt.stop(&inst.id, left).await?;
             self.cache.invalidate(&inst.id);
+        }
+        Ok(true)
+    }
+}
+
+impl PodWorker {
+    /// Stops containers for `reason`, with the events and grace the kubelet uses for it.
+    pub(super) async fn stop(
+        &mut self,
+        rt: &Runtime,
+        ids: Vec<String>,
+        reason: StopReason,
+        observed: &ObservedPod,
+    ) -> RtResult<bool> {
+        let grace = match reason {
+            StopReason::SandboxDied => {
+                self.event(
+                    EventType::Normal,
+                    "SandboxChanged",
+                    "",
+                    "Pod sandbox changed, it will be killed and re-created.".into(),
+                );
+                self.grace()
+            }
+            StopReason::PodCompleted => MIN_GRACE,
+            StopReason::DeadlineExceeded => return self.stop_for_deadline(rt, observed).await,
+            StopReason::RestartRequested => return self.stop_for_restart(rt, &ids, observed).await,
+            StopReason::SandboxChanged => {
+                self.event(
+                    EventType::Normal,
+                    "Killing",
+                    "",
+                    "Stopping containers left in an old sandbox".into(),
+                );
+                self.grace()
+            }
+        };
+        let results = futures_util::future::join_all(ids.iter().map(|id| rt.stop(id, grace))).await;
+        for (id, r) in ids.iter().zip(results) {
+            self.cache.invalidate(id);
+            r?;
         }
         Ok(true)
     }

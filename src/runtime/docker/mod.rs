@@ -20,7 +20,6 @@ use bollard::query_parameters::{
 };
 use bytes::Bytes;
 use futures_util::StreamExt;
-use tokio::sync::Semaphore;
 
 pub use super::error::{CALL_TIMEOUT, RtResult, RuntimeError};
 pub use super::types::EngineInfo;
@@ -28,6 +27,7 @@ use super::types::{
     ContainerConfig, ContainerSummary, ExecSession, ExecSpec, LogChunk, LogOptions, PullEvent,
     RtStream, RuntimeEvent, StatsSample,
 };
+use super::window::{StartWindow, Turn};
 use super::{ContainerRuntime, error::timed, observe::ObservedContainer};
 pub use convert::split_image;
 
@@ -39,7 +39,8 @@ pub fn endpoint() -> String {
         .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string())
 }
 
-/// How many container creates and starts the engine keeps in flight by default. dockerd, containerd and the
+/// The fixed number of container creates and starts in flight podtui used before its window adapted (see
+/// [`super::window`]; `PODTUI_START_CONCURRENCY` still fixes one). dockerd, containerd and the
 /// kernel (network namespaces, mounts) do much of a start one at a time, so more in flight only makes each
 /// slower. Measured on 2 cores: 50 pods written at once start in the same ~13 s with 2, 4, 8 or unlimited in
 /// flight; 200 pods start in 61 s with 8, but in 94 s unlimited, where 79 sandbox starts queued in dockerd past
@@ -52,7 +53,7 @@ pub struct DockerRuntime {
     docker: Docker,
     info: EngineInfo,
     /// Bounds creates and starts in flight, when set ([`DockerRuntime::limit_starts`]).
-    starts: Option<Arc<Semaphore>>,
+    starts: Option<StartWindow>,
     /// The engine id stamped on every container and volume created ([`DockerRuntime::owned_by`]).
     owner: Option<Arc<str>>,
 }
@@ -129,15 +130,26 @@ impl DockerRuntime {
     /// call timeout counts from when a call gets its turn. The engine uses this; tests and tools that want raw
     /// calls do not.
     pub fn limit_starts(mut self, n: usize) -> Self {
-        self.starts = Some(Arc::new(Semaphore::new(n.max(1))));
+        self.starts = Some(StartWindow::fixed(n));
         self
     }
 
+    /// Like [`DockerRuntime::limit_starts`], with a window that follows the engine's latency
+    /// ([`super::window`]).
+    pub fn adapt_starts(mut self) -> Self {
+        self.starts = Some(StartWindow::adaptive());
+        self
+    }
+
+    /// The start window, if any (its current and peak size, for logs and benchmarks).
+    pub fn start_window(&self) -> Option<&StartWindow> {
+        self.starts.as_ref()
+    }
+
     /// Waits for a turn to create or start a container (immediately without a limit).
-    async fn start_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+    async fn start_turn(&self, kind: &'static str) -> Option<Turn> {
         match &self.starts {
-            // The semaphore is never closed.
-            Some(s) => s.acquire().await.ok(),
+            Some(w) => Some(w.turn(kind).await),
             None => None,
         }
     }
@@ -204,7 +216,7 @@ impl ContainerRuntime for DockerRuntime {
         if self.info.is_podman() {
             podman::adjust_body(&mut body);
         }
-        let _turn = self.start_turn().await;
+        let _turn = self.start_turn("create").await;
         let resp = timed(
             format!("create container {name}"),
             self.docker.create_container(Some(opts), body),
@@ -214,7 +226,7 @@ impl ContainerRuntime for DockerRuntime {
     }
 
     async fn start(&self, id: &str, name: &str) -> RtResult<()> {
-        let _turn = self.start_turn().await;
+        let _turn = self.start_turn("start").await;
         timed(
             format!("start container {name}"),
             self.docker.start_container(id, None),
