@@ -213,7 +213,18 @@ async fn a_busy_container_is_sampled_as_docker_stats_sees_it_and_top_prints_it()
         .collect();
     assert!(cpu_cell(row[1]) >= 300, "{out}");
 
-    // History stays bounded at 60 samples.
+    // History stays bounded at 60 samples (the interest is renewed: it lasts 30 s).
+    let requests = p.t.handle().requests();
+    let watch = Request::WatchStats {
+        client: "test".into(),
+        pods: Some(vec![uid.clone()]),
+    };
+    let renew = tokio::spawn(async move {
+        loop {
+            requests.send(watch.clone()).await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        }
+    });
     let v = wait_stats(&p, "a full history", 120, |v| {
         container(v, &uid, "spin").is_some_and(|c| c.cpu_history.len() == HISTORY)
     })
