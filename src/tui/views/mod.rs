@@ -10,6 +10,7 @@ pub mod help;
 mod logs;
 mod network;
 mod pods;
+mod usage;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
