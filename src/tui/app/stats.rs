@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::effect::Effect;
+use super::pods::SortKey;
 use super::{App, Screen};
 use crate::engine::Request;
 use crate::engine::stats::{INTEREST_TTL, StatsView};
@@ -21,7 +22,11 @@ pub struct StatsState {
 impl App {
     /// A new view from the sampler.
     pub fn on_stats(&mut self, view: Arc<StatsView>) {
-        self.stats.view = view;
+        self.stats.view = view.clone();
+        self.pods.usage = view;
+        if matches!(self.pods.sort, SortKey::Cpu | SortKey::Mem) {
+            self.refresh_visible();
+        }
     }
 
     /// The UIDs of the pods on screen.

@@ -10,6 +10,7 @@ pub mod help;
 mod logs;
 mod network;
 mod pods;
+mod resources;
 mod usage;
 
 use ratatui::Frame;
