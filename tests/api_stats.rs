@@ -236,6 +236,7 @@ async fn a_busy_container_is_sampled_as_docker_stats_sees_it_and_top_prints_it()
     assert!(
         first <= HISTORY && c.cpu_history.len() == HISTORY && c.memory_history.len() == HISTORY
     );
+    renew.abort();
     p.stop().await;
 }
 
