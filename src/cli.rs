@@ -51,6 +51,8 @@ pub enum Command {
     Get(GetArgs),
     /// Print the logs of a container of a pod, like kubectl logs.
     Logs(LogsArgs),
+    /// Show the CPU and memory the pods use, like kubectl top (needs the running engine: it samples them).
+    Top(TopArgs),
     /// Terminate pods with their grace period and remove their volumes.
     Down(DownArgs),
     /// Print the path of the kubeconfig that points kubectl at the playground's API (`export KUBECONFIG=$(podtui kubeconfig)`), or merge its context into ~/.kube/config.
@@ -222,6 +224,26 @@ pub struct GetArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum)]
     pub output: Option<GetOutput>,
+}
+
+/// `podtui top`.
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// What to show (only `pods`, alias `pod`, `po`).
+    #[arg(value_name = "RESOURCE", value_parser = ["pods", "pod", "po"])]
+    pub resource: String,
+
+    /// Manifest directory or file (for symmetry with `get`: the running engine's pods are shown).
+    #[arg(
+        value_name = "PATH",
+        default_value = "./manifests",
+        env = "PODTUI_PATH"
+    )]
+    pub path: PathBuf,
+
+    /// One line per container (POD NAME CPU MEMORY), as `kubectl top pod --containers`.
+    #[arg(long)]
+    pub containers: bool,
 }
 
 /// `get` output formats.

@@ -33,6 +33,9 @@ fn main() -> color_eyre::Result<()> {
                         commands::get::run(args, &common, &mut std::io::stdout().lock()).await,
                     ),
                     Command::Logs(args) => Ok(commands::logs::run(args, &common).await),
+                    Command::Top(args) => quiet_pipe(
+                        commands::top::run(args, &common, &mut std::io::stdout().lock()).await,
+                    ),
                     Command::Down(args) => Ok(commands::down::run(args, &common).await),
                     Command::Validate(_) | Command::Kubeconfig(_) => Ok(0),
                 }

@@ -129,7 +129,24 @@ pub const RESOURCES: &[ResourceDef] = &[
         "selfsubjectreview",
         "SelfSubjectReview",
     ),
+    metrics("pods", "PodMetrics", true),
+    metrics("nodes", "NodeMetrics", false),
 ];
+
+/// A `metrics.k8s.io/v1beta1` resource, as metrics-server serves it (get and list).
+const fn metrics(name: &'static str, kind: &'static str, namespaced: bool) -> ResourceDef {
+    ResourceDef {
+        group: super::metrics::GROUP,
+        version: super::metrics::VERSION,
+        name,
+        singular: "",
+        kind,
+        namespaced,
+        verbs: &["get", "list"],
+        short_names: &[],
+        categories: &[],
+    }
+}
 
 /// The served (sub)resource `resource[/subresource]` of `group/version`.
 pub fn find(
@@ -170,9 +187,13 @@ pub fn core_versions(address: &str) -> APIVersions {
 }
 
 fn group_doc(name: &str) -> APIGroup {
+    let version = RESOURCES
+        .iter()
+        .find(|r| r.group == name)
+        .map_or("v1", |r| r.version);
     let gv = GroupVersionForDiscovery {
-        group_version: format!("{name}/v1"),
-        version: "v1".into(),
+        group_version: format!("{name}/{version}"),
+        version: version.into(),
     };
     APIGroup {
         name: name.to_string(),
@@ -264,7 +285,22 @@ mod tests {
         assert!(find("", "v1", "pods", Some("attach")).is_some());
         assert!(find("", "v1", "pods", Some("portforward")).is_none());
         let groups: Vec<String> = group_list().groups.into_iter().map(|g| g.name).collect();
-        assert_eq!(groups, ["authorization.k8s.io", "authentication.k8s.io"]);
+        assert_eq!(
+            groups,
+            [
+                "authorization.k8s.io",
+                "authentication.k8s.io",
+                "metrics.k8s.io"
+            ]
+        );
+        let m = group("metrics.k8s.io").unwrap();
+        assert_eq!(
+            m.preferred_version.unwrap().group_version,
+            "metrics.k8s.io/v1beta1"
+        );
+        let list = resource_list("metrics.k8s.io", "v1beta1").unwrap();
+        let names: Vec<&str> = list.resources.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["pods", "nodes"]);
         assert!(resource_list("apps", "v1").is_none());
     }
 }

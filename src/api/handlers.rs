@@ -111,6 +111,9 @@ async fn resource(
         ("", None, Verb::DeleteCollection) => {
             super::delete::delete_collection(api, &r, req, query).await
         }
+        (super::metrics::GROUP, None, Verb::Get | Verb::List) => {
+            super::metrics::serve(api, &r, query).await
+        }
         ("authorization.k8s.io" | "authentication.k8s.io", None, Verb::Create) => {
             super::authz::review(&r.resource, req).await
         }

@@ -26,6 +26,7 @@ pub mod handlers;
 pub mod http;
 pub mod kubeconfig;
 pub mod logs;
+pub mod metrics;
 pub mod node;
 pub mod objects;
 pub mod openapi;
@@ -108,6 +109,8 @@ pub struct ApiSources {
     pub requests: Option<Requests>,
     /// The engine's runtime connection, for exec.
     pub runtime: Option<watch_channel::Receiver<Option<Runtime>>>,
+    /// The engine's resource use, for `metrics.k8s.io`.
+    pub stats: Option<watch_channel::Receiver<Arc<crate::engine::stats::StatsView>>>,
 }
 
 impl ApiSources {
@@ -118,6 +121,7 @@ impl ApiSources {
             logs: Arc::new(RuntimeLogs::new(h.runtime.clone())),
             requests: Some(h.requests()),
             runtime: Some(h.runtime.clone()),
+            stats: Some(h.stats.clone()),
         }
     }
 }
@@ -128,6 +132,7 @@ pub struct Api {
     logs: Arc<dyn LogSource>,
     requests: Option<Requests>,
     runtime: Option<watch_channel::Receiver<Option<Runtime>>>,
+    stats: Option<watch_channel::Receiver<Arc<crate::engine::stats::StatsView>>>,
     token: String,
     /// `127.0.0.1:PORT`, for `/api`'s server address.
     address: String,
@@ -199,6 +204,7 @@ impl ApiServer {
             logs: sources.logs,
             requests: sources.requests,
             runtime: sources.runtime,
+            stats: sources.stats,
             token: creds.token.clone(),
             address: address.to_string(),
             cancel: cancel.clone(),

@@ -5,5 +5,6 @@ pub mod get;
 pub mod kubeconfig;
 pub mod logs;
 pub mod run;
+pub mod top;
 pub mod tui;
 pub mod validate;

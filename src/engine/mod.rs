@@ -22,6 +22,7 @@ pub mod request;
 pub mod security;
 pub mod server;
 pub mod snapshot;
+pub mod stats;
 pub mod status;
 pub mod termination_log;
 pub mod worker;
@@ -139,6 +140,8 @@ pub struct EngineHandle {
     pub snapshot: watch::Receiver<Arc<Snapshot>>,
     /// The Docker connection, when there is one (for logs and exec, which stream outside the engine).
     pub runtime: watch::Receiver<Option<Runtime>>,
+    /// Live resource use (see [`stats`]); what is sampled every second follows [`Request::WatchStats`].
+    pub stats: watch::Receiver<Arc<stats::StatsView>>,
     events: broadcast::Sender<EngineEvent>,
     task: JoinHandle<()>,
     connection: JoinHandle<()>,
@@ -228,11 +231,18 @@ impl Engine {
             events_tx: docker_events_tx,
             cancel: cancel.clone(),
         }));
+        let (stats_interest, stats_rx) =
+            stats::spawn(snapshot_rx.clone(), runtime_rx.clone(), cancel.clone());
         let mut socket = None;
         if config.serve_socket {
             let path = server::socket_path(&config.state_dir);
             socket = Some(path.clone());
-            server::serve(path.clone(), snapshot_rx.clone(), cancel.clone()).map_err(|source| {
+            let served = server::Served {
+                snapshot: snapshot_rx.clone(),
+                stats: stats_rx.clone(),
+                interest: stats_interest.clone(),
+            };
+            server::serve(path.clone(), served, cancel.clone()).map_err(|source| {
                 EngineError::Socket {
                     path: path.display().to_string(),
                     source,
@@ -268,12 +278,14 @@ impl Engine {
             last_sync: None,
             shutting_down: None,
             dirty: true,
+            stats_interest,
         };
         let task = tokio::spawn(sup.run(cancel.clone()));
         Ok(EngineHandle {
             requests: Requests { tx: inbox_tx },
             snapshot: snapshot_rx,
             runtime: runtime_for_handle,
+            stats: stats_rx,
             events: events_tx,
             task,
             connection,
@@ -324,6 +336,8 @@ struct Supervisor {
     last_sync: Option<Timestamp>,
     shutting_down: Option<oneshot::Sender<()>>,
     dirty: bool,
+    /// Interests in resource use, to the stats sampler.
+    stats_interest: mpsc::UnboundedSender<stats::Interest>,
 }
 
 impl Supervisor {
@@ -579,6 +593,10 @@ impl Supervisor {
     fn on_request(&mut self, req: Request) -> Reply {
         if let Some(reply) = request::write_manifest(&req, &self.settings.node, &self.state_dir) {
             return reply;
+        }
+        if let Request::WatchStats { client, pods } = req {
+            let _ = self.stats_interest.send(stats::Interest { client, pods });
+            return Reply::Accepted;
         }
         if let Request::TerminatePod { uid, grace_seconds } = &req {
             let grace = Duration::from_secs(u64::from(*grace_seconds));

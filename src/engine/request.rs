@@ -61,6 +61,14 @@ pub enum Request {
         /// Trash entry id; `None` for the newest.
         id: Option<String>,
     },
+    /// `client` looks at these pods' resource use: sample them every second for a while (see
+    /// [`super::stats::Interest`]); renew to keep looking. Replaces the client's previous interest.
+    WatchStats {
+        /// Who looks (`tui`, `api`).
+        client: String,
+        /// Pod UIDs; `None` for every pod; empty to stop looking.
+        pods: Option<Vec<String>>,
+    },
 }
 
 /// The engine's answer to a [`Request`].
@@ -129,7 +137,8 @@ pub fn write_manifest(req: &Request, node: &str, state: &Path) -> Option<Reply> 
         }
         Request::KillPod { .. }
         | Request::TerminatePod { .. }
-        | Request::RestartContainer { .. } => return None,
+        | Request::RestartContainer { .. }
+        | Request::WatchStats { .. } => return None,
     };
     Some(reply)
 }

@@ -42,6 +42,8 @@ async fn run_inner(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> 
     let input = Input::start(key_tx.clone());
     let (results_tx, mut results_rx) = mpsc::channel::<AppEvent>(8);
     let mut snaps = handle.snapshot.clone();
+    let mut stats = handle.stats.clone();
+    let mut stats_open = true;
     let first = snaps.borrow_and_update().clone();
     let mut l = Loop {
         app: App::new(cfg, first),
@@ -110,6 +112,12 @@ async fn run_inner(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> 
                 l.app.on_event(ev);
                 dirty = true;
             }
+            changed = stats.changed(), if stats_open => {
+                stats_open = changed.is_ok();
+                let v = stats.borrow_and_update().clone();
+                l.app.on_stats(v);
+                dirty = true;
+            }
             _ = tick.tick() => dirty = true,
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
@@ -118,6 +126,7 @@ async fn run_inner(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> 
             mouse = l.app.mouse;
             terminal::set_mouse(mouse);
         }
+        l.app.want_stats();
         let (quit, redraw) = l.run_effects(&mut term).await?;
         dirty |= redraw;
         if let Some(cleanup) = quit {

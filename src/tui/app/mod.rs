@@ -22,6 +22,7 @@ pub mod manifests;
 pub mod modal;
 pub mod pod_view;
 pub mod pods;
+pub mod stats;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -156,6 +157,8 @@ pub struct App {
     pub areas: Areas,
     /// Page height of the main list (from the last frame).
     pub page: usize,
+    /// Live resource use and the interest declared in it.
+    pub stats: stats::StatsState,
 }
 
 impl App {
@@ -181,6 +184,7 @@ impl App {
             quitting: None,
             areas: Areas::default(),
             page: 10,
+            stats: stats::StatsState::default(),
         };
         app.refresh_visible();
         app

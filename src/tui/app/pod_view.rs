@@ -25,17 +25,20 @@ pub enum Tab {
     Events,
     /// The manifest as applied / the pod as podtui sees it.
     Yaml,
+    /// Live CPU and memory per container, against requests and limits.
+    Resources,
 }
 
 impl Tab {
     /// All tabs in order.
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Containers,
         Tab::Network,
         Tab::Volumes,
         Tab::Logs,
         Tab::Events,
         Tab::Yaml,
+        Tab::Resources,
     ];
 
     /// The tab's title.
@@ -47,6 +50,7 @@ impl Tab {
             Tab::Logs => "Logs",
             Tab::Events => "Events",
             Tab::Yaml => "YAML",
+            Tab::Resources => "Resources",
         }
     }
 

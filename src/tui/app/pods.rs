@@ -26,6 +26,10 @@ pub enum SortKey {
     Age,
     /// FILE.
     File,
+    /// CPU (busiest first).
+    Cpu,
+    /// MEM (largest first).
+    Mem,
 }
 
 impl SortKey {
@@ -35,7 +39,9 @@ impl SortKey {
             SortKey::Status => SortKey::Restarts,
             SortKey::Restarts => SortKey::Age,
             SortKey::Age => SortKey::File,
-            SortKey::File => SortKey::Name,
+            SortKey::File => SortKey::Cpu,
+            SortKey::Cpu => SortKey::Mem,
+            SortKey::Mem => SortKey::Name,
         }
     }
 
@@ -47,6 +53,8 @@ impl SortKey {
             SortKey::Restarts => "RESTARTS",
             SortKey::Age => "AGE",
             SortKey::File => "FILE",
+            SortKey::Cpu => "CPU",
+            SortKey::Mem => "MEM",
         }
     }
 }
@@ -66,6 +74,8 @@ pub struct PodsTable {
     pub visible: Vec<usize>,
     /// The selected pod's UID (kept across snapshots).
     pub selected_uid: Option<String>,
+    /// Resource use, for the CPU and MEM sorts.
+    pub usage: Arc<crate::engine::stats::StatsView>,
 }
 
 impl Default for PodsTable {
@@ -77,6 +87,7 @@ impl Default for PodsTable {
             filter: String::new(),
             visible: Vec::new(),
             selected_uid: None,
+            usage: Arc::default(),
         }
     }
 }
@@ -98,6 +109,9 @@ impl PodsTable {
             })
             .collect();
         let key = self.sort;
+        let usage = self.usage.clone();
+        let cpu = |p: &PodView| usage.pod(&p.uid).map(|u| u.cpu_millis());
+        let mem = |p: &PodView| usage.pod(&p.uid).map(|u| u.memory_bytes());
         idx.sort_by(|a, b| {
             let (a, b) = (&pods[*a], &pods[*b]);
             let ord = match key {
@@ -107,6 +121,8 @@ impl PodsTable {
                 SortKey::Restarts => a.columns.restarts.cmp(&b.columns.restarts),
                 SortKey::Age => b.start_time().cmp(&a.start_time()),
                 SortKey::File => a.source.cmp(&b.source),
+                SortKey::Cpu => cpu(b).cmp(&cpu(a)),
+                SortKey::Mem => mem(b).cmp(&mem(a)),
             };
             ord.then_with(|| a.name.cmp(&b.name))
         });

@@ -79,6 +79,7 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
         Tab::Volumes => text_tab(f, app, " Volumes ", volume_lines(&p, &t), body),
         Tab::Logs => super::logs::draw(f, app, &p, body),
         Tab::Events => events(f, app, &p, body),
+        Tab::Resources => super::resources::draw(f, app, &p, body),
         Tab::Yaml => {
             let (title, text) = if app.pod_view.yaml_applied {
                 (

@@ -10,6 +10,8 @@ pub mod help;
 mod logs;
 mod network;
 mod pods;
+mod resources;
+mod usage;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

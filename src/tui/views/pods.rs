@@ -92,13 +92,17 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
         .max()
         .unwrap_or(4)
         .clamp(4, 44);
-    let (header, widths, show_ip, show_file) = columns(name_w, w);
+    let (mut header, mut widths, show_ip, show_file) = columns(name_w, w);
+    let usage_cols = super::usage::columns(name_w, w, &mut header, &mut widths, show_file);
     let now = app.now;
+    let stats = app.stats.view.clone();
     let rows: Vec<Row> = window
         .iter()
         .enumerate()
         .map(|(k, i)| {
-            let cells = pod_cells(&app.snap.pods[*i], &t, now, show_ip, show_file);
+            let p = &app.snap.pods[*i];
+            let mut cells = pod_cells(p, &t, now, show_ip, show_file);
+            super::usage::cells(&mut cells, stats.pod(&p.uid), usage_cols, show_file);
             let row = Row::new(cells);
             if app.pods.pos.offset + k == app.pods.pos.selected && focused {
                 row.style(t.selected())

@@ -1,0 +1,336 @@
+//! The sampler task: which containers to sample (from the snapshot and the interests), one stream task per
+//! container someone looks at, one short sample per [`BASELINE`](super::BASELINE) for the rest, and the
+//! arithmetic into [`StatsView`].
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use k8s_openapi::api::core::v1::{Container, Pod};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::view::{ContainerUsage, PodUsage, StatsView};
+use super::{BASELINE, INTEREST_TTL, math};
+use crate::engine::snapshot::Snapshot;
+use crate::manifest::quantity::Quantity;
+use crate::runtime::observe::Role;
+use crate::runtime::{Runtime, StatsSample};
+
+/// Someone looking at pods: their resource use is then sampled every second for [`INTEREST_TTL`](super::INTEREST_TTL)
+/// (renew it to keep looking; a new interest of the same client replaces the old).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interest {
+    /// Who looks (`tui`, `api`, …).
+    pub client: String,
+    /// Pod UIDs; `None` for every pod; an empty list to stop looking.
+    pub pods: Option<Vec<String>>,
+}
+
+enum Msg {
+    Sample(String, Box<StatsSample>),
+    Ended(String),
+}
+
+struct Tracked {
+    pod: String,
+    usage: ContainerUsage,
+    prev: Option<StatsSample>,
+    /// The live stream's stop switch, while one runs.
+    live: Option<CancellationToken>,
+    /// A baseline sample is being read.
+    baseline_running: bool,
+    last_baseline: Option<Instant>,
+    rx: u64,
+    tx: u64,
+}
+
+struct Sampler {
+    snapshot: watch::Receiver<Arc<Snapshot>>,
+    runtime: watch::Receiver<Option<Runtime>>,
+    interest_rx: mpsc::UnboundedReceiver<Interest>,
+    out: watch::Sender<Arc<StatsView>>,
+    interests: HashMap<String, (Option<HashSet<String>>, Instant)>,
+    containers: HashMap<String, Tracked>,
+    msg_tx: mpsc::UnboundedSender<Msg>,
+    msg_rx: mpsc::UnboundedReceiver<Msg>,
+    dirty: bool,
+}
+
+/// Starts the sampler; it stops at `cancel`. Returns where interests go and where the view comes out.
+pub fn spawn(
+    snapshot: watch::Receiver<Arc<Snapshot>>,
+    runtime: watch::Receiver<Option<Runtime>>,
+    cancel: CancellationToken,
+) -> (
+    mpsc::UnboundedSender<Interest>,
+    watch::Receiver<Arc<StatsView>>,
+) {
+    let (interest_tx, interest_rx) = mpsc::unbounded_channel();
+    let (out, view_rx) = watch::channel(Arc::new(StatsView::default()));
+    let (msg_tx, msg_rx) = mpsc::unbounded_channel();
+    let s = Sampler {
+        snapshot,
+        runtime,
+        interest_rx,
+        out,
+        interests: HashMap::new(),
+        containers: HashMap::new(),
+        msg_tx,
+        msg_rx,
+        dirty: false,
+    };
+    tokio::spawn(s.run(cancel));
+    (interest_tx, view_rx)
+}
+
+impl Sampler {
+    async fn run(mut self, cancel: CancellationToken) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tick.tick() => {
+                    let now = Instant::now();
+                    self.interests.retain(|_, (_, until)| *until > now);
+                    self.sync();
+                    if self.dirty {
+                        self.publish();
+                    }
+                }
+                Some(i) = self.interest_rx.recv() => {
+                    let pods = i.pods.map(|v| v.into_iter().collect());
+                    self.interests.insert(i.client, (pods, Instant::now() + INTEREST_TTL));
+                    self.sync();
+                }
+                Some(m) = self.msg_rx.recv() => self.on_msg(m),
+            }
+        }
+        for t in self.containers.values() {
+            if let Some(c) = &t.live {
+                c.cancel();
+            }
+        }
+    }
+
+    fn wanted(&self, uid: &str) -> bool {
+        self.interests
+            .values()
+            .any(|(pods, _)| pods.as_ref().is_none_or(|p| p.contains(uid)))
+    }
+
+    /// Starts and stops streams to match the running containers and the interests.
+    fn sync(&mut self) {
+        let rt = self.runtime.borrow().clone();
+        let snap = self.snapshot.borrow().clone();
+        let Some(rt) = rt else {
+            self.stop_all();
+            return;
+        };
+        let mut running = HashSet::new();
+        for pod in &snap.pods {
+            let wanted = self.wanted(&pod.uid);
+            for c in pod.observed.all().filter(|c| c.state.is_running()) {
+                running.insert(c.id.clone());
+                let t = self
+                    .containers
+                    .entry(c.id.clone())
+                    .or_insert_with(|| Tracked {
+                        pod: pod.uid.clone(),
+                        usage: ContainerUsage {
+                            name: c.name.clone(),
+                            id: c.id.clone(),
+                            sandbox: c.role == Role::Sandbox,
+                            ..Default::default()
+                        },
+                        prev: None,
+                        live: None,
+                        baseline_running: false,
+                        last_baseline: None,
+                        rx: 0,
+                        tx: 0,
+                    });
+                set_resources(&mut t.usage, &pod.pod);
+                if wanted && t.live.is_none() {
+                    let stop = CancellationToken::new();
+                    t.live = Some(stop.clone());
+                    t.usage.live = true;
+                    tokio::spawn(read(
+                        rt.clone(),
+                        c.id.clone(),
+                        None,
+                        stop,
+                        self.msg_tx.clone(),
+                    ));
+                } else if !wanted && let Some(stop) = t.live.take() {
+                    stop.cancel();
+                    t.usage.live = false;
+                    t.last_baseline = Some(Instant::now());
+                } else if !wanted
+                    && !t.baseline_running
+                    && t.last_baseline.is_none_or(|at| at.elapsed() >= BASELINE)
+                {
+                    // Two samples the first time (a rate needs two), then one: its delta to the previous
+                    // baseline sample is the average over the interval.
+                    let n = if t.prev.is_none() { 2 } else { 1 };
+                    t.baseline_running = true;
+                    t.last_baseline = Some(Instant::now());
+                    let stop = CancellationToken::new();
+                    tokio::spawn(read(
+                        rt.clone(),
+                        c.id.clone(),
+                        Some(n),
+                        stop,
+                        self.msg_tx.clone(),
+                    ));
+                }
+            }
+        }
+        let before = self.containers.len();
+        self.containers.retain(|id, t| {
+            let keep = running.contains(id);
+            if !keep && let Some(stop) = &t.live {
+                stop.cancel();
+            }
+            keep
+        });
+        if self.containers.len() != before {
+            self.dirty = true;
+        }
+    }
+
+    fn stop_all(&mut self) {
+        for t in self.containers.values() {
+            if let Some(c) = &t.live {
+                c.cancel();
+            }
+        }
+        if !self.containers.is_empty() {
+            self.containers.clear();
+            self.dirty = true;
+        }
+    }
+
+    fn on_msg(&mut self, m: Msg) {
+        match m {
+            Msg::Ended(id) => {
+                if let Some(t) = self.containers.get_mut(&id) {
+                    t.baseline_running = false;
+                    if t.live.take().is_some() {
+                        t.usage.live = false;
+                    }
+                }
+            }
+            Msg::Sample(id, s) => {
+                let Some(t) = self.containers.get_mut(&id) else {
+                    return;
+                };
+                if let Some(cpu) = t.prev.as_ref().and_then(|p| math::cpu_millicores(p, &s)) {
+                    t.usage.cpu_millis = cpu;
+                    t.usage.cpu_history.push(cpu);
+                }
+                let ws = math::working_set(&s);
+                t.usage.memory_bytes = ws;
+                t.usage.memory_history.push(ws);
+                t.usage.time = s.time;
+                t.rx = s.rx_bytes;
+                t.tx = s.tx_bytes;
+                t.prev = Some(*s);
+                self.dirty = true;
+            }
+        }
+    }
+
+    fn publish(&mut self) {
+        self.dirty = false;
+        let snap = self.snapshot.borrow().clone();
+        let mut view = StatsView::default();
+        for p in &snap.pods {
+            let mut usage = PodUsage {
+                uid: p.uid.clone(),
+                namespace: p.namespace.clone(),
+                name: p.name.clone(),
+                ..Default::default()
+            };
+            for t in self.containers.values().filter(|t| t.pod == p.uid) {
+                if t.usage.sandbox {
+                    usage.rx_bytes = t.rx;
+                    usage.tx_bytes = t.tx;
+                    usage.sandbox = Some(t.usage.clone());
+                } else {
+                    usage.containers.push(t.usage.clone());
+                }
+            }
+            if usage.sandbox.is_some() || !usage.containers.is_empty() {
+                usage.containers.sort_by(|a, b| a.name.cmp(&b.name));
+                view.pods.insert(p.uid.clone(), usage);
+            }
+        }
+        self.out.send_replace(Arc::new(view));
+    }
+}
+
+/// Reads a container's stats (all of them, or the first `n`) until `stop`, and says when it ended.
+async fn read(
+    rt: Runtime,
+    id: String,
+    n: Option<usize>,
+    stop: CancellationToken,
+    tx: mpsc::UnboundedSender<Msg>,
+) {
+    let mut stream = rt.stats(&id);
+    let mut left = n;
+    loop {
+        let next = tokio::select! {
+            _ = stop.cancelled() => break,
+            next = tokio::time::timeout(Duration::from_secs(10), stream.next()) => next,
+        };
+        match next {
+            Ok(Some(Ok(s))) => {
+                if tx.send(Msg::Sample(id.clone(), Box::new(s))).is_err() {
+                    return;
+                }
+                if let Some(l) = left.as_mut() {
+                    *l -= 1;
+                    if *l == 0 {
+                        break;
+                    }
+                }
+            }
+            Ok(Some(Err(e))) => {
+                tracing::debug!("stats of {id}: {e}");
+                break;
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    let _ = tx.send(Msg::Ended(id));
+}
+
+/// Copies a container's requests and limits from the pod's spec (`POD`, the sandbox, has none).
+fn set_resources(u: &mut ContainerUsage, pod: &Pod) {
+    let Some(spec) = &pod.spec else { return };
+    let c: Option<&Container> = spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .find(|c| c.name == u.name);
+    let Some(res) = c.and_then(|c| c.resources.as_ref()) else {
+        return;
+    };
+    let get = |m: &Option<
+        std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
+    >,
+               key: &str| {
+        m.as_ref()?
+            .get(key)
+            .and_then(|q| Quantity::parse(&q.0).ok())
+    };
+    u.cpu_request = get(&res.requests, "cpu").map(Quantity::millis);
+    u.cpu_limit = get(&res.limits, "cpu").map(Quantity::millis);
+    u.memory_request = get(&res.requests, "memory").map(Quantity::ceil_u64);
+    u.memory_limit = get(&res.limits, "memory").map(Quantity::ceil_u64);
+}
