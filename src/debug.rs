@@ -65,7 +65,9 @@ pub async fn ensure_image(rt: &dyn ContainerRuntime, image: &str) -> Result<(), 
     }
     match rt.image_id(image).await.map_err(|e| e.message())? {
         Some(_) => Ok(()),
-        None => Err(format!("image {image:?} is not present locally and the pull did not bring it")),
+        None => Err(format!(
+            "image {image:?} is not present locally and the pull did not bring it"
+        )),
     }
 }
 
@@ -117,7 +119,10 @@ pub async fn start(rt: &dyn ContainerRuntime, spec: &DebugSpec) -> Result<Debugg
         (labels::POD_NAMESPACE.to_string(), ns),
         (labels::POD_UID.to_string(), pod.uid.clone()),
         (labels::CONTAINER_NAME.to_string(), name.clone()),
-        (labels::DOCKER_TYPE.to_string(), labels::TYPE_CONTAINER.to_string()),
+        (
+            labels::DOCKER_TYPE.to_string(),
+            labels::TYPE_CONTAINER.to_string(),
+        ),
         (labels::SANDBOX_ID.to_string(), pod.sandbox_id.clone()),
         (labels::CONTAINER_KIND.to_string(), "ephemeral".to_string()),
         (EPHEMERAL.to_string(), "true".to_string()),

@@ -55,8 +55,15 @@ async fn debug_container_sees_the_targets_processes_and_the_pods_localhost() {
     let out = debug(
         &node,
         &[
-            "dbg", "-c", "web", "--image", BUSYBOX, "--",
-            "sh", "-c", "ps -o pid,args; wget -qO- http://127.0.0.1:8080/hostname",
+            "dbg",
+            "-c",
+            "web",
+            "--image",
+            BUSYBOX,
+            "--",
+            "sh",
+            "-c",
+            "ps -o pid,args; wget -qO- http://127.0.0.1:8080/hostname",
         ],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -64,38 +71,56 @@ async fn debug_container_sees_the_targets_processes_and_the_pods_localhost() {
     assert!(out.status.success(), "{stdout}\n{stderr}");
     // The target's PID 1 is its command: the PID namespace is web's.
     assert!(
-        stdout.lines().any(|l| l.trim_start().starts_with("1 ") && l.contains("httpd -f -p 8080")),
+        stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("1 ") && l.contains("httpd -f -p 8080")),
         "ps does not show web's PID 1:\n{stdout}"
     );
     // The pod's localhost: web's httpd serves /etc, and /etc/hostname is the pod's hostname.
-    assert!(stdout.contains("dbg"), "no answer from 127.0.0.1:8080:\n{stdout}");
+    assert!(
+        stdout.contains("dbg"),
+        "no answer from 127.0.0.1:8080:\n{stdout}"
+    );
     assert!(stderr.contains("Debug container debugger-"), "{stderr}");
 
     // Gone after exit; no other container came or went; restart counts untouched.
     assert_eq!(containers_with(&pod_filter), ids_before);
-    assert!(containers_with("dev.podtui.ephemeral=true")
-        .iter()
-        .all(|id| !ids_before.contains(id)));
+    assert!(
+        containers_with("dev.podtui.ephemeral=true")
+            .iter()
+            .all(|id| !ids_before.contains(id))
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = wait_ready(&run).await;
-    let restarts = |s: &podtui::engine::Snapshot| s.pods.iter().map(|p| p.columns.restarts).sum::<u32>();
+    let restarts =
+        |s: &podtui::engine::Snapshot| s.pods.iter().map(|p| p.columns.restarts).sum::<u32>();
     assert_eq!(restarts(&after), restarts(&before));
     assert_eq!(restarts(&after), 0);
 
     // --keep keeps it, labelled as the pod's ephemeral container, and the engine does not adopt it.
     let out = debug(&node, &["dbg", "--keep", "--image", BUSYBOX, "--", "true"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let kept = containers_with("dev.podtui.ephemeral=true")
         .into_iter()
         .filter(|id| containers_with(&pod_filter).contains(id))
         .collect::<Vec<_>>();
     assert_eq!(kept.len(), 1, "one kept debug container");
     let name = common::docker(&["inspect", "-f", "{{.Name}}", &kept[0]]);
-    assert!(name.starts_with(&format!("/k8s_debugger-")) && name.contains(&run.full("dbg")), "{name}");
+    assert!(
+        name.starts_with(&format!("/k8s_debugger-")) && name.contains(&run.full("dbg")),
+        "{name}"
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let snap = wait_ready(&run).await;
     let p = snap.pods.first().unwrap();
-    assert!(p.observed.all().all(|c| c.id != kept[0]), "the engine adopted the debug container");
+    assert!(
+        p.observed.all().all(|c| c.id != kept[0]),
+        "the engine adopted the debug container"
+    );
     assert_eq!(restarts(&snap), 0);
     common::docker(&["rm", "-f", &kept[0]]);
 }
@@ -108,11 +133,22 @@ async fn debug_with_a_missing_image_says_so() {
     run.ready(60).await;
     run.write("dbg.yaml", &pod("dbg"));
     wait_ready(&run).await;
-    let out = debug(&node, &["dbg", "--image", "localhost/podtui-test/missing:1", "--", "true"]);
+    let out = debug(
+        &node,
+        &[
+            "dbg",
+            "--image",
+            "localhost/podtui-test/missing:1",
+            "--",
+            "true",
+        ],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        stderr.contains("image \"localhost/podtui-test/missing:1\" is not present locally and cannot be pulled"),
+        stderr.contains(
+            "image \"localhost/podtui-test/missing:1\" is not present locally and cannot be pulled"
+        ),
         "{stderr}"
     );
 }

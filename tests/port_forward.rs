@@ -83,11 +83,17 @@ async fn hundred_parallel(port: u16) {
     let mut ok = 0;
     while let Some(r) = tasks.join_next().await {
         let body = r.unwrap().unwrap_or_else(|e| panic!("request {ok}: {e}"));
-        assert!(body.contains("200 OK") && body.contains("hello-from-pod"), "{body:?}");
+        assert!(
+            body.contains("200 OK") && body.contains("hello-from-pod"),
+            "{body:?}"
+        );
         ok += 1;
     }
     assert_eq!(ok, 100);
-    eprintln!("100 parallel requests through :{port} took {:?}", started.elapsed());
+    eprintln!(
+        "100 parallel requests through :{port} took {:?}",
+        started.elapsed()
+    );
 }
 
 /// Sends `n` bytes, shuts the write side, and reads the reply (the byte count).
@@ -125,7 +131,10 @@ async fn wait_pod(run: &PodtuiRun, what: &str, pred: impl Fn(&podtui::engine::Po
         if snap.is_some_and(|s| s.pods.iter().any(|p| pred(p))) {
             return;
         }
-        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -150,8 +159,13 @@ async fn forward_carries_parallel_requests_and_survives_a_container_kill() {
 
     // Kill the app container: the engine restarts it, and new connections through the same forward work.
     let web = docker(&[
-        "ps", "-q", "--no-trunc", "--filter", &format!("label=dev.podtui.node={node}"),
-        "--filter", "label=io.kubernetes.container.name=web",
+        "ps",
+        "-q",
+        "--no-trunc",
+        "--filter",
+        &format!("label=dev.podtui.node={node}"),
+        "--filter",
+        "label=io.kubernetes.container.name=web",
     ]);
     assert!(!web.is_empty());
     docker(&["kill", &web]);
@@ -161,7 +175,10 @@ async fn forward_carries_parallel_requests_and_survives_a_container_kill() {
     .await;
     eventually_get(f.port, 30).await;
     hundred_parallel(f.port).await;
-    assert_eq!(half_close(forward(&node, "pf", ":9000", Some("direct")).port, 100_000).await, "100000");
+    assert_eq!(
+        half_close(forward(&node, "pf", ":9000", Some("direct")).port, 100_000).await,
+        "100000"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

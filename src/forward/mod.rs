@@ -209,13 +209,17 @@ async fn handle(shared: &Shared, client: TcpStream) -> Result<(), String> {
     note_replacement(shared, &pod).await;
     let via = *shared.via.lock().await;
     match via {
-        Via::Sandbox => relay::through_sandbox(shared.rt.as_ref(), &pod, shared.remote, client).await,
+        Via::Sandbox => {
+            relay::through_sandbox(shared.rt.as_ref(), &pod, shared.remote, client).await
+        }
         Via::Direct => direct(&pod, shared.remote, client).await,
         Via::Auto => match connect_direct(&pod, shared.remote).await {
             Ok(upstream) => relay::bidirectional(client, upstream).await,
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                Err(format!("connection refused by {}:{}", ip_of(&pod), shared.remote))
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => Err(format!(
+                "connection refused by {}:{}",
+                ip_of(&pod),
+                shared.remote
+            )),
             Err(e) => {
                 tracing::info!(error = %e, "pod IP not reachable from here; forwarding through the sandbox");
                 *shared.via.lock().await = Via::Sandbox;
@@ -276,9 +280,27 @@ mod tests {
     #[test]
     fn port_pairs_use_kubectls_syntax() {
         let p = |s: &str| s.parse::<PortPair>();
-        assert_eq!(p("8080"), Ok(PortPair { local: 8080, remote: 8080 }));
-        assert_eq!(p("9000:80"), Ok(PortPair { local: 9000, remote: 80 }));
-        assert_eq!(p(":80"), Ok(PortPair { local: 0, remote: 80 }));
+        assert_eq!(
+            p("8080"),
+            Ok(PortPair {
+                local: 8080,
+                remote: 8080
+            })
+        );
+        assert_eq!(
+            p("9000:80"),
+            Ok(PortPair {
+                local: 9000,
+                remote: 80
+            })
+        );
+        assert_eq!(
+            p(":80"),
+            Ok(PortPair {
+                local: 0,
+                remote: 80
+            })
+        );
         assert!(p("x:80").unwrap_err().contains("local port"));
         assert!(p("80:0").is_err());
         assert!(p("70000").is_err());

@@ -36,10 +36,12 @@ pub async fn through_sandbox(
         stdin: true,
         ..Default::default()
     };
-    let session = rt
-        .exec(&pod.sandbox_id, spec)
-        .await
-        .map_err(|e| format!("the sandbox cannot relay (a custom pause image?): {}", e.message()))?;
+    let session = rt.exec(&pod.sandbox_id, spec).await.map_err(|e| {
+        format!(
+            "the sandbox cannot relay (a custom pause image?): {}",
+            e.message()
+        )
+    })?;
     let Some(mut input) = session.input else {
         return Err("the relay's exec did not attach its input".into());
     };

@@ -80,5 +80,7 @@ pub async fn resolve(rt: &dyn ContainerRuntime, pod: &PodRef) -> Result<Resolved
             observed,
         });
     }
-    Err(format!("pod {pod} has no running sandbox (is it starting or stopped?)"))
+    Err(format!(
+        "pod {pod} has no running sandbox (is it starting or stopped?)"
+    ))
 }
