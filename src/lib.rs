@@ -4,7 +4,8 @@
 //! The rooms, and what each module owns. `manifest`, `engine` and `runtime` never touch the terminal; the TUI
 //! and the API reach the engine only through its handle; only `runtime` talks to the container engine.
 //!
-//! - [`cli`]: the command line (`podtui [PATH]`, `run`, `validate`, `get`, `logs`, `down`, `kubeconfig`).
+//! - [`cli`]: the command line (`podtui [PATH]`, `run`, `validate`, `get`, `logs`, `down`, `port-forward`, `debug`,
+//!   `kubeconfig`).
 //! - [`config`]: settings resolved from the command line and the environment (node name, state dir, sources).
 //! - [`commands`]: one module per subcommand: `tui` (the engine under the UI), `run` (headless), `validate`,
 //!   `get` (kubectl's columns), `logs`, `down` (terminate pods with their grace periods), `port_forward`, `debug`,
