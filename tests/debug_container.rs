@@ -111,7 +111,7 @@ async fn debug_container_sees_the_targets_processes_and_the_pods_localhost() {
     assert_eq!(kept.len(), 1, "one kept debug container");
     let name = common::docker(&["inspect", "-f", "{{.Name}}", &kept[0]]);
     assert!(
-        name.starts_with(&format!("/k8s_debugger-")) && name.contains(&run.full("dbg")),
+        name.starts_with("/k8s_debugger-") && name.contains(&run.full("dbg")),
         "{name}"
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
