@@ -55,6 +55,10 @@ pub enum Command {
     Top(TopArgs),
     /// Terminate pods with their grace period and remove their volumes.
     Down(DownArgs),
+    /// Forward local ports to a pod, like kubectl port-forward (until Ctrl-C).
+    PortForward(PortForwardArgs),
+    /// Start a temporary debug container in a pod's namespaces and open a shell in it, like kubectl debug.
+    Debug(DebugArgs),
     /// Print the path of the kubeconfig that points kubectl at the playground's API (`export KUBECONFIG=$(podtui kubeconfig)`), or merge its context into ~/.kube/config.
     Kubeconfig(KubeconfigArgs),
 }
@@ -307,6 +311,46 @@ pub struct DownArgs {
     /// Terminate every pod of this node name, whatever its manifest (those this --state-dir's engine created).
     #[arg(long)]
     pub all: bool,
+}
+
+/// `podtui port-forward`.
+#[derive(Debug, Args)]
+pub struct PortForwardArgs {
+    /// Pod name, with or without the `-<node>` suffix; `namespace/name` for another namespace.
+    #[arg(value_name = "POD")]
+    pub pod: String,
+
+    /// `[LOCAL:]REMOTE`: `8080` (same port), `9000:80`, `:80` (a free local port).
+    #[arg(value_name = "[LOCAL:]REMOTE", required = true)]
+    pub ports: Vec<String>,
+
+    /// The local address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub address: String,
+}
+
+/// `podtui debug`.
+#[derive(Debug, Args)]
+pub struct DebugArgs {
+    /// Pod name, with or without the `-<node>` suffix; `namespace/name` for another namespace.
+    #[arg(value_name = "POD")]
+    pub pod: String,
+
+    /// Share this container's process namespace (`kubectl debug --target`).
+    #[arg(long, short = 'c', visible_alias = "target")]
+    pub target: Option<String>,
+
+    /// The debug container's image (must be local or pullable).
+    #[arg(long, default_value = crate::debug::DEFAULT_IMAGE)]
+    pub image: String,
+
+    /// Keep the debug container after the shell exits.
+    #[arg(long)]
+    pub keep: bool,
+
+    /// The command to run instead of a shell.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 /// Parses `500ms`, `20s`, `5m`, `1h`, or a bare number of seconds.

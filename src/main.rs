@@ -37,6 +37,10 @@ fn main() -> color_eyre::Result<()> {
                         commands::top::run(args, &common, &mut std::io::stdout().lock()).await,
                     ),
                     Command::Down(args) => Ok(commands::down::run(args, &common).await),
+                    Command::PortForward(args) => {
+                        Ok(commands::port_forward::run(args, &common).await)
+                    }
+                    Command::Debug(args) => Ok(commands::debug::run(args, &common).await),
                     Command::Validate(_) | Command::Kubeconfig(_) => Ok(0),
                 }
             })?

@@ -12,6 +12,10 @@
 //! passes, 1 when it fails; podtui runs it by Docker exec in the sandbox when the pod IP is not reachable from
 //! where podtui runs. `--prepare-group GID` gives the prepared directories that group, setgid (fsGroup).
 //!
+//! `relay ADDR` connects to ADDR (inside the pod's network namespace) and copies stdin to it and it to stdout
+//! passing stdin's EOF on as a write shutdown of the connection, until the connection's side ends:
+//! podtui's port-forward runs it by Docker exec in the sandbox when the pod IP is not reachable from the host.
+//!
 //! It is compiled by podtui's build script as a static binary with no dependencies beyond std, and imported
 //! into Docker as `localhost/podtui-pause:<version>` with `ENTRYPOINT ["/pause"]`.
 
@@ -123,10 +127,67 @@ fn run_probe(args: &[String]) -> ! {
     }
 }
 
+/// `relay ADDR`: stdin → ADDR → stdout, stdin's EOF passed on; exits 0 when the connection has ended.
+fn run_relay(args: &[String]) -> ! {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpStream};
+    let Some(addr) = args.first().and_then(|a| a.parse::<SocketAddr>().ok()) else {
+        eprintln!("usage: pause relay ADDR");
+        std::process::exit(2)
+    };
+    let conn = match TcpStream::connect_timeout(&addr, Duration::from_secs(10)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("relay: connect {addr}: {e}");
+            std::process::exit(1)
+        }
+    };
+    let _ = conn.set_nodelay(true);
+    let Ok(mut upstream) = conn.try_clone() else {
+        std::process::exit(1)
+    };
+    let up = std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if upstream.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = upstream.shutdown(Shutdown::Write);
+    });
+    let mut down = conn;
+    let mut stdout = std::io::stdout().lock();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match down.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if stdout.write_all(&buf[..n]).and_then(|()| stdout.flush()).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    drop(stdout);
+    // The pod's side has closed: exiting ends the exec's output, which is how the end reaches podtui. (What the
+    // client might still send after that is dropped: an exec's output cannot end while its process lives.)
+    let _ = up;
+    std::process::exit(0)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("probe") {
         run_probe(&args[1..]);
+    }
+    if args.first().map(String::as_str) == Some("relay") {
+        run_relay(&args[1..]);
     }
     let mut i = 0;
     let mut prepare_only = false;

@@ -1,9 +1,11 @@
 //! The headless commands behind the CLI's subcommands.
 
+pub mod debug;
 pub mod down;
 pub mod get;
 pub mod kubeconfig;
 pub mod logs;
+pub mod port_forward;
 pub mod run;
 pub mod top;
 pub mod tui;

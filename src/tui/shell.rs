@@ -35,10 +35,21 @@ pub type Leftover = Vec<u8>;
 /// Runs an interactive shell; the terminal must be in raw mode and not read by anyone else.
 pub async fn run_shell(rt: &dyn ContainerRuntime, id: &str) -> Result<(String, Leftover), String> {
     let shell = pick_shell(rt, id).await?;
+    let (code, leftover) = run_tty(rt, id, vec![shell.to_string()]).await?;
+    Ok((format!("{shell} exited with code {code}"), leftover))
+}
+
+/// Runs `cmd` interactively with a TTY (the terminal must be in raw mode and not read by anyone else): its
+/// exit code and the bytes typed after it ended.
+pub async fn run_tty(
+    rt: &dyn ContainerRuntime,
+    id: &str,
+    cmd: Vec<String>,
+) -> Result<(i64, Leftover), String> {
     let term = std::env::var("TERM").unwrap_or_else(|_| "xterm-256color".into());
     let (cols, rows) = crossterm::terminal::size().unwrap_or((80, 24));
     let spec = ExecSpec {
-        cmd: vec![shell.to_string()],
+        cmd,
         tty: true,
         stdin: true,
         env: vec![format!("TERM={term}")],
@@ -124,5 +135,5 @@ pub async fn run_shell(rt: &dyn ContainerRuntime, id: &str) -> Result<(String, L
         .ok()
         .flatten()
         .unwrap_or(0);
-    Ok((format!("{shell} exited with code {code}"), leftover))
+    Ok((code, leftover))
 }
