@@ -625,7 +625,10 @@ mod tests {
         let e = errors(&p);
         assert_eq!(e.len(), 2, "{e:?}");
         assert!(e[0].starts_with("m.yaml:4: metadata.name"), "{e:?}");
-        assert!(e[1].starts_with("m.yaml:11: spec.containers[0].env[0].value: wrong type"), "{e:?}");
+        assert!(
+            e[1].starts_with("m.yaml:11: spec.containers[0].env[0].value: wrong type"),
+            "{e:?}"
+        );
         assert!(p.pods.is_empty());
     }
 

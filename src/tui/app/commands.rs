@@ -242,10 +242,18 @@ mod tests {
                     CommandKind::Mouse => assert!(!a.mouse, "{why}"),
                     CommandKind::Mono => {
                         assert!(a.cfg.theme.mono, "{why}");
-                        assert!(a.message.as_ref().is_some_and(|m| m.text.contains("monochrome")));
+                        assert!(
+                            a.message
+                                .as_ref()
+                                .is_some_and(|m| m.text.contains("monochrome"))
+                        );
                         run(&mut a, name);
                         assert!(!a.cfg.theme.mono, "{why}: :mono goes both ways");
-                        assert!(a.message.as_ref().is_some_and(|m| m.text.contains("colour")));
+                        assert!(
+                            a.message
+                                .as_ref()
+                                .is_some_and(|m| m.text.contains("colour"))
+                        );
                     }
                     CommandKind::Color => assert_eq!(
                         a.cfg.theme.mono,
@@ -324,7 +332,10 @@ mod tests {
         let mut a = app();
         let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
         a.on_key(key(KeyCode::Char('M')));
-        assert!(a.current_message().is_some_and(|m| m.text.contains("mouse")));
+        assert!(
+            a.current_message()
+                .is_some_and(|m| m.text.contains("mouse"))
+        );
         // tab to the manifests pane: its footer shows its own keys, not the pods table's old message.
         a.on_key(key(KeyCode::Tab));
         assert_eq!(a.focus, Focus::Manifests);

@@ -224,8 +224,14 @@ mod tests {
         std::fs::write(&path, before).unwrap();
         let mut a = crate::tui::app::test_app();
         let after = before.replace("busybox:1", "busybox:2");
-        a.on_event(AppEvent::ExternalEdited { path: path.clone(), text: Ok(after.clone()) });
-        assert!(a.take_effects().is_empty(), "nothing is saved before the confirm");
+        a.on_event(AppEvent::ExternalEdited {
+            path: path.clone(),
+            text: Ok(after.clone()),
+        });
+        assert!(
+            a.take_effects().is_empty(),
+            "nothing is saved before the confirm"
+        );
         assert!(a.confirm().is_some(), "E asks as e does");
         a.on_key(crossterm::event::KeyEvent::new(
             crossterm::event::KeyCode::Char('y'),
