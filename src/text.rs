@@ -56,9 +56,79 @@ pub fn display_path(path: &Path) -> String {
     escape_controls(&path.to_string_lossy()).into_owned()
 }
 
+/// Go's `duration.HumanDuration` (k8s.io/apimachinery), which kubectl's and the API server's printers use for
+/// ages: `2m40s` under 10 minutes, `15m`, `3h5m` under 8 hours, `2d3h` under 8 days. The one duration text of
+/// podtui: the TUI's AGE, RESTARTS' "(X ago)" and events' LAST SEEN, `podtui get` and the API's tables.
+pub fn human_duration(d: jiff::SignedDuration) -> String {
+    let secs = d.as_secs();
+    if secs < -1 {
+        return "<invalid>".into();
+    }
+    if secs < 0 {
+        return "0s".into();
+    }
+    if secs < 120 {
+        return format!("{secs}s");
+    }
+    let minutes = secs / 60;
+    if minutes < 10 {
+        return match secs % 60 {
+            0 => format!("{minutes}m"),
+            s => format!("{minutes}m{s}s"),
+        };
+    }
+    if minutes < 180 {
+        return format!("{minutes}m");
+    }
+    let hours = minutes / 60;
+    if hours < 8 {
+        return match minutes % 60 {
+            0 => format!("{hours}h"),
+            m => format!("{hours}h{m}m"),
+        };
+    }
+    if hours < 48 {
+        return format!("{hours}h");
+    }
+    if hours < 24 * 8 {
+        return match hours % 24 {
+            0 => format!("{}d", hours / 24),
+            h => format!("{}d{h}h", hours / 24),
+        };
+    }
+    if hours < 24 * 365 * 2 {
+        return format!("{}d", hours / 24);
+    }
+    if hours < 24 * 365 * 8 {
+        return match (hours / 24) % 365 {
+            0 => format!("{}y", hours / 24 / 365),
+            dd => format!("{}y{dd}d", hours / 24 / 365),
+        };
+    }
+    format!("{}y", hours / 24 / 365)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_print_like_kubectl() {
+        let d = |s: i64| human_duration(jiff::SignedDuration::from_secs(s));
+        assert_eq!(d(5), "5s");
+        assert_eq!(d(119), "119s");
+        assert_eq!(d(125), "2m5s");
+        assert_eq!(d(600), "10m");
+        assert_eq!(d(3 * 3600 + 5 * 60), "3h5m");
+        assert_eq!(d(9 * 3600), "9h");
+        assert_eq!(d(3 * 86400 + 3600), "3d1h");
+        assert_eq!(d(30 * 86400), "30d");
+        assert_eq!(d(-5), "<invalid>");
+        assert_eq!(d(-1), "0s");
+        assert_eq!(d(160), "2m40s");
+        assert_eq!(d(7 * 3600 + 59 * 60), "7h59m");
+        assert_eq!(d(2 * 86400 + 3 * 3600), "2d3h");
+    }
 
     #[test]
     fn controls_are_escaped_and_the_rest_kept() {

@@ -486,3 +486,36 @@ fn colon_help_shows_every_command_over_the_keys() {
     assert!(a.help().is_none());
     assert!(!render(&mut a, 160, 48).contains("Commands (type"));
 }
+
+#[test]
+fn log_search_is_taken_as_typed_cleared_by_ctrl_u_and_per_pod() {
+    let mut a = app();
+    select(&mut a, "nginx-demo");
+    a.on_key(key('l'));
+    let lines = podtui::tui::logbuf::LineAssembler::new(podtui::tui::logbuf::StreamKind::Out, true)
+        .push(b"line 50\nline 5 end\n");
+    let generation = a.logs.generation;
+    a.on_event(AppEvent::LogLines { generation, lines });
+    // "nope" is not found; then `line 5 ` (trailing space kept) matches `line 5 end`, not `line 50`,
+    // and the "not found" goes.
+    a.on_key(key('/'));
+    typed(&mut a, "nope");
+    a.on_key(code(KeyCode::Enter));
+    assert!(a.current_message().is_some_and(|m| m.error));
+    a.on_key(key('/'));
+    a.on_key(ctrl('u'));
+    typed(&mut a, "line 5 ");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.logs.search, "line 5 ");
+    assert_eq!(a.logs.matched_index(), Some(1));
+    assert!(
+        a.current_message().is_none_or(|m| !m.error),
+        "{:?}",
+        a.message
+    );
+    // Another pod's logs start with no search.
+    a.on_key(code(KeyCode::Esc));
+    select(&mut a, "web-demo");
+    a.on_key(key('l'));
+    assert_eq!(a.logs.search, "");
+}

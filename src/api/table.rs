@@ -3,13 +3,14 @@
 //! NAME and AGE. Pod cells are the engine's own READY/STATUS/RESTARTS and AGE, as the TUI and `podtui get`
 //! print them; the other kinds follow the API server's printers (`pkg/printers/internalversion`).
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, ObjectMeta};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::resource::{Kind, Obj};
 use crate::engine::status::columns;
+use crate::text::human_duration;
 
 /// A `meta.k8s.io` Table.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -267,56 +268,6 @@ fn node_columns() -> Vec<TableColumnDefinition> {
     ]
 }
 
-/// Go's `duration.HumanDuration`, which the API server's printers use for ages.
-pub fn human_duration(d: SignedDuration) -> String {
-    let secs = d.as_secs();
-    if secs < -1 {
-        return "<invalid>".into();
-    }
-    if secs < 0 {
-        return "0s".into();
-    }
-    if secs < 120 {
-        return format!("{secs}s");
-    }
-    let minutes = secs / 60;
-    if minutes < 10 {
-        return match secs % 60 {
-            0 => format!("{minutes}m"),
-            s => format!("{minutes}m{s}s"),
-        };
-    }
-    if minutes < 180 {
-        return format!("{minutes}m");
-    }
-    let hours = minutes / 60;
-    if hours < 8 {
-        return match minutes % 60 {
-            0 => format!("{hours}h"),
-            m => format!("{hours}h{m}m"),
-        };
-    }
-    if hours < 48 {
-        return format!("{hours}h");
-    }
-    if hours < 24 * 8 {
-        return match hours % 24 {
-            0 => format!("{}d", hours / 24),
-            h => format!("{}d{h}h", hours / 24),
-        };
-    }
-    if hours < 24 * 365 * 2 {
-        return format!("{}d", hours / 24);
-    }
-    if hours < 24 * 365 * 8 {
-        return match (hours / 24) % 365 {
-            0 => format!("{}y", hours / 24 / 365),
-            dd => format!("{}y{dd}d", hours / 24 / 365),
-        };
-    }
-    format!("{}y", hours / 24 / 365)
-}
-
 fn since(t: Option<Timestamp>, now: Timestamp) -> String {
     t.map_or_else(
         || "<unknown>".into(),
@@ -552,20 +503,6 @@ pub fn table(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ages_print_like_kubectl() {
-        let d = |s: i64| human_duration(SignedDuration::from_secs(s));
-        assert_eq!(d(5), "5s");
-        assert_eq!(d(119), "119s");
-        assert_eq!(d(125), "2m5s");
-        assert_eq!(d(600), "10m");
-        assert_eq!(d(3 * 3600 + 5 * 60), "3h5m");
-        assert_eq!(d(9 * 3600), "9h");
-        assert_eq!(d(3 * 86400 + 3600), "3d1h");
-        assert_eq!(d(30 * 86400), "30d");
-        assert_eq!(d(-5), "<invalid>");
-    }
 
     #[test]
     fn every_kind_has_as_many_cells_as_columns() {

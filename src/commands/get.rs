@@ -14,10 +14,11 @@ use crate::engine::DockerState;
 use crate::engine::pod_view::derive;
 use crate::engine::server::fetch_snapshot;
 use crate::engine::snapshot::PodView;
-use crate::engine::status::{restarts_text, short_age};
+use crate::engine::status::restarts_text;
 use crate::manifest::read_once;
 use crate::runtime::observe::{InspectCache, list_pod_uids, observe_pod};
 use crate::runtime::{ContainerRuntime, DockerRuntime, EngineInfo};
+use crate::text::human_duration;
 use crate::text::{display_path, escape_controls};
 
 /// Pods as the engine reports them, or derived, and the container engine that runs them (when known). The bool
@@ -101,7 +102,7 @@ pub fn rows(pods: &[Arc<PodView>], node: &str, wide: bool, now: Timestamp) -> Ve
                 p.columns.status.clone(),
                 restarts_text(&p.columns, now),
                 p.start_time()
-                    .map(|t| short_age(now.duration_since(t)))
+                    .map(|t| human_duration(now.duration_since(t)))
                     .unwrap_or_else(|| "<unknown>".into()),
             ];
             if wide {

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use futures_util::StreamExt;
 
+use crate::api::logs::DEFAULT_CONTAINER_ANNOTATION;
 use crate::cli::LogsArgs;
 use crate::config::Common;
 use crate::runtime::labels;
@@ -53,18 +54,24 @@ async fn logs(args: &LogsArgs, common: &Common) -> Result<(), String> {
             Some(labels::SANDBOX_CONTAINER_NAME) => observed.sandboxes.iter().rev().collect(),
             Some(c) => observed.instances(c),
             None => {
-                let mut apps: Vec<&str> = observed
+                let annotation = observed
+                    .latest_sandbox()
+                    .and_then(|s| {
+                        s.labels
+                            .get(&format!("annotation.{DEFAULT_CONTAINER_ANNOTATION}"))
+                    })
+                    .map(String::as_str);
+                let apps: Vec<(&str, Option<jiff::Timestamp>)> = observed
                     .containers
                     .iter()
                     .filter(|i| i.role == Role::App)
-                    .map(|i| i.name.as_str())
+                    .map(|i| (i.name.as_str(), i.created))
                     .collect();
-                apps.sort();
-                apps.dedup();
-                let Some(first) = apps.first().copied() else {
+                let apps = spec_order(&apps);
+                let Some(first) = default_container(annotation, &apps) else {
                     return Err("the pod has no app container yet".into());
                 };
-                if apps.len() > 1 {
+                if annotation != Some(first) && apps.len() > 1 {
                     eprintln!(
                         "Defaulted container \"{first}\" out of: {}",
                         apps.join(", ")
@@ -101,4 +108,63 @@ async fn logs(args: &LogsArgs, common: &Common) -> Result<(), String> {
         let _ = stdout.flush();
     }
     Ok(())
+}
+
+/// App container names in the pod spec's order. The engine creates a pod's containers one after another in
+/// spec order, so a name's first instance's creation time orders the names (names with no time go last).
+fn spec_order<'a>(instances: &[(&'a str, Option<jiff::Timestamp>)]) -> Vec<&'a str> {
+    let mut first: Vec<(&'a str, Option<jiff::Timestamp>)> = Vec::new();
+    for &(name, created) in instances {
+        match first.iter_mut().find(|(n, _)| *n == name) {
+            Some(entry) => {
+                entry.1 = match (entry.1, created) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            }
+            None => first.push((name, created)),
+        }
+    }
+    first.sort_by_key(|&(_, t)| (t.is_none(), t));
+    first.into_iter().map(|(n, _)| n).collect()
+}
+
+/// The container `logs` reads when none is named: the `kubectl.kubernetes.io/default-container`
+/// annotation's if the pod has it, else the first app container, as kubectl picks it.
+fn default_container<'a>(annotation: Option<&str>, apps: &[&'a str]) -> Option<&'a str> {
+    annotation
+        .and_then(|a| apps.iter().copied().find(|n| *n == a))
+        .or_else(|| apps.first().copied())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: i64) -> Option<jiff::Timestamp> {
+        Some(jiff::Timestamp::from_second(1_700_000_000 + s).unwrap())
+    }
+
+    #[test]
+    fn the_first_container_of_the_spec_not_of_the_alphabet() {
+        // nginx was created first (spec order), log-truncator second and restarted since.
+        let apps = spec_order(&[
+            ("log-truncator", at(5)),
+            ("nginx", at(1)),
+            ("log-truncator", at(90)),
+        ]);
+        assert_eq!(apps, vec!["nginx", "log-truncator"]);
+        assert_eq!(default_container(None, &apps), Some("nginx"));
+    }
+
+    #[test]
+    fn the_default_container_annotation_wins() {
+        let apps = ["nginx", "log-truncator"];
+        assert_eq!(
+            default_container(Some("log-truncator"), &apps),
+            Some("log-truncator")
+        );
+        assert_eq!(default_container(Some("gone"), &apps), Some("nginx"));
+        assert_eq!(default_container(None, &[]), None);
+    }
 }

@@ -463,28 +463,71 @@ fn decode_pod(
         obj.insert("apiVersion".into(), "v1".into());
         obj.insert("kind".into(), "Pod".into());
     }
-    match serde_path_to_error::deserialize::<_, Pod>(&value) {
-        Ok(pod) => {
-            for mut f in validate(&pod, node) {
-                f.path = f.path.map(|p| prefix.join(&p));
-                findings.push(f);
+    // A type error does not hide the rest: the field is reported, taken out, and the pod decoded again, so one
+    // run reports every finding of the document (bounded, each round removes one field).
+    let mut removed: Vec<FieldPath> = Vec::new();
+    for _ in 0..64 {
+        match serde_path_to_error::deserialize::<_, Pod>(&value) {
+            Ok(pod) => {
+                for mut f in validate(&pod, node) {
+                    f.path = f.path.map(|p| prefix.join(&p));
+                    if !removed.iter().any(|r| f.path.as_ref() == Some(r)) {
+                        findings.push(f);
+                    }
+                }
+                return removed.is_empty().then_some(pod);
             }
-            Some(pod)
-        }
-        Err(e) => {
-            use serde_path_to_error::Segment as S;
-            let mut path = prefix.clone();
-            for seg in e.path().iter() {
-                path = match seg {
-                    S::Seq { index } => path.index(*index),
-                    S::Map { key } => path.key(key.clone()),
-                    S::Enum { variant } => path.key(variant.clone()),
-                    S::Unknown => path,
-                };
+            Err(e) => {
+                use serde_path_to_error::Segment as S;
+                let mut path = prefix.clone();
+                let mut segments: Vec<Result<usize, String>> = Vec::new();
+                for seg in e.path().iter() {
+                    path = match seg {
+                        S::Seq { index } => {
+                            segments.push(Ok(*index));
+                            path.index(*index)
+                        }
+                        S::Map { key } | S::Enum { variant: key } => {
+                            segments.push(Err(key.clone()));
+                            path.key(key.clone())
+                        }
+                        S::Unknown => path,
+                    };
+                }
+                let message = decode_message(&e.inner().to_string());
+                let missing = message.starts_with("required field");
+                findings.push(Finding::error(path.clone(), message));
+                if missing || removed.contains(&path) || !remove_at(&mut value, &segments) {
+                    return None;
+                }
+                removed.push(path);
             }
-            findings.push(Finding::error(path, decode_message(&e.inner().to_string())));
-            None
         }
+    }
+    None
+}
+
+/// Removes the value at `segments` (list indexes or mapping keys); false when there is none.
+fn remove_at(value: &mut Value, segments: &[Result<usize, String>]) -> bool {
+    let Some((last, parents)) = segments.split_last() else {
+        return false;
+    };
+    let mut at = value;
+    for seg in parents {
+        let next = match seg {
+            Ok(i) => at.get_mut(*i),
+            Err(k) => at.get_mut(k.as_str()),
+        };
+        let Some(next) = next else { return false };
+        at = next;
+    }
+    match (last, at) {
+        (Err(k), Value::Object(m)) => m.remove(k).is_some(),
+        (Ok(i), Value::Array(v)) if *i < v.len() => {
+            v[*i] = Value::Null;
+            true
+        }
+        _ => false,
     }
 }
 
@@ -569,6 +612,22 @@ mod tests {
             [
                 "m.yaml:9: spec.containers[0].ports[0].containerPort: wrong type: string \"abc\", expected an integer"
             ]
+        );
+        assert!(p.pods.is_empty());
+    }
+
+    #[test]
+    fn a_type_error_does_not_hide_the_other_findings() {
+        let p = parse(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: Bad_Name\nspec:\n  containers:\n  - name: c\n    image: i\n    env:\n    - name: A\n      value: no\n",
+            Format::Yaml,
+        );
+        let e = errors(&p);
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[0].starts_with("m.yaml:4: metadata.name"), "{e:?}");
+        assert!(
+            e[1].starts_with("m.yaml:11: spec.containers[0].env[0].value: wrong type"),
+            "{e:?}"
         );
         assert!(p.pods.is_empty());
     }

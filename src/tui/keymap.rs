@@ -330,7 +330,7 @@ fn events_keys() -> Vec<Binding> {
 fn detail_keys() -> Vec<Binding> {
     use Action::*;
     let mut keys = vec![
-        b(&["tab", "right"], NextPane, "next tab", Some("tab")),
+        b(&["tab", "right"], NextPane, "next tab", Some("next tab")),
         b(&["shift-tab", "left"], PrevPane, "previous tab", None),
         b(&["esc"], Back, "back to the pods", Some("back")),
         b(&["l"], Logs, "logs of the selected container", Some("logs")),

@@ -186,22 +186,15 @@ fn latest_restart<'a>(
         .max()
 }
 
-/// `5s`, `3m`, `2h`, `4d`: kubectl's short age.
-pub fn short_age(d: jiff::SignedDuration) -> String {
-    let s = d.as_secs().max(0);
-    match s {
-        0..=119 => format!("{s}s"),
-        120..=7199 => format!("{}m", s / 60),
-        7200..=172_799 => format!("{}h", s / 3600),
-        _ => format!("{}d", s / 86400),
-    }
-}
-
 /// RESTARTS as kubectl prints it: `3 (42s ago)`, or `0`.
 pub fn restarts_text(c: &Columns, now: Timestamp) -> String {
     match c.last_restart {
         Some(t) if c.restarts > 0 => {
-            format!("{} ({} ago)", c.restarts, short_age(now.duration_since(t)))
+            format!(
+                "{} ({} ago)",
+                c.restarts,
+                crate::text::human_duration(now.duration_since(t))
+            )
         }
         _ => c.restarts.to_string(),
     }
@@ -440,20 +433,14 @@ mod tests {
     }
 
     #[test]
-    fn short_ages_and_restarts_text() {
-        let secs = jiff::SignedDuration::from_secs;
-        assert_eq!(short_age(secs(-5)), "0s");
-        assert_eq!(short_age(secs(119)), "119s");
-        assert_eq!(short_age(secs(120)), "2m");
-        assert_eq!(short_age(secs(7199)), "119m");
-        assert_eq!(short_age(secs(7200)), "2h");
-        assert_eq!(short_age(secs(172_800)), "2d");
+    fn restarts_text_uses_human_duration() {
         let mut c = Columns {
             restarts: 3,
             last_restart: Some(at(0)),
             ..Default::default()
         };
         assert_eq!(restarts_text(&c, at(42)), "3 (42s ago)");
+        assert_eq!(restarts_text(&c, at(160)), "3 (2m40s ago)");
         c.last_restart = None;
         assert_eq!(restarts_text(&c, at(42)), "3");
         c.restarts = 0;

@@ -27,7 +27,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use super::plan::{Plan, Terminal};
 use crate::runtime::observe::{ObservedContainer, ObservedPod};
 
-pub use columns::{Columns, columns, restarts_text, short_age};
+pub use columns::{Columns, columns, restarts_text};
 
 /// A waiting reason the worker knows and Docker does not (image pulls, configuration errors).
 #[derive(Clone, Debug, PartialEq, Eq)]

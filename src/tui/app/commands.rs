@@ -97,7 +97,7 @@ pub const COMMANDS: &[PromptCommand] = &[
     PromptCommand {
         names: &["mono"],
         args: "",
-        help: "monochrome theme",
+        help: "monochrome theme on/off",
         kind: CommandKind::Mono,
     },
     PromptCommand {
@@ -137,6 +137,15 @@ pub fn usage(c: &PromptCommand) -> String {
     s
 }
 
+/// The footer's answer to `:mono` / `:color`: which theme is on and how to get the other.
+fn theme_message(mono: bool) -> &'static str {
+    if mono {
+        "theme: monochrome (:mono or :color for colours)"
+    } else {
+        "theme: colour (:mono for monochrome)"
+    }
+}
+
 impl App {
     /// Runs a `:` command line (the command's name, then its arguments).
     pub fn command(&mut self, line: &str) {
@@ -158,9 +167,13 @@ impl App {
             }
             CommandKind::Help => self.open_help(true),
             CommandKind::Mouse => self.act(Action::ToggleMouse),
-            CommandKind::Mono => self.cfg.theme.mono = true,
+            CommandKind::Mono => {
+                self.cfg.theme.mono = !self.cfg.theme.mono;
+                self.say(theme_message(self.cfg.theme.mono));
+            }
             CommandKind::Color => {
-                self.cfg.theme.mono = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+                self.cfg.theme.mono = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                self.say(theme_message(self.cfg.theme.mono));
             }
         }
     }
@@ -227,7 +240,21 @@ mod tests {
                         assert!(a.help().is_some_and(|h| h.commands), "{why}")
                     }
                     CommandKind::Mouse => assert!(!a.mouse, "{why}"),
-                    CommandKind::Mono => assert!(a.cfg.theme.mono, "{why}"),
+                    CommandKind::Mono => {
+                        assert!(a.cfg.theme.mono, "{why}");
+                        assert!(
+                            a.message
+                                .as_ref()
+                                .is_some_and(|m| m.text.contains("monochrome"))
+                        );
+                        run(&mut a, name);
+                        assert!(!a.cfg.theme.mono, "{why}: :mono goes both ways");
+                        assert!(
+                            a.message
+                                .as_ref()
+                                .is_some_and(|m| m.text.contains("colour"))
+                        );
+                    }
                     CommandKind::Color => assert_eq!(
                         a.cfg.theme.mono,
                         std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
@@ -298,5 +325,20 @@ mod tests {
                 m.text
             );
         }
+    }
+
+    #[test]
+    fn a_message_goes_when_its_view_is_left() {
+        let mut a = app();
+        let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+        a.on_key(key(KeyCode::Char('M')));
+        assert!(
+            a.current_message()
+                .is_some_and(|m| m.text.contains("mouse"))
+        );
+        // tab to the manifests pane: its footer shows its own keys, not the pods table's old message.
+        a.on_key(key(KeyCode::Tab));
+        assert_eq!(a.focus, Focus::Manifests);
+        assert!(a.current_message().is_none(), "{:?}", a.message);
     }
 }

@@ -110,7 +110,7 @@ impl App {
     }
 
     /// The save confirm's question, or `None` (and the reason in the editor) when the text has errors.
-    fn save_question(&self, ed: &mut Editor) -> Option<String> {
+    pub(super) fn save_question(&self, ed: &mut Editor) -> Option<String> {
         if ed.errors() > 0 {
             let first = ed
                 .findings

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::App;
+use super::modal::Pending;
 use crate::engine::{Reply, Request};
 use crate::manifest::store::StoreError;
 use crate::tui::action::Action;
@@ -139,8 +140,14 @@ impl App {
                         ));
                         self.open_editor(ed);
                     } else {
-                        self.effects
-                            .push(Effect::Engine(Request::SaveManifest { path, text }));
+                        // The same confirm as `e`'s ctrl-s: what applying does, before anything is written.
+                        let mut ed = ed;
+                        ed.original = original;
+                        let question = self.save_question(&mut ed);
+                        self.open_editor(ed);
+                        if let Some(question) = question {
+                            self.ask(question, Pending::Save);
+                        }
                     }
                 }
             },
@@ -202,5 +209,37 @@ impl App {
             Reply::UnknownPod => self.fail("the pod is gone"),
             Reply::EngineStopped => self.fail("the engine stopped"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_external_editor_asks_before_it_applies() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("web.yaml");
+        let before = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: a\n    image: busybox:1\n";
+        std::fs::write(&path, before).unwrap();
+        let mut a = crate::tui::app::test_app();
+        let after = before.replace("busybox:1", "busybox:2");
+        a.on_event(AppEvent::ExternalEdited {
+            path: path.clone(),
+            text: Ok(after.clone()),
+        });
+        assert!(
+            a.take_effects().is_empty(),
+            "nothing is saved before the confirm"
+        );
+        assert!(a.confirm().is_some(), "E asks as e does");
+        a.on_key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('y'),
+            crossterm::event::KeyModifiers::NONE,
+        ));
+        assert_eq!(
+            a.take_effects(),
+            [Effect::Engine(Request::SaveManifest { path, text: after })]
+        );
     }
 }

@@ -48,6 +48,8 @@ pub struct LogView {
     pub pending_jump: Option<usize>,
     /// The search.
     pub search: String,
+    /// The pod (uid) the search was typed for: another pod's logs start without it.
+    pub search_pod: Option<String>,
     /// The line of the current match, counted from the first line ever received (lines dropped from the
     /// front of the bounded buffer do not move it onto another line); see [`LogView::matched_index`].
     pub matched: Option<usize>,
@@ -77,6 +79,7 @@ impl Default for LogView {
             top: 0,
             pending_jump: None,
             search: String::new(),
+            search_pod: None,
             matched: None,
             generation: 0,
             note: None,
@@ -137,6 +140,11 @@ impl App {
                     self.logs.buffer.clear();
                     self.logs.top = 0;
                     self.logs.matched = None;
+                }
+                if self.logs.search_pod.as_ref() != Some(&t.uid) {
+                    // A search belongs to the pod it was typed for.
+                    self.logs.search.clear();
+                    self.logs.search_pod = Some(t.uid.clone());
                 }
                 self.logs.generation += 1;
                 self.logs.note = None;
@@ -252,6 +260,10 @@ impl App {
                 self.logs.matched = Some(i + self.logs.buffer.dropped() as usize);
                 self.logs.follow = false;
                 self.logs.pending_jump = Some(i);
+                // An earlier "not found" is answered.
+                if self.message.as_ref().is_some_and(|m| m.error) {
+                    self.message = None;
+                }
             }
             None => self.fail(format!("{:?} not found", self.logs.search)),
         }

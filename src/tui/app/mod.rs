@@ -247,7 +247,13 @@ impl App {
             return;
         }
         if let Some(action) = self.cfg.keymap.lookup(self.mode(), &key) {
+            let (mode, said) = (self.mode(), self.message.clone());
             self.act(action);
+            // A message belongs to the view it was said in: leaving the view shows the new view's keys, unless
+            // the action itself said something.
+            if self.mode() != mode && self.message == said {
+                self.message = None;
+            }
         }
     }
 

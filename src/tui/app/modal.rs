@@ -211,6 +211,9 @@ impl App {
             KeyCode::Backspace => {
                 prompt.input.pop();
             }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                prompt.input.clear();
+            }
             KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
                 prompt.input.push(c);
             }
@@ -224,7 +227,12 @@ impl App {
     }
 
     fn submit_prompt(&mut self, p: Prompt) {
-        let input = p.input.trim().to_string();
+        // A search is taken as typed: `line 5 ` must not match `line 50`.
+        let input = if p.kind == PromptKind::Search {
+            p.input.clone()
+        } else {
+            p.input.trim().to_string()
+        };
         match p.kind {
             PromptKind::Filter => {
                 self.pods.filter = input;

@@ -10,9 +10,9 @@ use ratatui::widgets::{Paragraph, Row, Table};
 
 use super::{block, one_line};
 use crate::engine::snapshot::PodView;
-use crate::engine::status::short_age;
 use crate::runtime::docker::short;
 use crate::runtime::observe::{InstanceState, ObservedContainer, Role};
+use crate::text::human_duration;
 use crate::tui::app::{App, ContainerRow, container_rows, instance};
 use crate::tui::theme::Theme;
 
@@ -276,16 +276,17 @@ fn ages(
     now: jiff::Timestamp,
 ) -> (Option<String>, Option<String>) {
     match inst.map(|i| &i.state) {
-        Some(InstanceState::Running { started_at }) => {
-            (started_at.map(|s| short_age(now.duration_since(s))), None)
-        }
+        Some(InstanceState::Running { started_at }) => (
+            started_at.map(|s| human_duration(now.duration_since(s))),
+            None,
+        ),
         Some(InstanceState::Exited {
             started_at,
             finished_at,
             ..
         }) => (
-            started_at.map(|s| short_age(now.duration_since(s))),
-            finished_at.map(|s| short_age(now.duration_since(s))),
+            started_at.map(|s| human_duration(now.duration_since(s))),
+            finished_at.map(|s| human_duration(now.duration_since(s))),
         ),
         _ => (None, None),
     }
@@ -321,7 +322,7 @@ fn probe_lines(p: &PodView, t: &Theme, now: jiff::Timestamp, width: usize) -> Ve
             )),
             None => spans.push(Span::styled("not run yet".to_string(), t.dim())),
             Some((ok, msg, at)) => {
-                let age = short_age(now.duration_since(*at));
+                let age = human_duration(now.duration_since(*at));
                 let (word, style) = if *ok {
                     ("ok", t.ok())
                 } else {

@@ -9,8 +9,8 @@ use ratatui::widgets::{Paragraph, Row, Table, Tabs, Wrap};
 use super::{block, one_line};
 use crate::engine::events::EventType;
 use crate::engine::snapshot::PodView;
-use crate::engine::status::short_age;
 use crate::text::escape_controls;
+use crate::text::human_duration;
 use crate::tui::app::{App, Tab};
 use crate::tui::theme::Theme;
 
@@ -185,12 +185,12 @@ fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
             let age = if e.count > 1 {
                 format!(
                     "{} (x{} over {})",
-                    short_age(now.duration_since(e.last_seen)),
+                    human_duration(now.duration_since(e.last_seen)),
                     e.count,
-                    short_age(now.duration_since(e.first_seen))
+                    human_duration(now.duration_since(e.first_seen))
                 )
             } else {
-                short_age(now.duration_since(e.last_seen))
+                human_duration(now.duration_since(e.last_seen))
             };
             age_w = age_w.max(age.chars().count());
             Row::new(vec![

@@ -22,8 +22,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::app::{App, Confirm, Modal, Prompt, PromptKind, Screen};
 use super::keymap::Mode;
 use crate::engine::snapshot::DockerState;
-use crate::engine::status::short_age;
 use crate::manifest::FileState;
+use crate::text::human_duration;
 use crate::text::{display_path, escape_controls};
 
 /// Draws the whole UI.
@@ -248,7 +248,7 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
     }
     second.push(Span::styled(" │ ", t.dim()));
     second.push(Span::raw(match snap.last_sync {
-        Some(s) => format!("synced {} ago", short_age(app.now.duration_since(s))),
+        Some(s) => format!("synced {} ago", human_duration(app.now.duration_since(s))),
         None => "not synced yet".into(),
     }));
     if !app.mouse {

@@ -10,9 +10,10 @@ use ratatui::widgets::{Paragraph, Row, Table};
 use super::{block, one_line};
 use crate::engine::events::EventType;
 use crate::engine::snapshot::PodView;
-use crate::engine::status::{restarts_text, short_age};
+use crate::engine::status::restarts_text;
 use crate::manifest::{FileState, FileStatus};
 use crate::text::escape_controls;
+use crate::text::human_duration;
 use crate::tui::app::{App, Focus};
 use crate::tui::theme::Theme;
 
@@ -144,7 +145,7 @@ fn pod_cells(
         Span::raw(restarts_text(&p.columns, now)),
         Span::raw(
             p.start_time()
-                .map(|s| short_age(now.duration_since(s)))
+                .map(|s| human_duration(now.duration_since(s)))
                 .unwrap_or_else(|| "-".into()),
         ),
     ];
@@ -351,7 +352,7 @@ pub fn draw_events(f: &mut Frame, app: &mut App, area: Rect) {
                 Style::default()
             };
             let row = Row::new(vec![
-                Span::raw(short_age(now.duration_since(e.last_seen))),
+                Span::raw(human_duration(now.duration_since(e.last_seen))),
                 Span::styled(format!("{:?}", e.kind), style),
                 Span::raw(e.reason.clone()),
                 Span::raw(pod.to_string()),
