@@ -93,17 +93,14 @@ async fn kube_play_once(host: &str, dir: &Path, name: &str) -> Option<f64> {
     let pod_running = podman_cli(host)
         .args([
             "ps",
+            "-q",
             "--filter",
             &format!("pod={name}"),
-            "--format",
-            "{{.State}}",
+            "--filter",
+            "status=running",
         ])
         .output()
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .matches("running")
-                .count()
-        })
+        .map(|o| String::from_utf8_lossy(&o.stdout).lines().count())
         .unwrap_or(0);
     let _ = podman_cli(host).args(["kube", "down"]).arg(&file).output();
     if !ok || pod_running < 3 {
