@@ -37,8 +37,9 @@ spec:
 }
 
 fn hog_pod() -> String {
-    // 1 MiB more every 0.2 s (a shell string doubling as a buffer): the working set climbs for ~15 s to the
-    // 48Mi limit, slowly enough for one-second samples to see it.
+    // 1 MiB more every 0.25 s, each MiB in a variable of its own (growing one string would copy it, so the
+    // peak would be twice what a sample sees): the working set climbs for ~12 s to the 48Mi limit, slowly
+    // enough for one-second samples to see it near the top.
     format!(
         "apiVersion: v1
 kind: Pod
@@ -50,7 +51,7 @@ spec:
   containers:
   - name: hog
     image: {BUSYBOX}
-    command: [sh, -c, 'x=$(head -c 1048576 /dev/zero | tr \"\\\\0\" a); y=; while :; do y=\"$y$x\"; sleep 0.2; done']
+    command: [sh, -c, 'x=$(head -c 1048576 /dev/zero | tr \"\\\\0\" a); i=0; while :; do eval \"v$i=\\$x\"; i=$((i+1)); sleep 0.25; done']
     resources:
       limits: {{memory: 48Mi}}
 "

@@ -349,7 +349,10 @@ fn filter_sort_navigate_and_commands() {
     // Tabs of the pod view, both ways.
     a.on_key(code(KeyCode::Enter));
     a.on_key(code(KeyCode::BackTab));
+    assert_eq!(a.tab, Tab::Resources, "the last tab");
+    a.on_key(code(KeyCode::BackTab));
     assert_eq!(a.tab, Tab::Yaml);
+    a.on_key(code(KeyCode::Right));
     a.on_key(code(KeyCode::Right));
     assert_eq!(a.tab, Tab::Containers);
     // r on the sandbox row is refused with a reason; on an app container it asks.

@@ -67,9 +67,11 @@ pub struct PlanSpec {
     pub restart_requested: Vec<String>,
     /// Plan [`Step::Precreate`] with each new sandbox.
     pub precreate: bool,
-    /// Containers whose create body needs the pod's IP (downward API `status.podIP(s)`): never pre-created,
-    /// since the sandbox has no IP before it starts.
-    pub needs_pod_ip: Vec<String>,
+    /// Containers never pre-created: those whose create body needs the pod's IP (downward API
+    /// `status.podIP(s)`; the sandbox has no IP before it starts), and those with a `subPath`/`subPathExpr`
+    /// mount (its directory is resolved and pinned at create time; the kubelet resolves it just before the
+    /// container starts, after the earlier containers may have changed the volume).
+    pub not_ahead: Vec<String>,
     /// Containers the worker pre-created in the current sandbox that have not started yet: their `Created`
     /// instance is started, not replaced as a leftover.
     pub precreated: Vec<String>,
@@ -97,12 +99,12 @@ impl PlanSpec {
             kill_requested: false,
             restart_requested: Vec::new(),
             precreate: true,
-            needs_pod_ip: spec
+            not_ahead: spec
                 .init_containers
                 .iter()
                 .flatten()
                 .chain(&spec.containers)
-                .filter(|c| spec.host_network != Some(true) && needs_pod_ip(c))
+                .filter(|c| (spec.host_network != Some(true) && needs_pod_ip(c)) || has_sub_path(c))
                 .map(|c| c.name.clone())
                 .collect(),
             precreated: Vec::new(),
@@ -117,6 +119,14 @@ fn needs_pod_ip(c: &k8s_openapi::api::core::v1::Container) -> bool {
             .as_ref()
             .and_then(|v| v.field_ref.as_ref())
             .is_some_and(|f| f.field_path.starts_with("status.podIP"))
+    })
+}
+
+/// Whether a container mounts a volume's sub path.
+fn has_sub_path(c: &k8s_openapi::api::core::v1::Container) -> bool {
+    c.volume_mounts.iter().flatten().any(|m| {
+        m.sub_path.as_deref().is_some_and(|p| !p.is_empty())
+            || m.sub_path_expr.as_deref().is_some_and(|p| !p.is_empty())
     })
 }
 
@@ -502,7 +512,7 @@ fn precreate(plan: &mut Plan, spec: &PlanSpec, obs: &ObservedPod) {
     };
     let containers: Vec<(String, Role, u32)> = first
         .into_iter()
-        .filter(|(name, _)| !spec.needs_pod_ip.contains(name))
+        .filter(|(name, _)| !spec.not_ahead.contains(name))
         .map(|(name, role)| {
             let count = obs.instances(name).first().map_or(0, |l| l.count + 1);
             (name.clone(), role, count)

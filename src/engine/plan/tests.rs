@@ -61,7 +61,7 @@ fn spec(init: &[&str], app: &[&str], restart: RestartPolicy) -> PlanSpec {
         kill_requested: false,
         restart_requested: Vec::new(),
         precreate: false,
-        needs_pod_ip: Vec::new(),
+        not_ahead: Vec::new(),
         precreated: Vec::new(),
     }
 }
@@ -361,7 +361,7 @@ fn a_restart_request_stops_then_starts_whatever_the_policy_says() {
 fn a_new_sandbox_precreates_what_starts_first_and_the_starts_keep_their_order() {
     let mut s = spec(&[], &["a", "b", "ip"], RestartPolicy::Always);
     s.precreate = true;
-    s.needs_pod_ip = vec!["ip".into()];
+    s.not_ahead = vec!["ip".into()];
     let p = plan(&s, &ObservedPod::default(), &no_backoff, t(0));
     assert_eq!(
         p.steps,
@@ -416,4 +416,18 @@ fn a_new_sandbox_precreates_what_starts_first_and_the_starts_keep_their_order() 
             containers: vec![("a".into(), Role::App, 3), ("b".into(), Role::App, 0)]
         }
     );
+}
+
+#[test]
+fn containers_with_a_sub_path_or_the_pod_ip_are_not_created_ahead() {
+    let pod: k8s_openapi::api::core::v1::PodSpec = serde_json::from_value(serde_json::json!({
+        "containers": [
+            {"name": "plain"},
+            {"name": "sub", "volumeMounts": [{"name": "v", "mountPath": "/m", "subPath": "x"}]},
+            {"name": "expr", "volumeMounts": [{"name": "v", "mountPath": "/m", "subPathExpr": "$(P)"}]},
+            {"name": "ip", "env": [{"name": "IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}]},
+        ]
+    }))
+    .unwrap();
+    assert_eq!(PlanSpec::from_spec(&pod).not_ahead, ["sub", "expr", "ip"]);
 }
