@@ -65,7 +65,7 @@ async fn logs(args: &LogsArgs, common: &Common) -> Result<(), String> {
                     .containers
                     .iter()
                     .filter(|i| i.role == Role::App)
-                    .map(|i| (i.name.as_str(), i.created))
+                    .map(|i| (i.name.as_str(), first_sign(i)))
                     .collect();
                 let apps = spec_order(&apps);
                 let Some(first) = default_container(annotation, &apps) else {
@@ -110,8 +110,21 @@ async fn logs(args: &LogsArgs, common: &Common) -> Result<(), String> {
     Ok(())
 }
 
-/// App container names in the pod spec's order. The engine creates a pod's containers one after another in
-/// spec order, so a name's first instance's creation time orders the names (names with no time go last).
+/// When an instance showed it was there in the pod's order: its start (the engine starts a pod's containers one
+/// after another in spec order, though it may create them ahead all at once), else its creation.
+fn first_sign(i: &crate::runtime::observe::ObservedContainer) -> Option<jiff::Timestamp> {
+    use crate::runtime::observe::InstanceState;
+    let started = match &i.state {
+        InstanceState::Running { started_at, .. } | InstanceState::Exited { started_at, .. } => {
+            *started_at
+        }
+        _ => None,
+    };
+    started.or(i.created)
+}
+
+/// App container names in the pod spec's order: a name's first instance's [`first_sign`] orders the names
+/// (names with no time go last).
 fn spec_order<'a>(instances: &[(&'a str, Option<jiff::Timestamp>)]) -> Vec<&'a str> {
     let mut first: Vec<(&'a str, Option<jiff::Timestamp>)> = Vec::new();
     for &(name, created) in instances {
