@@ -341,6 +341,8 @@ async fn unknown_fields_follow_kubectls_validate_flag() {
         "{stderr}"
     );
     assert_eq!(p.files(), ["typo.yaml"]);
+    // Running before the engine stops, so its cleanup finds every container (none is created after it).
+    running(&p, "typo").await;
     p.stop().await;
 }
 

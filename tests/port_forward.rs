@@ -140,19 +140,21 @@ async fn wait_pod(run: &PodtuiRun, what: &str, pred: impl Fn(&podtui::engine::Po
 }
 
 /// A `podtui run` with pod `pf` running both containers.
-async fn start_pod(test: &str) -> (PodtuiRun, Cleanup, String) {
+/// The engine, its pod `pf` running, and the cleanup of its node. Keep the order when destructuring: locals
+/// drop in reverse, so the engine is killed before the cleanup runs (else it recreates what was removed).
+async fn start_pod(test: &str) -> (Cleanup, PodtuiRun, String) {
     let node = common::run_id(test);
     let cleanup = Cleanup::node(&node);
     let run = PodtuiRun::start(&node, &[]);
     run.ready(60).await;
     run.write("pf.yaml", &pod("pf"));
     wait_pod(&run, "pod pf running", |p| p.columns.ready == "2/2").await;
-    (run, cleanup, node)
+    (cleanup, run, node)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn forward_carries_parallel_requests_and_survives_a_container_kill() {
-    let (run, _cleanup, node) = start_pod("pf-direct").await;
+    let (_cleanup, run, node) = start_pod("pf-direct").await;
     let f = forward(&node, "pf", ":8080", Some("direct"));
     eventually_get(f.port, 60).await;
     hundred_parallel(f.port).await;
@@ -183,7 +185,7 @@ async fn forward_carries_parallel_requests_and_survives_a_container_kill() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn forward_through_the_sandbox_relays_and_passes_half_closes_on() {
-    let (_run, _cleanup, node) = start_pod("pf-sandbox").await;
+    let (_cleanup, _run, node) = start_pod("pf-sandbox").await;
     let f = forward(&node, "pf", ":8080", Some("sandbox"));
     eventually_get(f.port, 60).await;
     hundred_parallel(f.port).await;
