@@ -18,7 +18,8 @@ use std::time::{Duration, Instant};
 pub const NEAR_CAP: usize = 9_800_000;
 /// What any file under the cap may cost before it is refused.
 pub const PEAK_RSS_KB: i64 = 64 * 1024;
-/// CPU time a refusal may cost (the child's user + system time, which a loaded machine does not inflate).
+/// CPU time a refusal may cost (the child's user + system time: other processes inflate it far less than wall
+/// time, but a busy SMT sibling still can, so the tests that measure it run alone).
 pub const CPU: Duration = Duration::from_secs(1);
 
 /// One bomb: a file name, its text, and the words of the bound that must refuse it.
