@@ -333,3 +333,108 @@ fn probe_results_and_host_access_in_the_pod_view() {
     a.on_key(code(KeyCode::Enter));
     both("detail_containers_probes", &mut a);
 }
+
+/// Issue 15, item 16: `/` searches every text view (here the YAML and Events tabs, the containers and the
+/// events screen); typing `/qos` there once sent `q` and quit. A match is scrolled into view, marked, and `n`
+/// wraps around; a term that is not there says so and moves nothing.
+#[test]
+fn slash_searches_every_text_view_and_never_falls_through_to_quit() {
+    let mut a = app();
+    select(&mut a, "web-demo");
+    a.on_key(key('y'));
+    a.on_key(key('Y'));
+    assert!(
+        !render(&mut a, 80, 24).contains("qosClass"),
+        "off screen at first"
+    );
+    a.on_key(key('/'));
+    common::tui::typed(&mut a, "qos");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.quitting, None, "the search text reached the keymap");
+    assert_eq!(a.tab, Tab::Yaml);
+    let screen = render(&mut a, 80, 24);
+    assert!(screen.contains("qosClass"), "{screen}");
+    assert!(
+        screen.contains("/qos"),
+        "the term is in the title: {screen}"
+    );
+    let first = a.find.hit.unwrap();
+    // One match: `n` and `N` come back to it.
+    a.on_key(key('n'));
+    assert_eq!(a.find.hit, Some(first));
+    a.on_key(key('N'));
+    assert_eq!(a.find.hit, Some(first));
+    // A term that is not there: said, nothing moves.
+    let scroll = a.pod_view.scroll;
+    a.on_key(key('/'));
+    a.on_key(ctrl('u'));
+    common::tui::typed(&mut a, "no-such-text");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.pod_view.scroll, scroll);
+    assert!(
+        a.message
+            .as_ref()
+            .is_some_and(|m| m.error && m.text.contains("not found")),
+        "{:?}",
+        a.message
+    );
+
+    // The Events tab: the matching event comes to the top and is marked.
+    select_pod_tab(&mut a, "pullfail-demo", 'v');
+    a.on_key(key('/'));
+    common::tui::typed(&mut a, "back-off");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.quitting, None);
+    let hit = a.find.hit.expect("a Back-off event");
+    assert_eq!(a.pod_view.scroll, hit);
+    assert!(
+        a.message.as_ref().is_none_or(|m| !m.error),
+        "{:?}",
+        a.message
+    );
+    let screen = render(&mut a, 160, 48);
+    let body: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.contains("LAST SEEN"))
+        .collect();
+    assert!(body[1].contains("Back-off"), "{screen}");
+
+    // The Containers tab: a match selects the container.
+    a.on_key(code(KeyCode::Esc));
+    select(&mut a, "nginx-demo");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.tab, Tab::Containers);
+    a.on_key(key('/'));
+    common::tui::typed(&mut a, "POD");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.pod_view.container_sel, 0);
+    assert_eq!(a.container_rows()[0].name, "POD");
+
+    // The events screen: a match selects the event.
+    a.on_key(code(KeyCode::Esc));
+    a.command("events");
+    a.on_key(key('/'));
+    common::tui::typed(&mut a, "pulling");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.quitting, None);
+    let selected = a.events_pos.selected;
+    let all = podtui::tui::app::find::all_events(&a.snap);
+    let (_, e) = all[selected];
+    assert!(
+        format!("{} {}", e.reason, e.message)
+            .to_lowercase()
+            .contains("pulling"),
+        "{e:?}"
+    );
+    a.on_key(key('n'));
+    assert_ne!(
+        a.events_pos.selected, selected,
+        "several events match: n moves on"
+    );
+}
+
+fn select_pod_tab(a: &mut App, pod: &str, tab: char) {
+    a.on_key(code(KeyCode::Esc));
+    select(a, pod);
+    a.on_key(key(tab));
+}

@@ -208,6 +208,16 @@ fn pod_tab_keys() -> Vec<Binding> {
     ]
 }
 
+/// The search keys of the text views (the log has its own).
+fn find_keys() -> Vec<Binding> {
+    use Action::*;
+    vec![
+        b(&["/"], Filter, "search this view", Some("search")),
+        b(&["n"], SearchNext, "next match", None),
+        b(&["N"], SearchPrev, "previous match", None),
+    ]
+}
+
 /// The movement keys every list has.
 fn nav_keys() -> Vec<Binding> {
     use Action::*;
@@ -322,6 +332,7 @@ fn manifests_keys() -> Vec<Binding> {
 /// The events screen's keys.
 fn events_keys() -> Vec<Binding> {
     let mut keys = vec![b(&["esc"], Action::Back, "back to the pods", Some("back"))];
+    keys.extend(find_keys());
     keys.extend(nav_keys());
     keys
 }
@@ -353,6 +364,7 @@ fn detail_keys() -> Vec<Binding> {
             Some("shell"),
         ),
     ];
+    keys.extend(find_keys());
     keys.extend(pod_tab_keys());
     keys.extend(nav_keys());
     keys

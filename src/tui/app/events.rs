@@ -8,7 +8,7 @@ impl App {
     /// What `action` does on the events screen.
     pub(super) fn act_events(&mut self, action: Action) {
         let len = self.all_events_len();
-        if self.events_pos.apply(action, len, self.page) {
+        if self.events_pos.apply(action, len, self.page) || self.act_find(action) {
             return;
         }
         if action == Action::Back {

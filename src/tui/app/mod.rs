@@ -16,6 +16,7 @@ pub mod commands;
 pub mod editor;
 pub mod effect;
 pub mod events;
+pub mod find;
 pub mod list;
 pub mod logs;
 pub mod manifests;
@@ -159,6 +160,8 @@ pub struct App {
     pub page: usize,
     /// Live resource use and the interest declared in it.
     pub stats: stats::StatsState,
+    /// The `/` search of the pod view's tabs and the events screen.
+    pub find: find::TextSearch,
 }
 
 impl App {
@@ -185,6 +188,7 @@ impl App {
             areas: Areas::default(),
             page: 10,
             stats: stats::StatsState::default(),
+            find: find::TextSearch::default(),
         };
         app.refresh_visible();
         app

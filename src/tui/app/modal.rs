@@ -79,6 +79,8 @@ pub enum PromptKind {
     Filter,
     /// `/` search in the log.
     Search,
+    /// `/` search in the pod view's other tabs and the events screen.
+    Find,
     /// A file name for `n`.
     NewFile,
 }
@@ -167,6 +169,7 @@ impl App {
         let input = match kind {
             PromptKind::Filter => self.pods.filter.clone(),
             PromptKind::Search => self.logs.search.clone(),
+            PromptKind::Find => self.find_term().unwrap_or_default().to_string(),
             _ => String::new(),
         };
         self.modals.push(Modal::Prompt(Prompt { kind, input }));
@@ -228,7 +231,7 @@ impl App {
 
     fn submit_prompt(&mut self, p: Prompt) {
         // A search is taken as typed: `line 5 ` must not match `line 50`.
-        let input = if p.kind == PromptKind::Search {
+        let input = if matches!(p.kind, PromptKind::Search | PromptKind::Find) {
             p.input.clone()
         } else {
             p.input.trim().to_string()
@@ -243,6 +246,7 @@ impl App {
                 self.logs.matched = None;
                 self.search(false);
             }
+            PromptKind::Find => self.submit_find(input),
             PromptKind::NewFile => self.new_file(&input),
             PromptKind::Command => self.command(&input),
         }

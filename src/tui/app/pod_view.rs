@@ -178,6 +178,7 @@ impl App {
         let was_logs = self.tab == Tab::Logs;
         self.tab = tab;
         self.pod_view.scroll = 0;
+        self.find.reset();
         if tab == Tab::Logs {
             self.sync_logs();
         } else if was_logs {
@@ -201,12 +202,16 @@ impl App {
             Action::ToggleYaml => {
                 self.pod_view.yaml_applied = !self.pod_view.yaml_applied;
                 self.pod_view.scroll = 0;
+                self.find.reset();
                 return;
             }
             _ => {}
         }
         if self.tab == Tab::Logs {
             return self.act_logs(action, &p);
+        }
+        if self.act_find(action) {
+            return;
         }
         let rows = container_rows(&p);
         if is_movement(action) {

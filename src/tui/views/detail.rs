@@ -2,7 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, Tabs, Wrap};
 
@@ -11,6 +11,7 @@ use crate::engine::events::EventType;
 use crate::engine::snapshot::PodView;
 use crate::text::escape_controls;
 use crate::text::human_duration;
+use crate::tui::app::find::event_text;
 use crate::tui::app::{App, Tab};
 use crate::tui::theme::Theme;
 
@@ -75,15 +76,29 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
     );
     match app.tab {
         Tab::Containers => super::containers::draw(f, app, &p, body),
-        Tab::Network => text_tab(f, app, " Network ", super::network::lines(&p, &t), body),
-        Tab::Volumes => text_tab(f, app, " Volumes ", volume_lines(&p, &t), body),
         Tab::Logs => super::logs::draw(f, app, &p, body),
         Tab::Events => events(f, app, &p, body),
         Tab::Resources => super::resources::draw(f, app, &p, body),
+        Tab::Network | Tab::Volumes | Tab::Yaml => {
+            let (title, lines) = text_lines(app, &p, &t);
+            text_tab(f, app, &title, lines, body)
+        }
+    }
+}
+
+/// The title and lines of a text tab (Network, Volumes, YAML; empty for the others), as drawn and as `/`
+/// searches them.
+pub fn text_lines(app: &App, p: &PodView, t: &Theme) -> (String, Vec<Line<'static>>) {
+    match app.tab {
+        Tab::Network => (" Network ".into(), super::network::lines(p, t)),
+        Tab::Volumes => (" Volumes ".into(), volume_lines(p, t)),
         Tab::Yaml => {
             let (title, text) = if app.pod_view.yaml_applied {
                 (
-                    format!(" manifest as applied: {source} (Y: the pod as podtui sees it) "),
+                    format!(
+                        " manifest as applied: {} (Y: the pod as podtui sees it) ",
+                        escape_controls(&p.source)
+                    ),
                     p.manifest
                         .as_deref()
                         .map(str::to_string)
@@ -107,17 +122,55 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
                     )
                 })
                 .collect();
-            text_tab(f, app, &title, lines, body)
+            (title, lines)
         }
+        _ => (String::new(), Vec::new()),
+    }
+}
+
+/// The box title with the search term, if one is typed.
+pub(super) fn with_search(app: &App, title: &str) -> String {
+    match app.find_term() {
+        Some(term) => format!("{} · /{term} ", title.trim_end()),
+        None => title.to_string(),
+    }
+}
+
+/// Marks a row of a searched view (the pod view's tabs, the events screen): the current match reversed, the other matches underlined.
+pub(super) fn mark(app: &App, index: usize, text: &str) -> Option<Style> {
+    if app.find.hit == Some(index) {
+        Some(Style::default().add_modifier(Modifier::REVERSED))
+    } else if app.find_term().is_some() && app.find.matches(text) {
+        Some(Style::default().add_modifier(Modifier::UNDERLINED))
+    } else {
+        None
     }
 }
 
 fn text_tab(f: &mut Frame, app: &mut App, title: &str, lines: Vec<Line<'static>>, area: Rect) {
-    let b = block(app, title.to_string(), true);
+    let b = block(app, with_search(app, title), true);
     let inner = b.inner(area);
     f.render_widget(b, area);
     let height = inner.height as usize;
     app.page = height.max(1);
+    let lines: Vec<Line<'static>> = lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            match mark(app, i, &text) {
+                Some(style) => l.patch_style(style),
+                None => l,
+            }
+        })
+        .collect();
+    if let Some(line) = app.find.jump.take() {
+        // The row the matched line starts at once wrapped, a third of the way down.
+        let row = Paragraph::new(lines[..line.min(lines.len())].to_vec())
+            .wrap(Wrap { trim: false })
+            .line_count(inner.width);
+        app.pod_view.scroll = row.saturating_sub(height / 3);
+    }
     let para = Paragraph::new(lines).wrap(Wrap { trim: false });
     let total = para.line_count(inner.width);
     app.pod_view.scroll = app.pod_view.scroll.min(total.saturating_sub(height));
@@ -159,7 +212,7 @@ fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
     let t = app.cfg.theme.clone();
     let b = block(
         app,
-        format!(" Events ({}) newest first ", p.events.len()),
+        with_search(app, &format!(" Events ({}) newest first ", p.events.len())),
         true,
     );
     let inner = b.inner(area);
@@ -174,9 +227,10 @@ fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
         .events
         .iter()
         .rev()
+        .enumerate()
         .skip(app.pod_view.scroll)
         .take(height)
-        .map(|e| {
+        .map(|(i, e)| {
             let style = if e.kind == EventType::Warning {
                 t.error()
             } else {
@@ -193,13 +247,17 @@ fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
                 human_duration(now.duration_since(e.last_seen))
             };
             age_w = age_w.max(age.chars().count());
-            Row::new(vec![
+            let row = Row::new(vec![
                 Span::raw(age),
                 Span::styled(format!("{:?}", e.kind), style),
                 Span::raw(e.reason.clone()),
                 Span::styled(e.object.clone(), t.dim()),
                 Span::raw(one_line(&e.message, width)),
-            ])
+            ]);
+            match mark(app, i, &event_text(&e.object, e)) {
+                Some(m) => row.style(m),
+                None => row,
+            }
         })
         .collect();
     let obj_w = if inner.width >= 120 { 28 } else { 0 };

@@ -4,7 +4,7 @@
 //! Everything is sized for 80x24 and up; smaller terminals get what fits, never a panic.
 
 mod containers;
-mod detail;
+pub(crate) mod detail;
 mod editor;
 pub mod help;
 mod logs;
@@ -100,7 +100,7 @@ fn draw_prompt(f: &mut Frame, app: &App, p: &Prompt, area: Rect) {
     let label = match p.kind {
         PromptKind::Command => ":".to_string(),
         PromptKind::Filter => "/".to_string(),
-        PromptKind::Search => "search: ".to_string(),
+        PromptKind::Search | PromptKind::Find => "search: ".to_string(),
         PromptKind::NewFile => format!(
             "new manifest in {}: ",
             app.watch_dir()

@@ -14,6 +14,7 @@ use crate::engine::status::restarts_text;
 use crate::manifest::{FileState, FileStatus};
 use crate::text::escape_controls;
 use crate::text::human_duration;
+use crate::tui::app::find::{all_events, event_text};
 use crate::tui::app::{App, Focus};
 use crate::tui::theme::Theme;
 
@@ -326,14 +327,13 @@ fn file_lines(file: &FileStatus, t: &Theme, width: usize, selected: bool) -> Vec
 /// Every pod's events, newest first.
 pub fn draw_events(f: &mut Frame, app: &mut App, area: Rect) {
     let t = app.cfg.theme.clone();
-    let mut all: Vec<(&str, &crate::engine::events::PodEvent)> = app
-        .snap
-        .pods
-        .iter()
-        .flat_map(|p| p.events.iter().map(move |e| (p.name.as_str(), e)))
-        .collect();
-    all.sort_by_key(|e| std::cmp::Reverse(e.1.last_seen));
-    let b = block(app, format!(" Events ({}) ", all.len()), true);
+    let snap = app.snap.clone();
+    let all = all_events(&snap);
+    let b = block(
+        app,
+        super::detail::with_search(app, &format!(" Events ({}) ", all.len())),
+        true,
+    );
     let inner = b.inner(area);
     f.render_widget(b, area);
     let height = inner.height.saturating_sub(1) as usize;
@@ -364,6 +364,8 @@ pub fn draw_events(f: &mut Frame, app: &mut App, area: Rect) {
             ]);
             if i == app.events_pos.selected {
                 row.style(t.selected())
+            } else if let Some(m) = super::detail::mark(app, i, &event_text(pod, e)) {
+                row.style(m)
             } else {
                 row
             }
