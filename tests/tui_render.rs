@@ -438,3 +438,51 @@ fn select_pod_tab(a: &mut App, pod: &str, tab: char) {
     select(a, pod);
     a.on_key(key(tab));
 }
+
+/// Issue 15, item 17: a pod whose file is now invalid runs that file's last good version, and the pods table
+/// says so on its row (the fixture's `broken.yaml` is such a file; its pod is `web-demo`).
+#[test]
+fn a_pod_whose_file_is_now_invalid_is_marked_stale() {
+    let mut a = app();
+    for (w, h) in [(80, 24), (160, 48)] {
+        let screen = render(&mut a, w, h);
+        let web: Vec<&str> = screen.lines().filter(|l| l.contains("web-demo")).collect();
+        assert!(web[0].contains("web-demo [stale]"), "{screen}");
+        let others = screen.lines().filter(|l| l.contains("[stale]")).count();
+        assert_eq!(others, 1, "only web-demo is stale: {screen}");
+    }
+}
+
+/// Issue 15, item 18: FILE names the file, with `:LINE` only when the file defines several pods (a lone pod's
+/// document may start after comments: `job.yaml:3` only puzzled); `get -o wide` uses the same label.
+#[test]
+fn the_file_column_gives_a_line_only_where_a_file_holds_several_pods() {
+    let mut a = app();
+    let mut snap = (*a.snap).clone();
+    let job = snap.pods.iter().position(|p| p.name == "job-demo").unwrap();
+    let mut p = (*snap.pods[job]).clone();
+    p.line = Some(3);
+    snap.pods[job] = Arc::new(p.clone());
+    a.on_snapshot(Arc::new(snap.clone()));
+    let screen = render(&mut a, 160, 48);
+    let row = screen.lines().find(|l| l.contains("job-demo")).unwrap();
+    assert!(
+        row.contains("manifests/job.yaml") && !row.contains("job.yaml:3"),
+        "{row}"
+    );
+    // A second pod in the same file: now both carry their document's line.
+    p.name = "job-two".into();
+    p.uid = "0000-job-two".into();
+    p.line = Some(20);
+    snap.pods.push(Arc::new(p));
+    a.on_snapshot(Arc::new(snap));
+    let screen = render(&mut a, 160, 48);
+    for (name, label) in [("job-demo", "job.yaml:3"), ("job-two", "job.yaml:20")] {
+        let row = screen.lines().find(|l| l.contains(name)).unwrap();
+        assert!(row.contains(label), "{row}");
+    }
+    let rows = podtui::commands::get::rows(&a.snap.pods, "demo", true, a.now);
+    let file_of = |name: &str| rows.iter().find(|r| r[0] == name).unwrap()[7].clone();
+    assert_eq!(file_of("job-two"), "manifests/job.yaml:20");
+    assert_eq!(file_of("nginx-demo"), "manifests/nginx.yaml");
+}

@@ -111,7 +111,7 @@ pub fn rows(pods: &[Arc<PodView>], node: &str, wide: bool, now: Timestamp) -> Ve
                 r.push(if p.source.is_empty() {
                     "<none>".into()
                 } else {
-                    escape_controls(&p.source).into_owned()
+                    p.source_label(pods)
                 });
             }
             r

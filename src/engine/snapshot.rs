@@ -137,6 +137,20 @@ impl PodView {
     pub fn start_time(&self) -> Option<Timestamp> {
         self.pod.status.as_ref()?.start_time.as_ref().map(|t| t.0)
     }
+
+    /// Where the pod comes from, as the TUI and `get -o wide` show it: the file, with `:LINE` (where its
+    /// document starts) only when the file defines other pods of `all` too. A lone pod's document may start
+    /// after comments, and a line number there would only puzzle. Control characters are escaped.
+    pub fn source_label(&self, all: &[Arc<PodView>]) -> String {
+        let file = crate::text::escape_controls(&self.source);
+        let shared = all
+            .iter()
+            .any(|o| o.source == self.source && o.uid != self.uid && o.desired);
+        match self.line {
+            Some(l) if shared => format!("{file}:{l}"),
+            _ => file.into_owned(),
+        }
+    }
 }
 
 /// The whole published state.

@@ -35,11 +35,7 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
             d.duration_since(app.now).as_secs().max(0)
         );
     }
-    let source = escape_controls(&p.source);
-    let file = match p.line {
-        Some(l) if l > 1 => format!("{source}:{l}"),
-        _ => source.to_string(),
-    };
+    let file = p.source_label(&app.snap.pods);
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(format!("Pod {}", p.name), t.title()),

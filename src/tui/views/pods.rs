@@ -85,12 +85,25 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
         .take(height)
         .copied()
         .collect();
-    let name_w = window
+    // Pods that run the last good version of a file that is now invalid.
+    let stale: std::collections::HashSet<&str> = app
+        .snap
+        .files
+        .iter()
+        .filter(|f| f.state == FileState::Invalid { stale: true })
+        .flat_map(|f| f.pods.iter().map(String::as_str))
+        .collect();
+    let names: Vec<(String, bool)> = window
         .iter()
         .map(|i| {
             let p = &app.snap.pods[*i];
-            p.name.chars().count() + if p.host_access.is_empty() { 0 } else { 2 }
+            let stale = stale.contains(p.key().as_str());
+            (name_cell(p, stale), stale)
         })
+        .collect();
+    let name_w = names
+        .iter()
+        .map(|(n, _)| n.chars().count())
         .max()
         .unwrap_or(4)
         .clamp(4, 44);
@@ -100,10 +113,12 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
     let stats = app.stats.view.clone();
     let rows: Vec<Row> = window
         .iter()
+        .zip(names)
         .enumerate()
-        .map(|(k, i)| {
+        .map(|(k, (i, name))| {
             let p = &app.snap.pods[*i];
-            let mut cells = pod_cells(p, &t, now, show_ip, show_file);
+            let file = show_file.then(|| p.source_label(&app.snap.pods));
+            let mut cells = pod_cells(p, name, &t, now, show_ip, file);
             super::usage::cells(&mut cells, stats.pod(&p.uid), usage_cols, show_file);
             let row = Row::new(cells);
             if app.pods.pos.offset + k == app.pods.pos.selected && focused {
@@ -122,25 +137,40 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
     }
 }
 
-/// The cells of pod `p`'s row.
+/// The NAME cell: the name, `⚠` when the pod can touch the host, `[stale]` when its file is now invalid and
+/// the pod runs that file's last good version.
+fn name_cell(p: &PodView, stale: bool) -> String {
+    let mut name = p.name.clone();
+    if !p.host_access.is_empty() {
+        name.push_str(" ⚠");
+    }
+    if stale {
+        name.push_str(" [stale]");
+    }
+    name
+}
+
+/// The cells of pod `p`'s row (`name`: its NAME cell and whether it is stale; `file`: the FILE column, when
+/// it is shown).
 fn pod_cells(
     p: &PodView,
+    (name, stale): (String, bool),
     t: &Theme,
     now: Timestamp,
     show_ip: bool,
-    show_file: bool,
+    file: Option<String>,
 ) -> Vec<Span<'static>> {
     let mut status = p.columns.status.clone();
     if let Some(d) = p.terminating {
         status = format!("Terminating {}s", d.duration_since(now).as_secs().max(0));
     }
-    let name = if p.host_access.is_empty() {
-        p.name.clone()
+    let name = if stale {
+        Span::styled(name, t.warn())
     } else {
-        format!("{} ⚠", p.name)
+        Span::raw(name)
     };
     let mut cells = vec![
-        Span::raw(name),
+        name,
         Span::raw(p.columns.ready.clone()),
         Span::styled(status, t.status(&p.columns.status)),
         Span::raw(restarts_text(&p.columns, now)),
@@ -153,11 +183,7 @@ fn pod_cells(
     if show_ip {
         cells.push(Span::raw(p.ip().unwrap_or("<none>").to_string()));
     }
-    if show_file {
-        let file = match p.line {
-            Some(l) if l > 1 => format!("{}:{l}", escape_controls(&p.source)),
-            _ => escape_controls(&p.source).into_owned(),
-        };
+    if let Some(file) = file {
         cells.push(Span::styled(file, t.dim()));
     }
     cells
