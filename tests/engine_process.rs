@@ -171,6 +171,77 @@ fn sigkill_and_restart_adopts_the_same_containers() {
     kill9(&mut p);
 }
 
+/// Issue 15, item 4: a pod's start time (AGE) is the pod's, not its latest sandbox's. The sandbox is removed
+/// under a running engine, which recreates it (and the pod's containers) and removes the old one; then the
+/// engine is SIGKILLed and started again. Every engine reports the first start, and so does `get` without
+/// an engine (it derives status from Docker alone).
+#[test]
+fn a_pods_start_time_survives_a_recreated_sandbox_and_a_restart() {
+    let s = Setup::new("start-time");
+    std::fs::write(s.manifests.path().join("a.yaml"), pod_yaml("a", "hi")).unwrap();
+    let mut p = s.spawn_run();
+    let before = s.wait_running(3, 60);
+    s.wait_pod_sees(&before, "the pod running");
+    let start_of = |snap: &podtui::engine::Snapshot| snap.pods[0].start_time();
+    let first = start_of(&common::engine_snapshot(s.state.path()).unwrap()).unwrap();
+    let sandbox = common::engine_snapshot(s.state.path()).unwrap().pods[0]
+        .observed
+        .latest_sandbox()
+        .unwrap()
+        .id
+        .clone();
+    // A later sandbox is created at least a second later, so a start taken from it shows.
+    std::thread::sleep(Duration::from_millis(1100));
+    docker(&["rm", "-f", &sandbox]);
+    let snap = common::wait_engine_snapshot(s.state.path(), "a new sandbox, running", 60, |snap| {
+        snap.pods.len() == 1
+            && snap.pods[0].columns.status == "Running"
+            && snap.pods[0].observed.sandboxes.len() == 1
+            && snap.pods[0]
+                .observed
+                .latest_sandbox()
+                .is_some_and(|sb| sb.id != sandbox && sb.state.is_running())
+    });
+    let recreated = snap.pods[0].observed.latest_sandbox().unwrap();
+    assert!(recreated.created.unwrap() > first, "{recreated:?}");
+    assert_eq!(
+        start_of(&snap),
+        Some(first),
+        "the running engine remembers it"
+    );
+    kill9(&mut p);
+
+    let (code, out, _) = s.output(&[
+        "get",
+        "pods",
+        "-o",
+        "json",
+        s.manifests.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let derived: jiff::Timestamp = list["items"][0]["status"]["startTime"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        derived.as_second(),
+        first.as_second(),
+        "derived from Docker alone: {out}"
+    );
+
+    let mut p = s.spawn_run();
+    let now_running = s.wait_running(3, 60);
+    s.wait_pod_sees(&now_running, "the restarted engine reports the adopted pod");
+    assert_eq!(
+        start_of(&common::engine_snapshot(s.state.path()).unwrap()),
+        Some(first),
+        "a restarted engine reports the pod's first start, not its sandbox's"
+    );
+    kill9(&mut p);
+}
+
 #[test]
 fn manifest_deleted_while_down_is_removed_at_start_and_the_lock_is_exclusive() {
     let s = Setup::new("gone-while-down");

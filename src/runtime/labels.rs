@@ -20,6 +20,10 @@ pub const ENGINE: &str = "dev.podtui.engine";
 pub const SOURCE: &str = "dev.podtui.source";
 /// Sandbox attempt number (also the last field of the sandbox's name).
 pub const ATTEMPT: &str = "dev.podtui.sandbox.attempt";
+/// On a sandbox: when the pod started (RFC 3339), set when an earlier sandbox of the same pod was created
+/// before it. A pod's start time is the pod's, not its latest sandbox's: this carries it across a recreated
+/// sandbox and a restart of podtui, after the older sandboxes are removed.
+pub const POD_STARTED: &str = "dev.podtui.pod.started";
 /// `init` or `app` for containers (the kubelet reads this from the pod spec; podtui keeps it on the container).
 pub const CONTAINER_KIND: &str = "dev.podtui.container.kind";
 /// The emptyDir/downwardAPI volume name, on Docker volumes.

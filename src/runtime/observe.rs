@@ -154,6 +154,16 @@ impl ObservedPod {
         self.sandboxes.iter().chain(self.containers.iter())
     }
 
+    /// When the pod started, as far as its instances tell: the earliest creation, or the start an earlier
+    /// (since removed) sandbox left on a later one ([`super::labels::POD_STARTED`]).
+    pub fn started(&self) -> Option<jiff::Timestamp> {
+        let carried = self
+            .sandboxes
+            .iter()
+            .filter_map(|s| s.labels.get(super::labels::POD_STARTED)?.parse().ok());
+        self.all().filter_map(|i| i.created).chain(carried).min()
+    }
+
     /// Groups instances into a pod view.
     pub fn from_instances(instances: Vec<ObservedContainer>) -> Self {
         let mut pod = ObservedPod::default();

@@ -128,12 +128,13 @@ fn pod_ip(
     }
 }
 
-/// When the pod started: its earliest instance's creation, or the worker's memory of an earlier one, or now.
+/// When the pod started: its earliest instance's creation (or the start a sandbox carries), or the worker's
+/// memory of an earlier one, or now.
 fn start_time(input: &StatusInput<'_>) -> Timestamp {
     input
         .observed
-        .all()
-        .filter_map(|i| i.created)
+        .started()
+        .into_iter()
         .chain(input.start_time)
         .min()
         .unwrap_or(input.now)

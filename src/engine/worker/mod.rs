@@ -436,11 +436,7 @@ impl PodWorker {
         };
         let spec = desired.pod.spec.clone().unwrap_or_default();
         let now = clock::now();
-        self.pod_start = observed
-            .all()
-            .filter_map(|i| i.created)
-            .chain(self.pod_start)
-            .min();
+        self.pod_start = observed.started().into_iter().chain(self.pod_start).min();
         let mut plan_spec = PlanSpec::from_spec(&spec);
         let deadline_wake = self.check_deadline(&spec, &mut plan_spec, now);
         self.sync_probes(rt, &observed, &spec);

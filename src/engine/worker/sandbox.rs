@@ -72,7 +72,12 @@ impl PodWorker {
             return Ok(false);
         }
         let ctx = self.node_context(rt);
-        let (name, body) = create::sandbox_body(&desired, &ctx, &image, attempt, &volumes, own);
+        let (name, mut body) = create::sandbox_body(&desired, &ctx, &image, attempt, &volumes, own);
+        if let Some(started) = self.pod_start {
+            // The pod started with an earlier sandbox; this one carries that start past its removal.
+            body.labels
+                .insert(labels::POD_STARTED.into(), started.to_string());
+        }
         let created = match super::start::create_named(rt, &name, body.clone()).await {
             // podtui's pause image is checked once per connection; one removed since is imported again.
             Err(e) if own && e.is_not_found() => {
