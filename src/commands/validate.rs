@@ -71,7 +71,7 @@ pub fn run(args: &ValidateArgs, common: &Common, out: &mut dyn Write) -> std::io
             }
         }
     }
-    let state = DesiredState::assemble(&reports, true);
+    let state = DesiredState::assemble(&reports, true, None);
     let mut errors = 0;
     let mut warnings = 0;
     for f in &state.files {

@@ -152,13 +152,19 @@ fn build(cfg: &SourcesConfig) -> Result<(Option<FileSource>, Option<UrlSource>),
     Ok((files, url))
 }
 
-fn assemble(files: Option<&FileSource>, url: Option<&UrlSource>) -> DesiredState {
+/// The desired state of every source now; `previous` (the state published before) keeps each pod with the
+/// entry that owned it.
+fn assemble(
+    files: Option<&FileSource>,
+    url: Option<&UrlSource>,
+    previous: Option<&DesiredState>,
+) -> DesiredState {
     let mut reports: Vec<EntryReport> = files.map(FileSource::reports).unwrap_or_default();
     if let Some(u) = url {
         reports.push(u.entry.report());
     }
     let synced = url.is_none_or(|u| u.synced);
-    DesiredState::assemble(&reports, synced)
+    DesiredState::assemble(&reports, synced, previous)
 }
 
 /// Reads every source once, without watching (for `validate`, `get` and `down`).
@@ -175,7 +181,7 @@ pub async fn read_once(cfg: &SourcesConfig) -> Result<DesiredState, SourceError>
         let result = u.http.fetch().await;
         u.apply(&cfg.node_name, result).await;
     }
-    Ok(assemble(files.as_ref(), url.as_ref()))
+    Ok(assemble(files.as_ref(), url.as_ref(), None))
 }
 
 /// Starts the sources as a background task and returns the desired state channel. The first listing happens
@@ -196,7 +202,7 @@ pub fn spawn_sources(
         // at start because its file did not parse (its last good version is used instead).
         f.read_all();
     }
-    let initial = assemble(files.as_ref(), url.as_ref());
+    let initial = assemble(files.as_ref(), url.as_ref(), None);
     let (tx, rx) = watch::channel(Arc::new(initial));
     let state = LoopState {
         files,
@@ -363,7 +369,8 @@ async fn run(
             }
         }
         if changed {
-            let next = assemble(files.as_ref(), url.as_ref());
+            let previous = tx.borrow().clone();
+            let next = assemble(files.as_ref(), url.as_ref(), Some(&previous));
             tx.send_if_modified(|cur| {
                 let same = cur.files == next.files
                     && cur.synced == next.synced

@@ -1,7 +1,7 @@
 //! The desired state all sources add up to: the set of pods to run (kubelet's SET semantics) and a status for
 //! every manifest file, with conflicts resolved so that the first file (in lexical order) owns a pod name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -122,9 +122,31 @@ pub struct DesiredState {
 }
 
 impl DesiredState {
-    /// Builds the state from the entries of all sources, in order; the first entry to define a pod owns it.
-    pub fn assemble(entries: &[EntryReport], synced: bool) -> Self {
-        let mut owners: BTreeMap<String, String> = BTreeMap::new();
+    /// Builds the state from the entries of all sources, in order. A pod belongs to the entry that owned it in
+    /// `previous` (the state this one follows) while that entry still defines it: a newcomer defining the same
+    /// pod is the conflict, even when it sorts first (a copy of a file must not replace the running pod). A pod
+    /// no entry owned before belongs to the first entry that defines it.
+    pub fn assemble(
+        entries: &[EntryReport],
+        synced: bool,
+        previous: Option<&DesiredState>,
+    ) -> Self {
+        let defines: BTreeSet<(&str, String)> = entries
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EntryKind::Read { pods, .. } => Some((e, pods)),
+                _ => None,
+            })
+            .flat_map(|(e, pods)| pods.iter().map(|p| (e.path.as_str(), p.key())))
+            .collect();
+        let mut owners: BTreeMap<String, String> = previous
+            .into_iter()
+            .flat_map(|prev| &prev.files)
+            .flat_map(|f| f.pods.iter().map(|key| (key.clone(), f.path.clone())))
+            .filter(|(key, path)| defines.contains(&(path.as_str(), key.clone())))
+            .collect();
+        // Pods given to an entry in this state: a second document of the same file defining one is a conflict.
+        let mut taken: BTreeSet<String> = BTreeSet::new();
         let mut state = DesiredState {
             synced,
             ..Default::default()
@@ -147,23 +169,17 @@ impl DesiredState {
                     st.findings = findings.clone();
                     for pod in pods {
                         let key = pod.key();
-                        match owners.get(&key) {
-                            Some(owner) if owner != &e.path => st.conflicts.push(Conflict {
-                                pod: key,
-                                owner: owner.clone(),
-                            }),
-                            Some(_) => {
-                                // The same file defines the pod twice (two documents): the first wins.
-                                st.conflicts.push(Conflict {
-                                    pod: key,
-                                    owner: e.path.clone(),
-                                });
-                            }
-                            None => {
-                                owners.insert(key.clone(), e.path.clone());
-                                st.pods.push(key);
-                                state.pods.insert(pod.uid.clone(), pod.clone());
-                            }
+                        let owner = owners
+                            .entry(key.clone())
+                            .or_insert_with(|| e.path.clone())
+                            .clone();
+                        if owner != e.path || !taken.insert(key.clone()) {
+                            // Another entry owns it, or this file defines it twice (two documents): the
+                            // first wins.
+                            st.conflicts.push(Conflict { pod: key, owner });
+                        } else {
+                            st.pods.push(key);
+                            state.pods.insert(pod.uid.clone(), pod.clone());
                         }
                     }
                     st.state = if *invalid {
@@ -231,6 +247,7 @@ mod tests {
                 read("b.yaml", &["web", "db"], false),
             ],
             true,
+            None,
         );
         assert_eq!(s.pods.len(), 2);
         assert_eq!(s.files[0].state, FileState::Applied);
@@ -250,10 +267,71 @@ mod tests {
 
     #[test]
     fn invalid_file_keeps_last_good_pods_as_stale() {
-        let s = DesiredState::assemble(&[read("a.yaml", &["web"], true)], true);
+        let s = DesiredState::assemble(&[read("a.yaml", &["web"], true)], true, None);
         assert_eq!(s.pods.len(), 1);
         assert_eq!(s.files[0].state, FileState::Invalid { stale: true });
-        let fresh = DesiredState::assemble(&[read("a.yaml", &[], true)], true);
+        let fresh = DesiredState::assemble(&[read("a.yaml", &[], true)], true, None);
         assert_eq!(fresh.files[0].state, FileState::Invalid { stale: false });
+    }
+
+    /// Issue 15, item 19: `b.yaml` runs `web` (its last good version: it is invalid now); a copy sorting first
+    /// (`a-copy.yaml`) appears, and then both are fixed. The running pod stays `b.yaml`'s; the copy is the
+    /// conflict. Once `b.yaml` stops defining it, the copy takes it over.
+    #[test]
+    fn the_entry_that_owns_a_pod_keeps_it_against_a_newcomer_that_sorts_first() {
+        let running = DesiredState::assemble(&[read("b.yaml", &["web"], true)], true, None);
+        let copied = DesiredState::assemble(
+            &[
+                read("a-copy.yaml", &[], true),
+                read("b.yaml", &["web"], true),
+            ],
+            true,
+            Some(&running),
+        );
+        let fixed = DesiredState::assemble(
+            &[
+                read("a-copy.yaml", &["web"], false),
+                read("b.yaml", &["web"], false),
+            ],
+            true,
+            Some(&copied),
+        );
+        assert_eq!(fixed.pod_by_key("default/web-n").unwrap().source, "b.yaml");
+        assert_eq!(fixed.files[0].state, FileState::Conflict);
+        assert_eq!(
+            fixed.files[0].conflicts,
+            vec![Conflict {
+                pod: "default/web-n".into(),
+                owner: "b.yaml".into()
+            }]
+        );
+        assert_eq!(fixed.files[1].state, FileState::Applied);
+        // Without a history (a fresh start) the first file wins, as before.
+        let fresh = DesiredState::assemble(
+            &[
+                read("a-copy.yaml", &["web"], false),
+                read("b.yaml", &["web"], false),
+            ],
+            true,
+            None,
+        );
+        assert_eq!(
+            fresh.pod_by_key("default/web-n").unwrap().source,
+            "a-copy.yaml"
+        );
+        // The owner stops defining it: the newcomer takes it over.
+        let moved = DesiredState::assemble(
+            &[
+                read("a-copy.yaml", &["web"], false),
+                read("b.yaml", &[], false),
+            ],
+            true,
+            Some(&fixed),
+        );
+        assert_eq!(
+            moved.pod_by_key("default/web-n").unwrap().source,
+            "a-copy.yaml"
+        );
+        assert_eq!(moved.files[0].state, FileState::Applied);
     }
 }
