@@ -478,3 +478,68 @@ async fn host_ports_are_published_on_loopback() {
     assert!(body.contains("published"), "{body}");
     t.stop().await;
 }
+
+/// Issue 15, item 14: a restart a user asks for (`r`) shows the container stopping for its whole grace period
+/// (it ignores SIGTERM here, so it takes all of it), in the view and the pod view's Containers tab, then a new
+/// instance.
+#[tokio::test]
+async fn a_requested_restart_shows_the_container_stopping_until_it_is_replaced() {
+    let mut t = TestEngine::new("restart-stopping");
+    t.write(
+        "stubborn.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: stubborn\nspec:\n  terminationGracePeriodSeconds: 4\n  containers:\n  - name: app\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, 'trap \"\" TERM; while true; do sleep 1; done']\n"
+        ),
+    );
+    t.start(fast_backoff());
+    let pod = t
+        .wait_pod("stubborn", "Running", 60, |p| {
+            running_id(p, "app").is_some()
+        })
+        .await;
+    assert!(pod.stopping.is_empty(), "{:?}", pod.stopping);
+    let first = running_id(&pod, "app").unwrap();
+    let asked = std::time::Instant::now();
+    t.handle()
+        .request(podtui::engine::Request::RestartContainer {
+            uid: pod.uid.clone(),
+            container: "app".into(),
+        })
+        .await;
+    let stopping = t
+        .wait_pod("stubborn", "app stopping", 10, |p| {
+            p.stopping == ["app"] && running_id(p, "app").as_deref() == Some(first.as_str())
+        })
+        .await;
+    assert!(asked.elapsed() < Duration::from_secs(2), "shown at once");
+    // The pod view's Containers tab says so on the container's row.
+    let mut snap = (*t.snapshot()).clone();
+    snap.pods = vec![stopping.clone()];
+    let mut app = podtui::tui::app::App::new(
+        common::tui::config(t.state.path(), None),
+        std::sync::Arc::new(snap),
+    );
+    app.on_key(common::tui::code(crossterm::event::KeyCode::Enter));
+    let screen = common::tui::render(&mut app, 120, 30);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("app") && l.contains(&first[..12]))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(
+        row.contains("stopping") && row.contains("restart requested"),
+        "{row}"
+    );
+
+    let after = t
+        .wait_pod("stubborn", "a new instance of app", 30, |p| {
+            running_id(p, "app").is_some_and(|id| id != first)
+        })
+        .await;
+    assert!(
+        asked.elapsed() >= Duration::from_secs(3),
+        "the grace period was run out: {:?}",
+        asked.elapsed()
+    );
+    assert!(after.stopping.is_empty(), "{:?}", after.stopping);
+    assert_eq!(container_status(&after, "app").restart_count, 1);
+}

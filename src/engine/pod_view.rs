@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::create::{self, VolumeKind};
 use super::events::PodEvent;
-use super::plan::{Plan, PlanSpec, plan};
+use super::plan::{Plan, PlanSpec, Step, StopReason, plan};
 use super::snapshot::{PodView, PullProgress, VolumeView};
 use super::status::{self, StatusInput, Waiting};
 use crate::manifest::DesiredPod;
@@ -115,8 +115,26 @@ pub fn build(input: PodViewInput<'_>) -> PodView {
             .unwrap_or_default(),
         probes: input.probes,
         host_access: super::security::host_access(&spec),
+        stopping: stopping_for_restart(input.plan, input.observed),
         pod,
     }
+}
+
+/// The containers `plan` stops for a restart a user asked for, by name.
+fn stopping_for_restart(plan: &Plan, observed: &ObservedPod) -> Vec<String> {
+    plan.steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Stop {
+                ids,
+                reason: StopReason::RestartRequested,
+            } => Some(ids),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|id| observed.containers.iter().find(|c| &c.id == id))
+        .map(|c| c.name.clone())
+        .collect()
 }
 
 /// Where a view's pod comes from: its manifest, or (a pod only Docker still has) its identity alone.

@@ -120,6 +120,10 @@ pub struct PodView {
     /// What in the pod can touch the host (privileged, hostPath, host namespaces, added capabilities).
     #[serde(default)]
     pub host_access: Vec<String>,
+    /// Containers being stopped because a user asked to restart them (preStop, then the grace period); they
+    /// start again once stopped.
+    #[serde(default)]
+    pub stopping: Vec<String>,
 }
 
 impl PodView {

@@ -128,7 +128,11 @@ fn cells(
         Role::Init => "init",
         Role::App => "app",
     };
-    let (state, reason, style) = state_and_reason(c, st, inst, t);
+    let (mut state, mut reason, mut style) = state_and_reason(c, st, inst, t);
+    if p.stopping.contains(&c.name) && inst.is_some_and(|i| i.state.is_running()) {
+        // A restart a user asked for: the instance runs out its preStop and grace period first.
+        (state, reason, style) = ("stopping".into(), "restart requested".into(), t.warn());
+    }
     let reason = with_backoff(p, &c.name, reason, now, wide);
     let pulling = pull_progress(p, st);
     let (restarts, exit) = restarts_and_exit(c, st, inst);
