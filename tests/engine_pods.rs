@@ -543,3 +543,90 @@ async fn a_requested_restart_shows_the_container_stopping_until_it_is_replaced()
     assert!(after.stopping.is_empty(), "{:?}", after.stopping);
     assert_eq!(container_status(&after, "app").restart_count, 1);
 }
+
+/// Issue 15, items 5 and 6: a pull that fails shows `ErrImagePull` once, then `ImagePullBackOff` with the pull's
+/// error in its message and a countdown to the next pull, right away (it used to wait for the 30 s resync), and
+/// pulls again when the back-off ends.
+#[tokio::test]
+async fn a_failed_pull_turns_to_image_pull_backoff_at_once_with_its_error_and_a_countdown() {
+    let mut t = TestEngine::new("pull-backoff");
+    let image = "localhost/podtui-test/not-there:1";
+    t.write(
+        "missing.yaml",
+        &format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: missing\nspec:\n  terminationGracePeriodSeconds: 2\n  containers:\n  - name: app\n    image: {image}\n"),
+    );
+    t.start(podtui::engine::backoff::BackoffConfig {
+        initial: Duration::from_secs(6),
+        max: Duration::from_secs(12),
+    });
+    let waiting = |p: &podtui::engine::PodView| {
+        p.pod
+            .status
+            .as_ref()
+            .and_then(|s| s.container_statuses.as_ref())
+            .and_then(|c| c.first())
+            .and_then(|c| c.state.as_ref()?.waiting.clone())
+            .unwrap_or_default()
+    };
+    t.wait_pod("missing", "ErrImagePull", 60, |p| {
+        waiting(p).reason.as_deref() == Some("ErrImagePull")
+    })
+    .await;
+    let seen = std::time::Instant::now();
+    let backoff = t
+        .wait_pod("missing", "ImagePullBackOff", 5, |p| {
+            waiting(p).reason.as_deref() == Some("ImagePullBackOff")
+        })
+        .await;
+    assert!(
+        seen.elapsed() < Duration::from_secs(4),
+        "ImagePullBackOff {:?} after ErrImagePull",
+        seen.elapsed()
+    );
+    let message = waiting(&backoff).message.unwrap_or_default();
+    let prefix = format!("Back-off pulling image {image:?}: ErrImagePull: ");
+    assert!(
+        message.starts_with(&prefix) && message.len() > prefix.len(),
+        "the pull's error is in the message: {message}"
+    );
+    assert!(
+        backoff
+            .events
+            .iter()
+            .any(|e| e.reason == "BackOff" && e.message.contains("Back-off pulling image")),
+        "{:?}",
+        backoff.events
+    );
+    assert_eq!(backoff.columns.status, "ImagePullBackOff");
+    let (_, retry) = backoff
+        .pull_retry
+        .iter()
+        .find(|(i, _)| i == image)
+        .cloned()
+        .expect("a countdown to the next pull");
+    let left = retry.duration_since(jiff::Timestamp::now()).as_secs_f64();
+    assert!((2.0..=6.5).contains(&left), "next pull in {left}s");
+    // The pod view shows the countdown on the container's row.
+    let mut snap = (*t.snapshot()).clone();
+    snap.pods = vec![backoff.clone()];
+    let mut app = podtui::tui::app::App::new(
+        common::tui::config(t.state.path(), None),
+        std::sync::Arc::new(snap),
+    );
+    app.on_key(common::tui::code(crossterm::event::KeyCode::Enter));
+    let screen = common::tui::render(&mut app, 160, 30);
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("ImagePullBackOff, pulling again in")),
+        "{screen}"
+    );
+    // When the back-off ends, it pulls again (and fails again).
+    t.wait_pod("missing", "a second pull", 15, |p| {
+        p.events
+            .iter()
+            .any(|e| e.reason == "Pulling" && e.count >= 2)
+    })
+    .await;
+    t.stop().await;
+}

@@ -46,6 +46,8 @@ pub struct PodViewInput<'a> {
     pub start_time: Option<Timestamp>,
     /// Pulls in progress.
     pub pulls: Vec<PullProgress>,
+    /// Images in a pull back-off, with when each is pulled again.
+    pub pull_retry: Vec<(String, Timestamp)>,
     /// Events.
     pub events: Vec<PodEvent>,
     /// Condition transition times kept between views (`None`: every condition changed now).
@@ -108,6 +110,7 @@ pub fn build(input: PodViewInput<'_>) -> PodView {
         observed: input.observed.clone(),
         backoff: input.plan.backoff.clone(),
         pulls: input.pulls,
+        pull_retry: input.pull_retry,
         events: input.events,
         volumes: input
             .desired
@@ -220,6 +223,7 @@ pub fn derive(dp: &DesiredPod, observed: &ObservedPod, host_ip: Option<String>) 
         host_ip,
         start_time: None,
         pulls: Vec::new(),
+        pull_retry: Vec::new(),
         events: Vec::new(),
         transitions: None,
         readiness: None,
@@ -418,6 +422,7 @@ mod tests {
             host_ip: None,
             start_time: None,
             pulls: Vec::new(),
+            pull_retry: Vec::new(),
             events: Vec::new(),
             transitions: None,
             readiness: None,

@@ -110,6 +110,9 @@ pub struct PodView {
     pub backoff: Vec<(String, Timestamp)>,
     /// Image pulls in progress.
     pub pulls: Vec<PullProgress>,
+    /// Images in a pull back-off, with when each is pulled again.
+    #[serde(default)]
+    pub pull_retry: Vec<(String, Timestamp)>,
     /// Events, oldest first.
     pub events: Vec<PodEvent>,
     /// Volumes.

@@ -23,17 +23,43 @@ pub(super) struct ImagePulls {
     pub backoff: Backoff,
     /// When each image's last pull failed.
     pub failed_at: HashMap<String, Timestamp>,
+    /// Why each image's last pull failed (the back-off's message carries it, as the kubelet's does).
+    pub last_error: HashMap<String, String>,
     /// Pulls in progress, by image.
     pub progress: BTreeMap<String, PullProgress>,
 }
 
+/// How long a failed pull shows `ErrImagePull` before `ImagePullBackOff`: the kubelet reports the one from the
+/// sync that pulled and the other from the next sync, which comes soon after, not at the end of the back-off.
+pub(super) const ERR_IMAGE_PULL_SHOWN: Duration = Duration::from_secs(1);
+
 impl ImagePulls {
-    /// When the first pull back-off ends.
-    pub fn next_retry(&self, cfg: &BackoffConfig, now: Timestamp) -> Option<Timestamp> {
+    /// When the worker must look again for its pulls: a failed pull's switch from `ErrImagePull` to
+    /// `ImagePullBackOff` shortly after the failure, then the end of its back-off (the next pull).
+    pub fn next_wake(&self, cfg: &BackoffConfig, now: Timestamp) -> Option<Timestamp> {
         self.failed_at
             .iter()
-            .filter_map(|(img, at)| self.backoff.until(cfg, img, *at, now))
+            .filter_map(|(img, at)| {
+                let retry = self.backoff.until(cfg, img, *at, now)?;
+                let switch = *at + ERR_IMAGE_PULL_SHOWN;
+                Some(if now < switch && switch < retry {
+                    switch
+                } else {
+                    retry
+                })
+            })
             .min()
+    }
+
+    /// The images in a pull back-off, with when each is pulled again.
+    pub fn retries(&self, cfg: &BackoffConfig, now: Timestamp) -> Vec<(String, Timestamp)> {
+        let mut v: Vec<(String, Timestamp)> = self
+            .failed_at
+            .iter()
+            .filter_map(|(img, at)| Some((img.clone(), self.backoff.until(cfg, img, *at, now)?)))
+            .collect();
+        v.sort();
+        v
     }
 
     /// The end of `image`'s pull back-off, if it is in one.
@@ -94,8 +120,17 @@ impl PodWorker {
             if present {
                 return Ok(());
             }
-            let msg = format!("Back-off pulling image {image:?}");
-            self.event(EventType::Normal, "BackOff", object, msg.clone());
+            self.event(
+                EventType::Normal,
+                "BackOff",
+                object,
+                format!("Back-off pulling image {image:?}"),
+            );
+            // The waiting message says why, as the kubelet's does (`…: ErrImagePull: <the pull's error>`).
+            let msg = match self.pulls.last_error.get(image) {
+                Some(e) => format!("Back-off pulling image {image:?}: ErrImagePull: {e}"),
+                None => format!("Back-off pulling image {image:?}"),
+            };
             return Err(waiting("ImagePullBackOff", msg));
         }
         self.pull_for(rt, image, present, object).await
@@ -120,6 +155,7 @@ impl PodWorker {
         match self.pull(rt, image).await {
             Ok(()) => {
                 self.pulls.failed_at.remove(image);
+                self.pulls.last_error.remove(image);
                 self.pulls.backoff.reset(image);
                 self.event(
                     EventType::Normal,
@@ -138,6 +174,7 @@ impl PodWorker {
                 let now = clock::now();
                 self.pulls.backoff.next(&cfg, image, now, now);
                 self.pulls.failed_at.insert(image.to_string(), now);
+                self.pulls.last_error.insert(image.to_string(), e.clone());
                 if present {
                     self.event(
                         EventType::Warning,

@@ -552,7 +552,7 @@ impl PodWorker {
 
     /// The plan's wake time, or the end of an image pull back-off, whichever is first.
     fn next_wake(&self, plan_wake: Option<Timestamp>) -> Option<Timestamp> {
-        let pulls = self.pulls.next_retry(&self.settings.backoff, clock::now());
+        let pulls = self.pulls.next_wake(&self.settings.backoff, clock::now());
         plan_wake.into_iter().chain(pulls).min()
     }
 
@@ -639,6 +639,7 @@ impl PodWorker {
             host_ip,
             start_time: self.pod_start,
             pulls: self.pulls.progress.values().cloned().collect(),
+            pull_retry: self.pulls.retries(&self.settings.backoff, clock::now()),
             events: self.events.all().to_vec(),
             transitions: Some(&mut self.memo.transitions),
             readiness: Some(&readiness),

@@ -34,13 +34,19 @@ pub fn draw(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
         inner.height.saturating_sub(1),
     );
     let wide = inner.width >= 120;
+    // The ID gives way first on a narrow terminal: the reason (and its countdown) matters more.
+    let show_id = inner.width >= 96;
     let statuses = statuses(p);
     let now = app.now;
     let rows: Vec<Row> = rows_spec
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let row = Row::new(cells(p, c, &statuses, &t, now, wide));
+            let mut cells = cells(p, c, &statuses, &t, now, wide);
+            if !show_id {
+                cells.remove(1);
+            }
+            let row = Row::new(cells);
             if i == app.pod_view.container_sel {
                 row.style(t.selected())
             } else {
@@ -48,7 +54,11 @@ pub fn draw(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
             }
         })
         .collect();
-    let (header, widths) = columns(&rows_spec, wide);
+    let (mut header, mut widths) = columns(&rows_spec, wide);
+    if !show_id {
+        header.remove(1);
+        widths.remove(1);
+    }
     let table_height = (rows.len() as u16 + 1).min(inner.height);
     let table_area = Rect::new(inner.x, inner.y, inner.width, table_height);
     f.render_widget(
@@ -134,6 +144,7 @@ fn cells(
         (state, reason, style) = ("stopping".into(), "restart requested".into(), t.warn());
     }
     let reason = with_backoff(p, &c.name, reason, now, wide);
+    let reason = with_pull_retry(p, st, reason, now, wide);
     let pulling = pull_progress(p, st);
     let (restarts, exit) = restarts_and_exit(c, st, inst);
     let (started, finished) = ages(inst, now);
@@ -227,14 +238,36 @@ fn with_backoff(
     wide: bool,
 ) -> String {
     match p.backoff.iter().find(|(n, _)| *n == name) {
-        // Narrow: the countdown first, so the column's cut cannot hide it.
-        Some((_, until)) if !wide => format!(
-            "restart in {}s: {reason}",
-            until.duration_since(now).as_secs().max(0)
-        ),
+        // Narrow: the reason and a short countdown, both within the column.
+        Some((_, until)) if !wide => {
+            format!("{reason} ({}s)", until.duration_since(now).as_secs().max(0))
+        }
         Some((_, until)) => format!(
             "{reason}, restarting in {}s",
             until.duration_since(now).as_secs().max(0)
+        ),
+        None => reason,
+    }
+}
+
+/// `ImagePullBackOff` with the countdown to the next pull of the container's image.
+fn with_pull_retry(
+    p: &PodView,
+    st: Option<&ContainerStatus>,
+    reason: String,
+    now: jiff::Timestamp,
+    wide: bool,
+) -> String {
+    let Some(st) = st.filter(|_| reason == "ImagePullBackOff") else {
+        return reason;
+    };
+    match p.pull_retry.iter().find(|(image, _)| *image == st.image) {
+        Some((_, at)) if !wide => {
+            format!("{reason} ({}s)", at.duration_since(now).as_secs().max(0))
+        }
+        Some((_, at)) => format!(
+            "{reason}, pulling again in {}s",
+            at.duration_since(now).as_secs().max(0)
         ),
         None => reason,
     }
