@@ -486,3 +486,40 @@ fn the_file_column_gives_a_line_only_where_a_file_holds_several_pods() {
     assert_eq!(file_of("job-two"), "manifests/job.yaml:20");
     assert_eq!(file_of("nginx-demo"), "manifests/nginx.yaml");
 }
+
+/// Issue 15, item 11: a narrow terminal gives up the least important columns first and keeps names and
+/// reasons whole: the pods table at 40 columns drops AGE and RESTARTS, not the pod names; the Containers tab at
+/// 70 and 80 columns drops the container ID, not `POD (sandbox)`, RESTARTS or `CrashLoopBackOff` and its
+/// countdown.
+#[test]
+fn narrow_terminals_drop_the_least_important_columns_first() {
+    let mut a = app();
+    let screen = render(&mut a, 40, 20);
+    for name in ["crashloop-demo", "pullfail-demo", "nginx-demo"] {
+        assert!(screen.contains(name), "{name} cut: {screen}");
+    }
+    assert!(screen.contains("CrashLoopBackOff"), "{screen}");
+    assert!(!screen.contains("AGE"), "AGE goes first: {screen}");
+
+    select(&mut a, "crashloop-demo");
+    a.on_key(code(KeyCode::Enter));
+    for (w, h) in [(70, 20), (80, 24)] {
+        let screen = render(&mut a, w, h);
+        assert!(screen.contains("POD (sandbox)"), "{w}: {screen}");
+        let header = screen.lines().find(|l| l.contains("REASON")).unwrap();
+        assert!(
+            header.contains("RESTARTS") && header.contains("STARTED") && !header.contains(" ID "),
+            "{w}: {header}"
+        );
+        let flaky = screen.lines().find(|l| l.contains("flaky (app)")).unwrap();
+        assert!(flaky.contains("CrashLoopBackOff ("), "{w}: {flaky}");
+    }
+    // Wide enough, the ID is back.
+    let screen = render(&mut a, 120, 30);
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.contains("REASON") && l.contains(" ID ")),
+        "{screen}"
+    );
+}

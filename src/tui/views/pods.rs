@@ -109,6 +109,11 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
         .clamp(4, 44);
     let (mut header, mut widths, show_ip, show_file) = columns(name_w, w);
     let usage_cols = super::usage::columns(name_w, w, &mut header, &mut widths, show_file);
+    let dropped = fit(&header, &widths, w);
+    for &i in dropped.iter().rev() {
+        header.remove(i);
+        widths.remove(i);
+    }
     let now = app.now;
     let stats = app.stats.view.clone();
     let rows: Vec<Row> = window
@@ -120,6 +125,9 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
             let file = show_file.then(|| p.source_label(&app.snap.pods));
             let mut cells = pod_cells(p, name, &t, now, show_ip, file);
             super::usage::cells(&mut cells, stats.pod(&p.uid), usage_cols, show_file);
+            for &i in dropped.iter().rev() {
+                cells.remove(i);
+            }
             let row = Row::new(cells);
             if app.pods.pos.offset + k == app.pods.pos.selected && focused {
                 row.style(t.selected())
@@ -135,6 +143,27 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
     if app.snap.pods.is_empty() {
         draw_no_pods(f, app, inner);
     }
+}
+
+/// The columns to leave out (indices, ascending) so the rest fit in `w`: the least important first (AGE, then
+/// RESTARTS, then READY); NAME and STATUS always stay, whole as far as the terminal allows. (IP, FILE and the
+/// usage columns only appear when they fit.)
+fn fit(header: &[&str], widths: &[Constraint], w: usize) -> Vec<usize> {
+    let width = |c: &Constraint| match c {
+        Constraint::Length(n) | Constraint::Min(n) => *n as usize,
+        _ => 0,
+    };
+    let mut kept: Vec<usize> = (0..header.len()).collect();
+    let total = |kept: &[usize]| {
+        kept.iter().map(|&i| width(&widths[i])).sum::<usize>() + kept.len().saturating_sub(1)
+    };
+    for least in ["AGE", "RESTARTS", "READY"] {
+        if total(&kept) <= w {
+            break;
+        }
+        kept.retain(|&i| header[i] != least);
+    }
+    (0..header.len()).filter(|i| !kept.contains(i)).collect()
 }
 
 /// The NAME cell: the name, `⚠` when the pod can touch the host, `[stale]` when its file is now invalid and
