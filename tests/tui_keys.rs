@@ -522,3 +522,90 @@ fn log_search_is_taken_as_typed_cleared_by_ctrl_u_and_per_pod() {
     a.on_key(key('l'));
     assert_eq!(a.logs.search, "");
 }
+
+/// Issue 15, item 12: the `:` prompt completes command names with tab (the candidates on the status line when
+/// several fit) and remembers the commands run (↑ older, ↓ newer, past the newest an empty line).
+#[test]
+fn the_command_prompt_completes_names_and_remembers_commands() {
+    let mut a = app();
+    let input = |a: &App| a.prompt().map(|p| p.input.clone());
+    a.on_key(key(':'));
+    typed(&mut a, "ev");
+    a.on_key(code(KeyCode::Tab));
+    assert_eq!(input(&a).as_deref(), Some("events "));
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.screen, Screen::Events);
+
+    a.on_key(key(':'));
+    typed(&mut a, "m");
+    a.on_key(code(KeyCode::Tab));
+    assert_eq!(input(&a).as_deref(), Some("m"), "several start with m");
+    let said = a.message.clone().unwrap().text;
+    for name in ["manifests", "mouse", "mono"] {
+        assert!(said.contains(name), "{said}");
+    }
+    typed(&mut a, "on");
+    a.on_key(code(KeyCode::Tab));
+    assert_eq!(input(&a).as_deref(), Some("mono "));
+    a.on_key(ctrl('u'));
+    typed(&mut a, "zz");
+    a.on_key(code(KeyCode::Tab));
+    assert_eq!(input(&a).as_deref(), Some("zz"));
+    assert!(
+        a.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("unknown command :zz")
+    );
+    a.on_key(code(KeyCode::Esc));
+
+    a.on_key(key(':'));
+    typed(&mut a, "pods");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.screen, Screen::Pods);
+    assert_eq!(a.command_history, ["events", "pods"]);
+    a.on_key(key(':'));
+    a.on_key(code(KeyCode::Up));
+    assert_eq!(input(&a).as_deref(), Some("pods"));
+    a.on_key(code(KeyCode::Up));
+    assert_eq!(input(&a).as_deref(), Some("events"));
+    a.on_key(code(KeyCode::Up));
+    assert_eq!(input(&a).as_deref(), Some("events"), "the oldest stays");
+    a.on_key(code(KeyCode::Down));
+    assert_eq!(input(&a).as_deref(), Some("pods"));
+    a.on_key(code(KeyCode::Down));
+    assert_eq!(input(&a).as_deref(), Some(""));
+    a.on_key(code(KeyCode::Esc));
+}
+
+/// Issue 15, k9s expectations: `]`/`[` in the pod view go to the next/previous pod of the table (sorted and
+/// filtered as it is), keeping the tab and wrapping around; `esc` returns to the table on that pod.
+#[test]
+fn brackets_step_through_the_pods_from_the_pod_view() {
+    let mut a = app();
+    select(&mut a, "crashloop-demo");
+    a.on_key(code(KeyCode::Enter));
+    a.on_key(key('v'));
+    assert_eq!(a.tab, Tab::Events);
+    let names: Vec<String> = a
+        .pods
+        .visible
+        .iter()
+        .map(|&i| a.snap.pods[i].name.clone())
+        .collect();
+    assert_eq!(names[0], "crashloop-demo");
+    a.on_key(key(']'));
+    assert_eq!(a.detail_pod().unwrap().name, names[1]);
+    assert_eq!(a.tab, Tab::Events, "the tab is kept");
+    a.on_key(key('['));
+    a.on_key(key('['));
+    assert_eq!(
+        a.detail_pod().unwrap().name,
+        *names.last().unwrap(),
+        "wraps"
+    );
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.screen, Screen::Pods);
+    assert_eq!(&a.selected_pod().unwrap().name, names.last().unwrap());
+}

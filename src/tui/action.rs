@@ -85,6 +85,10 @@ pub enum Action {
     NextContainer,
     /// YAML: switch between the manifest as applied and the pod as podtui sees it.
     ToggleYaml,
+    /// Pod view: the next pod of the table, on the same tab.
+    NextPod,
+    /// Pod view: the previous pod of the table, on the same tab.
+    PrevPod,
 }
 
 impl Action {

@@ -189,6 +189,8 @@ fn b(keys: &[&str], action: Action, help: &'static str, hint: Option<&'static st
 fn pod_tab_keys() -> Vec<Binding> {
     use Action::*;
     vec![
+        b(&["]"], NextPod, "next pod of the table, same tab", None),
+        b(&["["], PrevPod, "previous pod of the table, same tab", None),
         b(&["y"], Yaml, "YAML tab", None),
         b(&["v"], Events, "events tab", None),
         b(&["e"], Edit, "edit the manifest", None),

@@ -108,6 +108,19 @@ pub const COMMANDS: &[PromptCommand] = &[
     },
 ];
 
+/// Every name of every command that starts with `prefix`, main names first, in table order.
+pub fn completions(prefix: &str) -> Vec<&'static str> {
+    let mains = COMMANDS.iter().map(|c| c.names[0]);
+    let aliases = COMMANDS.iter().flat_map(|c| c.names[1..].iter().copied());
+    let mut out: Vec<&'static str> = Vec::new();
+    for n in mains.chain(aliases) {
+        if n.starts_with(prefix) && !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    out
+}
+
 /// The command `name` runs, if any.
 pub fn find(name: &str) -> Option<&'static PromptCommand> {
     COMMANDS.iter().find(|c| c.names.contains(&name))
@@ -147,6 +160,38 @@ fn theme_message(mono: bool) -> &'static str {
 }
 
 impl App {
+    /// Tab at the `:` prompt: the typed command name completed when one command's main name (or, failing
+    /// that, one name) starts with it, else extended to what every candidate shares, with the candidates on
+    /// the status line. Arguments are left alone.
+    pub(super) fn complete_command(&mut self, input: &str) -> Option<String> {
+        if input.contains(' ') {
+            return None;
+        }
+        let all = completions(input);
+        let mains: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|n| COMMANDS.iter().any(|c| c.names[0] == *n))
+            .collect();
+        let candidates = if mains.is_empty() { all } else { mains };
+        match candidates.as_slice() {
+            [] => {
+                self.fail(unknown(input));
+                None
+            }
+            [one] => Some(format!("{one} ")),
+            many => {
+                self.say(many.join("  "));
+                let first = many[0];
+                let shared = (input.len()..=first.len())
+                    .rev()
+                    .find(|&n| many.iter().all(|m| m.starts_with(&first[..n])))
+                    .unwrap_or(input.len());
+                Some(first[..shared].to_string())
+            }
+        }
+    }
+
     /// Runs a `:` command line (the command's name, then its arguments).
     pub fn command(&mut self, line: &str) {
         let mut words = line.split_whitespace();

@@ -162,6 +162,8 @@ pub struct App {
     pub stats: stats::StatsState,
     /// The `/` search of the pod view's tabs and the events screen.
     pub find: find::TextSearch,
+    /// The `:` commands run, oldest first (↑/↓ at the prompt).
+    pub command_history: Vec<String>,
 }
 
 impl App {
@@ -189,6 +191,7 @@ impl App {
             page: 10,
             stats: stats::StatsState::default(),
             find: find::TextSearch::default(),
+            command_history: Vec::new(),
         };
         app.refresh_visible();
         app

@@ -85,6 +85,9 @@ pub enum PromptKind {
     NewFile,
 }
 
+/// How many `:` commands the prompt remembers.
+const COMMAND_HISTORY: usize = 50;
+
 /// An open prompt line.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Prompt {
@@ -92,6 +95,8 @@ pub struct Prompt {
     pub kind: PromptKind,
     /// What was typed.
     pub input: String,
+    /// For `:`: the entry of the command history shown (0 the newest), while going through it with ↑/↓.
+    pub history: Option<usize>,
 }
 
 impl App {
@@ -172,7 +177,11 @@ impl App {
             PromptKind::Find => self.find_term().unwrap_or_default().to_string(),
             _ => String::new(),
         };
-        self.modals.push(Modal::Prompt(Prompt { kind, input }));
+        self.modals.push(Modal::Prompt(Prompt {
+            kind,
+            input,
+            history: None,
+        }));
     }
 
     /// Gives `key` to the top modal; false when no modal is open.
@@ -211,6 +220,26 @@ impl App {
                 return;
             }
             KeyCode::Enter => return self.submit_prompt(prompt),
+            KeyCode::Tab if prompt.kind == PromptKind::Command => {
+                if let Some(done) = self.complete_command(&prompt.input) {
+                    prompt.input = done;
+                }
+            }
+            KeyCode::Up | KeyCode::Down if prompt.kind == PromptKind::Command => {
+                let older = key.code == KeyCode::Up;
+                let next = match (prompt.history, older) {
+                    (None, true) => Some(0),
+                    (None, false) => None,
+                    (Some(i), true) => {
+                        Some((i + 1).min(self.command_history.len().saturating_sub(1)))
+                    }
+                    (Some(0), false) => None,
+                    (Some(i), false) => Some(i - 1),
+                };
+                let entry = next.and_then(|i| self.command_history.iter().rev().nth(i));
+                prompt.history = next.filter(|_| entry.is_some());
+                prompt.input = entry.cloned().unwrap_or_default();
+            }
             KeyCode::Backspace => {
                 prompt.input.pop();
             }
@@ -248,7 +277,15 @@ impl App {
             }
             PromptKind::Find => self.submit_find(input),
             PromptKind::NewFile => self.new_file(&input),
-            PromptKind::Command => self.command(&input),
+            PromptKind::Command => {
+                if !input.is_empty() && self.command_history.last() != Some(&input) {
+                    self.command_history.push(input.clone());
+                    if self.command_history.len() > COMMAND_HISTORY {
+                        self.command_history.remove(0);
+                    }
+                }
+                self.command(&input)
+            }
         }
     }
 

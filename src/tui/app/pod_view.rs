@@ -165,6 +165,28 @@ impl App {
         self.set_tab(tab);
     }
 
+    /// `]`/`[`: the next (previous) pod of the table as it is sorted and filtered, wrapping, on the same tab.
+    fn step_pod(&mut self, next: bool) {
+        let len = self.pods.visible.len();
+        if len == 0 {
+            return;
+        }
+        let uid = self.pod_view.uid.clone();
+        let at = self
+            .pods
+            .visible
+            .iter()
+            .position(|&i| Some(&self.snap.pods[i].uid) == uid.as_ref())
+            .unwrap_or(self.pods.pos.selected);
+        self.pods.pos.selected = if next {
+            (at + 1) % len
+        } else {
+            (at + len - 1) % len
+        };
+        let tab = self.tab;
+        self.open_detail(tab);
+    }
+
     /// Back to the pods table.
     pub(super) fn leave_detail(&mut self) {
         self.set_tab(Tab::Containers);
@@ -197,6 +219,7 @@ impl App {
             Action::NextPane => return self.set_tab(self.tab.step(1)),
             Action::PrevPane => return self.set_tab(self.tab.step(-1)),
             Action::Logs => return self.set_tab(Tab::Logs),
+            Action::NextPod | Action::PrevPod => return self.step_pod(action == Action::NextPod),
             Action::Yaml => return self.set_tab(Tab::Yaml),
             Action::Events => return self.set_tab(Tab::Events),
             Action::ToggleYaml => {
