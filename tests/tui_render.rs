@@ -523,3 +523,64 @@ fn narrow_terminals_drop_the_least_important_columns_first() {
         "{screen}"
     );
 }
+
+/// Issue 15, item 9: with follow off the view stays on the lines it showed while a fast log keeps coming, even
+/// as the bounded buffer drops its oldest lines, and says how many new lines wait below; with wrap off, `>`
+/// and `<` scroll sideways.
+#[test]
+fn a_paused_log_stays_put_and_counts_new_lines_and_scrolls_sideways() {
+    let mut a = app();
+    select(&mut a, "nginx-demo");
+    a.on_key(key('l'));
+    a.take_effects();
+    a.logs.buffer = podtui::tui::logbuf::LogBuffer::with_limits(60, usize::MAX);
+    let feed = |a: &mut App, from: usize, to: usize| {
+        let mut asm = LineAssembler::new(StreamKind::Out, true);
+        let text: String = (from..to)
+            .map(|i| format!("line {i:03} {}\n", "abcdefgh".repeat(12)))
+            .collect();
+        let lines = asm.push(text.as_bytes());
+        let generation = a.logs.generation;
+        a.on_event(AppEvent::LogLines { generation, lines });
+    };
+    feed(&mut a, 0, 60);
+    a.on_key(key('w'));
+    render(&mut a, 80, 24);
+    // Follow off: up one line from the end.
+    a.on_key(code(KeyCode::Up));
+    let first_line = |screen: &str| {
+        screen
+            .lines()
+            .find_map(|l| l.find("line ").map(|at| l[at..at + 8].to_string()))
+            .unwrap()
+    };
+    let before = render(&mut a, 80, 24);
+    let top = first_line(&before);
+    // 20 more lines: 20 of the oldest are dropped from the 60-line buffer.
+    feed(&mut a, 60, 80);
+    assert_eq!(a.logs.buffer.dropped(), 20);
+    let after = render(&mut a, 80, 24);
+    assert_eq!(
+        first_line(&after),
+        top,
+        "the view moved:\n{before}\n{after}"
+    );
+    assert!(
+        after.contains("20 new below"),
+        "the 20 new lines wait: {after}"
+    );
+    // Sideways.
+    assert!(after.contains(&format!("{top} abcdefgh")), "{after}");
+    a.on_key(key('>'));
+    let right = render(&mut a, 80, 24);
+    assert!(
+        !right.contains("line 0"),
+        "scrolled past the start: {right}"
+    );
+    assert!(right.contains("←8"), "{right}");
+    a.on_key(key('<'));
+    assert_eq!(first_line(&render(&mut a, 80, 24)), top);
+    // Back at the bottom, it follows again.
+    a.on_key(key('G'));
+    assert!(!render(&mut a, 80, 24).contains("new below"));
+}

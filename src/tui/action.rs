@@ -85,6 +85,10 @@ pub enum Action {
     NextContainer,
     /// YAML: switch between the manifest as applied and the pod as podtui sees it.
     ToggleYaml,
+    /// Logs with wrap off: scroll right.
+    ScrollRight,
+    /// Logs with wrap off: scroll left.
+    ScrollLeft,
     /// Pod view: the next pod of the table, on the same tab.
     NextPod,
     /// Pod view: the previous pod of the table, on the same tab.

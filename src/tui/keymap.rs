@@ -379,6 +379,8 @@ fn logs_keys() -> Vec<Binding> {
         b(&["esc"], Back, "back to the pods", Some("back")),
         b(&["f"], Follow, "follow on/off", Some("follow")),
         b(&["w"], Wrap, "wrap on/off", Some("wrap")),
+        b(&[">"], ScrollRight, "scroll right (wrap off)", None),
+        b(&["<"], ScrollLeft, "scroll left (wrap off)", None),
         b(&["t"], Timestamps, "timestamps on/off", None),
         b(&["/"], Filter, "search", Some("search")),
         b(&["n"], SearchNext, "next match", None),

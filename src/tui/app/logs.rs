@@ -44,6 +44,13 @@ pub struct LogView {
     pub previous: bool,
     /// First visible row when not following.
     pub top: usize,
+    /// With follow off: the line shown at the top (counted from the first line ever received) and the row
+    /// within it, so lines dropped from the front of the bounded buffer do not move the view.
+    pub anchor: Option<(u64, usize)>,
+    /// With follow off: lines after the last one on screen (new ones waiting).
+    pub below: usize,
+    /// With wrap off: the columns scrolled past on the left.
+    pub left: usize,
     /// A line to bring into view on the next frame (a search match).
     pub pending_jump: Option<usize>,
     /// The search.
@@ -77,6 +84,9 @@ impl Default for LogView {
             timestamps: false,
             previous: false,
             top: 0,
+            anchor: None,
+            below: 0,
+            left: 0,
             pending_jump: None,
             search: String::new(),
             search_pod: None,
@@ -86,6 +96,9 @@ impl Default for LogView {
         }
     }
 }
+
+/// Columns `<`/`>` scroll a log sideways when wrap is off.
+const SIDE_STEP: usize = 8;
 
 impl App {
     /// The log target the view should show now, from the selection and the pod's instances.
@@ -139,6 +152,8 @@ impl App {
                 } else {
                     self.logs.buffer.clear();
                     self.logs.top = 0;
+                    self.logs.anchor = None;
+                    self.logs.left = 0;
                     self.logs.matched = None;
                 }
                 if self.logs.search_pod.as_ref() != Some(&t.uid) {
@@ -186,7 +201,16 @@ impl App {
                     "follow off"
                 });
             }
-            Action::Wrap => self.logs.wrap = !self.logs.wrap,
+            Action::Wrap => {
+                self.logs.wrap = !self.logs.wrap;
+                self.logs.left = 0;
+                self.logs.anchor = None;
+            }
+            Action::ScrollRight | Action::ScrollLeft if self.logs.wrap => {
+                self.say("wrap is on: w turns it off to scroll sideways");
+            }
+            Action::ScrollRight => self.logs.left = self.logs.left.saturating_add(SIDE_STEP),
+            Action::ScrollLeft => self.logs.left = self.logs.left.saturating_sub(SIDE_STEP),
             Action::Timestamps => {
                 self.logs.timestamps = !self.logs.timestamps;
                 self.sync_logs();
@@ -271,6 +295,8 @@ impl App {
 
     /// Scrolls the log: moving up stops following, the bottom follows again.
     fn scroll_logs(&mut self, action: Action) {
+        // `top` is where the last frame was; the view re-anchors on the row scrolled to.
+        self.logs.anchor = None;
         match action {
             Action::Up | Action::PageUp | Action::Top => {
                 let step = match action {

@@ -15,11 +15,19 @@ use crate::tui::app::{App, LogView, container_rows};
 use crate::tui::logbuf::{LogLine, StreamKind};
 use crate::tui::theme::Theme;
 
-/// Splits a line's spans into rows of at most `width` cells (all of them when wrapping, the first one when not).
-fn rows_of(line: &LogLine, width: usize, wrap: bool, err_style: Style) -> Vec<Line<'static>> {
+/// Splits a line's spans into rows of at most `width` cells (all of them when wrapping; when not, the one row
+/// after the first `left` cells).
+fn rows_of(
+    line: &LogLine,
+    width: usize,
+    wrap: bool,
+    left: usize,
+    err_style: Style,
+) -> Vec<Line<'static>> {
     let mut rows: Vec<Line<'static>> = Vec::new();
     let mut cur: Vec<Span<'static>> = Vec::new();
     let mut used = 0;
+    let mut skipped = 0;
     for span in &line.spans {
         let style = if line.stream == StreamKind::Err && span.style == Style::default() {
             err_style
@@ -29,6 +37,10 @@ fn rows_of(line: &LogLine, width: usize, wrap: bool, err_style: Style) -> Vec<Li
         let mut piece = String::new();
         for c in span.text.chars() {
             let w = c.width().unwrap_or(0);
+            if !wrap && skipped < left {
+                skipped += w;
+                continue;
+            }
             if used + w > width && width > 0 {
                 if !piece.is_empty() {
                     cur.push(Span::styled(std::mem::take(&mut piece), style));
@@ -60,18 +72,19 @@ pub fn draw(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
         .get(app.pod_view.container_sel)
         .map(|c| c.name.clone())
         .unwrap_or_default();
-    let b = block(app, title(&app.logs, &cname), true);
-    let inner = b.inner(area);
-    f.render_widget(b, area);
+    let inner = block(app, String::new(), true).inner(area);
     app.areas.logs = inner;
     let height = inner.height as usize;
     let width = inner.width as usize;
     app.page = height.max(1);
-    if width == 0 || height == 0 {
-        return;
-    }
-    place_top(&mut app.logs, width, height);
-    let out = visible_rows(&mut app.logs, width, height, &t);
+    let out = if width == 0 || height == 0 {
+        Vec::new()
+    } else {
+        place_top(&mut app.logs, width, height);
+        visible_rows(&mut app.logs, width, height, &t)
+    };
+    // The title after the rows: it counts the lines waiting below them.
+    f.render_widget(block(app, title(&app.logs, &cname), true), area);
     f.render_widget(Paragraph::new(out), inner);
 }
 
@@ -86,10 +99,21 @@ fn title(lv: &LogView, cname: &str) -> String {
     }
     let flag = |on: bool| if on { "on" } else { "off" };
     title.push_str(&format!(
-        " · {}follow {} · wrap {} · ts {} · {} lines",
+        " · {}follow {}{} · wrap {}{} · ts {} · {} lines",
         if lv.previous { "PREVIOUS · " } else { "" },
         flag(lv.follow),
+        // Paused: what is waiting below, where the title is not cut.
+        if !lv.follow && lv.below > 0 {
+            format!(", {} new below", lv.below)
+        } else {
+            String::new()
+        },
         flag(lv.wrap),
+        if !lv.wrap && lv.left > 0 {
+            format!(" ←{}", lv.left)
+        } else {
+            String::new()
+        },
         flag(lv.timestamps),
         lv.buffer.len()
     ));
@@ -113,6 +137,17 @@ fn place_top(lv: &mut LogView, width: usize, height: usize) {
         lv.buffer.len()
     };
     let max_top = total.saturating_sub(height);
+    let dropped = lv.buffer.dropped();
+    if let Some((line, skip)) = lv.anchor.filter(|_| !lv.follow) {
+        // Frozen where the reader left it, whatever was dropped from the front since.
+        let idx = line.saturating_sub(dropped) as usize;
+        let row = if wrap {
+            lv.buffer.row_of_line(width, idx)
+        } else {
+            idx
+        };
+        lv.top = if line < dropped { 0 } else { row + skip };
+    }
     if let Some(line) = lv.pending_jump.take() {
         let row = if wrap {
             lv.buffer.row_of_line(width, line)
@@ -125,6 +160,14 @@ fn place_top(lv: &mut LogView, width: usize, height: usize) {
         lv.top = max_top;
     }
     lv.top = lv.top.min(max_top);
+    lv.anchor = (!lv.follow).then(|| {
+        let (line, skip) = if wrap {
+            lv.buffer.locate_row(width, lv.top)
+        } else {
+            (lv.top, 0)
+        };
+        (line as u64 + dropped, skip)
+    });
 }
 
 /// The rows on screen from `lv.top`: matches marked (the current one reversed, others underlined), then the
@@ -144,7 +187,13 @@ fn visible_rows(lv: &mut LogView, width: usize, height: usize, t: &Theme) -> Vec
         let Some(line) = lv.buffer.get(line_idx) else {
             break;
         };
-        let mut rows = rows_of(line, if wrap { row_width } else { width }, wrap, t.warn());
+        let mut rows = rows_of(
+            line,
+            if wrap { row_width } else { width },
+            wrap,
+            lv.left,
+            t.warn(),
+        );
         if Some(line_idx) == matched
             || (!search.is_empty() && line.text().to_lowercase().contains(&search))
         {
@@ -166,6 +215,7 @@ fn visible_rows(lv: &mut LogView, width: usize, height: usize, t: &Theme) -> Vec
         skip = 0;
         line_idx += 1;
     }
+    lv.below = lv.buffer.len().saturating_sub(line_idx);
     if out.is_empty() {
         let note = lv
             .note
