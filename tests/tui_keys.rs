@@ -531,6 +531,12 @@ fn the_command_prompt_completes_names_and_remembers_commands() {
     let input = |a: &App| a.prompt().map(|p| p.input.clone());
     a.on_key(key(':'));
     typed(&mut a, "ev");
+    a.on_key(code(KeyCode::Up));
+    assert_eq!(
+        input(&a).as_deref(),
+        Some("ev"),
+        "no history: what was typed stays"
+    );
     a.on_key(code(KeyCode::Tab));
     assert_eq!(input(&a).as_deref(), Some("events "));
     a.on_key(code(KeyCode::Enter));
@@ -561,6 +567,11 @@ fn the_command_prompt_completes_names_and_remembers_commands() {
     a.on_key(code(KeyCode::Esc));
 
     a.on_key(key(':'));
+    typed(&mut a, "pods");
+    a.on_key(code(KeyCode::Up));
+    assert_eq!(input(&a).as_deref(), Some("events"), "the history so far");
+    a.on_key(code(KeyCode::Down));
+    assert_eq!(input(&a).as_deref(), Some(""));
     typed(&mut a, "pods");
     a.on_key(code(KeyCode::Enter));
     assert_eq!(a.screen, Screen::Pods);

@@ -236,9 +236,18 @@ impl App {
                     (Some(0), false) => None,
                     (Some(i), false) => Some(i - 1),
                 };
-                let entry = next.and_then(|i| self.command_history.iter().rev().nth(i));
-                prompt.history = next.filter(|_| entry.is_some());
-                prompt.input = entry.cloned().unwrap_or_default();
+                match next.and_then(|i| self.command_history.iter().rev().nth(i)) {
+                    Some(entry) => {
+                        prompt.history = next;
+                        prompt.input = entry.clone();
+                    }
+                    // Past the newest: an empty line. With no history, what was typed stays.
+                    None if prompt.history.is_some() => {
+                        prompt.history = None;
+                        prompt.input.clear();
+                    }
+                    None => {}
+                }
             }
             KeyCode::Backspace => {
                 prompt.input.pop();
