@@ -192,11 +192,10 @@ fn a_pods_start_time_survives_a_recreated_sandbox_and_a_restart() {
         .clone();
     // A later sandbox is created at least a second later, so a start taken from it shows.
     std::thread::sleep(Duration::from_millis(1100));
-    docker(&["rm", "-f", &sandbox]);
+    docker(&["kill", &sandbox]);
     let snap = common::wait_engine_snapshot(s.state.path(), "a new sandbox, running", 60, |snap| {
         snap.pods.len() == 1
             && snap.pods[0].columns.status == "Running"
-            && snap.pods[0].observed.sandboxes.len() == 1
             && snap.pods[0]
                 .observed
                 .latest_sandbox()
@@ -210,6 +209,29 @@ fn a_pods_start_time_survives_a_recreated_sandbox_and_a_restart() {
         "the running engine remembers it"
     );
     kill9(&mut p);
+    // Every older instance goes (containers before their sandbox: podman refuses the other order), so only the
+    // new sandbox and its containers are left to tell when the pod started.
+    let node = format!("label=dev.podtui.node={}", s.node);
+    for kind in ["container", "podsandbox"] {
+        let type_ = format!("label=io.kubernetes.docker.type={kind}");
+        let old = docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &node,
+            "--filter",
+            &type_,
+            "--filter",
+            "status=exited",
+        ]);
+        for id in old.split_whitespace() {
+            docker(&["rm", "-f", id]);
+        }
+    }
+    assert!(
+        !docker(&["ps", "-aq", "--no-trunc", "--filter", &node]).contains(&sandbox),
+        "the first sandbox is gone"
+    );
 
     let (code, out, _) = s.output(&[
         "get",
