@@ -50,12 +50,14 @@ impl Setup {
         c
     }
 
-    fn spawn_run(&self) -> Child {
-        self.cmd(&["run", self.manifests.path().to_str().unwrap()])
-            .stderr(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap()
+    fn spawn_run(&self) -> Running {
+        Running(
+            self.cmd(&["run", self.manifests.path().to_str().unwrap()])
+                .stderr(Stdio::null())
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
     }
 
     fn output(&self, args: &[&str]) -> (i32, String, String) {
@@ -129,6 +131,31 @@ impl Setup {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
+    }
+}
+
+/// A `podtui run` child that is killed when dropped, so a test that fails half-way leaves no engine behind
+/// (one left running recreates its node's lease and pods after the cleanup).
+struct Running(Child);
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // std's kill does not signal a child it has already reaped.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

@@ -95,11 +95,18 @@ pub fn volumes_with(filter: &str) -> Vec<String> {
 /// whether there was anything to remove.
 pub fn remove_with(filter: &str) -> bool {
     let ids = containers_with(filter);
-    if !ids.is_empty() {
+    // A second round for podman, which refuses to remove a sandbox while a container that joins it exists, even
+    // when both are in the same `rm`: the first round removes the containers, the second their sandboxes.
+    let mut left = ids.clone();
+    for _ in 0..2 {
+        if left.is_empty() {
+            break;
+        }
         let _ = Command::new("docker")
             .args(["rm", "-f", "-v"])
-            .args(&ids)
+            .args(&left)
             .output();
+        left = containers_with(filter);
     }
     let vols = volumes_with(filter);
     if !vols.is_empty() {
