@@ -229,6 +229,26 @@ fn state_and_reason(
     }
 }
 
+/// `reason` with a countdown to `until`: short on a narrow table (both within the column), else `{reason},
+/// {doing} in Ns`.
+fn with_countdown(
+    reason: String,
+    until: Option<jiff::Timestamp>,
+    doing: &str,
+    now: jiff::Timestamp,
+    wide: bool,
+) -> String {
+    let Some(until) = until else {
+        return reason;
+    };
+    let secs = until.duration_since(now).as_secs().max(0);
+    if wide {
+        format!("{reason}, {doing} in {secs}s")
+    } else {
+        format!("{reason} ({secs}s)")
+    }
+}
+
 /// The reason with the back-off countdown of container `name`, if it waits for one.
 fn with_backoff(
     p: &PodView,
@@ -237,17 +257,8 @@ fn with_backoff(
     now: jiff::Timestamp,
     wide: bool,
 ) -> String {
-    match p.backoff.iter().find(|(n, _)| *n == name) {
-        // Narrow: the reason and a short countdown, both within the column.
-        Some((_, until)) if !wide => {
-            format!("{reason} ({}s)", until.duration_since(now).as_secs().max(0))
-        }
-        Some((_, until)) => format!(
-            "{reason}, restarting in {}s",
-            until.duration_since(now).as_secs().max(0)
-        ),
-        None => reason,
-    }
+    let until = p.backoff.iter().find(|(n, _)| *n == name).map(|(_, t)| *t);
+    with_countdown(reason, until, "restarting", now, wide)
 }
 
 /// `ImagePullBackOff` with the countdown to the next pull of the container's image.
@@ -261,16 +272,12 @@ fn with_pull_retry(
     let Some(st) = st.filter(|_| reason == "ImagePullBackOff") else {
         return reason;
     };
-    match p.pull_retry.iter().find(|(image, _)| *image == st.image) {
-        Some((_, at)) if !wide => {
-            format!("{reason} ({}s)", at.duration_since(now).as_secs().max(0))
-        }
-        Some((_, at)) => format!(
-            "{reason}, pulling again in {}s",
-            at.duration_since(now).as_secs().max(0)
-        ),
-        None => reason,
-    }
+    let until = p
+        .pull_retry
+        .iter()
+        .find(|(image, _)| *image == st.image)
+        .map(|(_, t)| *t);
+    with_countdown(reason, until, "pulling again", now, wide)
 }
 
 /// The pull of the container's image, if one runs (` pulling 42%`).
