@@ -49,6 +49,12 @@ fn the_tui_runs_logs_kills_edits_deletes_and_quits_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let state = tempfile::tempdir().unwrap();
     let config = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(config.path().join("podtui")).unwrap();
+    std::fs::write(
+        config.path().join("podtui/config.yaml"),
+        format!("debug_image: {BUSYBOX}\n"),
+    )
+    .unwrap();
     let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/manifests/nginx.yaml"))
         .unwrap()
         .replace(
@@ -107,6 +113,75 @@ fn the_tui_runs_logs_kills_edits_deletes_and_quits_cleanly() {
     });
     assert_eq!(t.display("#{alternate_on}"), "1");
     t.send(&["x"]);
+
+    // D: a debug container sharing nginx's processes; ps shows the web server as PID 1, localhost is the pod's.
+    t.send(&["D"]);
+    t.wait("the debug shell", 30, |s| {
+        s.contains("debug container debugger-")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    let ephemeral = |node: &str| {
+        docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=io.kubernetes.pod.name=nginx-{node}"),
+            "--filter",
+            "label=dev.podtui.ephemeral=true",
+        ])
+    };
+    assert!(!ephemeral(&node).is_empty(), "the debug container runs");
+    t.type_text(
+        "ps -o pid,args | grep '^ *1 ' ; wget -qO- http://127.0.0.1:80/ | sed 's/^/PAGE-/'",
+    );
+    t.send(&["Enter"]);
+    t.wait("the target's PID 1 and the pod's localhost", 15, |s| {
+        s.contains("httpd -f -p 80") && s.contains("PAGE-hi")
+    });
+    t.type_text("exit");
+    t.send(&["Enter"]);
+    t.wait("the UI back", 15, |s| s.contains("and was removed"));
+    assert!(ephemeral(&node).is_empty(), "the debug container is gone");
+
+    // F: forward a free local port to the pod's port 80; :pf lists it, ctrl-d stops it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    t.send(&["F"]);
+    t.wait("the forward prompt", 10, |s| {
+        s.contains("port-forward 127.0.0.1:LOCAL to")
+    });
+    t.send(&["C-u"]);
+    t.type_text(&format!("{port}:80"));
+    t.send(&["Enter"]);
+    t.wait("the forward running", 15, |s| {
+        s.contains("port-forwards 1 (:pf)")
+    });
+    let get = || -> std::io::Result<String> {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port))?;
+        c.set_read_timeout(Some(Duration::from_secs(10)))?;
+        c.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")?;
+        let mut body = String::new();
+        c.read_to_string(&mut body)?;
+        Ok(body)
+    };
+    let body = get().unwrap();
+    assert!(body.ends_with("hi\n"), "{body}");
+    t.type_text(":pf");
+    t.send(&["Enter"]);
+    t.wait("the :pf view", 10, |s| {
+        s.contains("Port-forwards (1)") && s.contains(&format!("127.0.0.1:{port}"))
+    });
+    t.send(&["C-d"]);
+    t.wait("the forward stopped", 10, |s| {
+        s.contains("Port-forwards (0)")
+    });
+    assert!(get().is_err(), "nothing listens after the stop");
+    t.send(&["Escape"]);
+    t.wait("back to the pods", 10, |s| s.contains("Pods (1/1)"));
 
     // ctrl-k kills the pod's containers; the engine brings it back with new containers.
     let before = running_ids(&node);

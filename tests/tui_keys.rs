@@ -620,3 +620,80 @@ fn brackets_step_through_the_pods_from_the_pod_view() {
     assert_eq!(a.screen, Screen::Pods);
     assert_eq!(&a.selected_pod().unwrap().name, names.last().unwrap());
 }
+
+#[test]
+fn capital_d_debugs_the_selected_container_or_the_pods_first_app_container() {
+    use podtui::forward::target::PodRef;
+    let pod = PodRef {
+        node: "demo".into(),
+        namespace: "default".into(),
+        name: "nginx-demo".into(),
+    };
+    let mut a = app();
+    select(&mut a, "nginx-demo");
+    a.on_key(key('D'));
+    assert_eq!(
+        a.take_effects(),
+        [Effect::Debug {
+            pod: pod.clone(),
+            target: Some("nginx".into()),
+            image: "busybox:1".into()
+        }],
+        "from the table: the first app container's processes"
+    );
+    // In the pod view: the selected row; the sandbox row shares no container's processes.
+    a.on_key(code(KeyCode::Enter));
+    a.on_key(key('G'));
+    a.on_key(key('D'));
+    assert_eq!(
+        a.take_effects(),
+        [Effect::Debug {
+            pod: pod.clone(),
+            target: Some("log-truncator".into()),
+            image: "busybox:1".into()
+        }]
+    );
+    a.on_key(key('g'));
+    a.on_key(key('D'));
+    assert_eq!(
+        a.take_effects(),
+        [Effect::Debug {
+            pod,
+            target: None,
+            image: "busybox:1".into()
+        }]
+    );
+}
+
+#[test]
+fn capital_f_proposes_the_containers_port_and_starts_a_forward() {
+    use podtui::forward::PortPair;
+    let mut a = app();
+    select(&mut a, "nginx-demo");
+    a.on_key(key('F'));
+    let input = a.prompt().expect("F asks local:remote").input.clone();
+    assert!(
+        input == "80:80" || input == ":80",
+        "the container port, the same local one when free: {input:?}"
+    );
+    a.on_key(ctrl('u'));
+    typed(&mut a, "18080:80");
+    a.on_key(code(KeyCode::Enter));
+    match a.take_effects().as_slice() {
+        [Effect::Forward { pod, pair }] => {
+            assert_eq!(pod.name, "nginx-demo");
+            assert_eq!(
+                *pair,
+                PortPair {
+                    local: 18080,
+                    remote: 80
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // A pod that declares no port: an empty prompt, nothing made up.
+    select(&mut a, "web-demo");
+    a.on_key(key('F'));
+    assert_eq!(a.prompt().unwrap().input, "");
+}

@@ -36,6 +36,7 @@ pub fn render(pods: usize) -> Bench {
         theme: podtui::tui::theme::Theme { mono: false },
         mouse: true,
         external_editor: false,
+        debug_image: podtui::debug::DEFAULT_IMAGE.into(),
         api: None,
     };
     let mut rows = Vec::new();

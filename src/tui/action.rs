@@ -61,6 +61,10 @@ pub enum Action {
     Restart,
     /// Shell into the selected container.
     Shell,
+    /// Start a debug container in the pod (sharing the selected container's processes) and open a shell in it.
+    Debug,
+    /// Forward a local port to the pod (asks `local:remote`).
+    PortForward,
     /// Sort by the next column.
     SortNext,
     /// Reverse the sort.

@@ -38,6 +38,8 @@ pub enum Mode {
     Detail,
     /// A pod's logs.
     Logs,
+    /// The port-forwards (`:pf`).
+    Forwards,
 }
 
 impl Mode {
@@ -50,6 +52,7 @@ impl Mode {
             Mode::Events => "events",
             Mode::Detail => "pod details",
             Mode::Logs => "logs",
+            Mode::Forwards => "port-forwards",
         }
     }
 }
@@ -288,6 +291,18 @@ fn pods_keys() -> Vec<Binding> {
         b(&["n"], New, "new manifest from a template", None),
         b(&["s"], Shell, "shell into the pod's first container", None),
         b(
+            &["D"],
+            Debug,
+            "debug container in the pod + shell (kubectl debug -it)",
+            None,
+        ),
+        b(
+            &["F"],
+            PortForward,
+            "port-forward 127.0.0.1:local -> the pod (:pf lists them)",
+            None,
+        ),
+        b(
             &["ctrl-k"],
             Kill,
             "kill the pod's containers (asks first)",
@@ -339,6 +354,21 @@ fn events_keys() -> Vec<Binding> {
     keys
 }
 
+/// The `:pf` screen's keys.
+fn forwards_keys() -> Vec<Binding> {
+    let mut keys = vec![
+        b(&["esc"], Action::Back, "back to the pods", Some("back")),
+        b(
+            &["ctrl-d"],
+            Action::Delete,
+            "stop the selected forward",
+            Some("stop"),
+        ),
+    ];
+    keys.extend(nav_keys());
+    keys
+}
+
 /// The pod view's keys (every tab but Logs).
 fn detail_keys() -> Vec<Binding> {
     use Action::*;
@@ -364,6 +394,18 @@ fn detail_keys() -> Vec<Binding> {
             Shell,
             "shell into the selected container",
             Some("shell"),
+        ),
+        b(
+            &["D"],
+            Debug,
+            "debug container sharing this container's processes + shell",
+            None,
+        ),
+        b(
+            &["F"],
+            PortForward,
+            "port-forward 127.0.0.1:local -> the pod (:pf lists them)",
+            None,
         ),
     ];
     keys.extend(find_keys());
@@ -399,6 +441,12 @@ fn logs_keys() -> Vec<Binding> {
         ),
         b(&["ctrl-s"], SaveLogs, "save to a file", None),
         b(&["s"], Shell, "shell into this container", None),
+        b(
+            &["D"],
+            Debug,
+            "debug container sharing this container's processes + shell",
+            None,
+        ),
         b(&["r"], Restart, "restart this container (asks first)", None),
         b(&["tab", "right"], NextPane, "next tab", None),
         b(&["shift-tab", "left"], PrevPane, "previous tab", None),
@@ -417,6 +465,7 @@ impl Default for Keymap {
             (Mode::Events, events_keys()),
             (Mode::Detail, detail_keys()),
             (Mode::Logs, logs_keys()),
+            (Mode::Forwards, forwards_keys()),
         ]);
         Self { modes }
     }
@@ -483,6 +532,9 @@ pub struct UiConfig {
     /// `builtin` or `external`: what `e` opens.
     #[serde(default)]
     pub editor: Option<String>,
+    /// The image of `D`'s debug containers (default busybox:1).
+    #[serde(default)]
+    pub debug_image: Option<String>,
     /// Rebindings: mode → action → key or keys.
     #[serde(default)]
     pub keys: BTreeMap<Mode, BTreeMap<Action, OneOrMany>>,

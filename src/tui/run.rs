@@ -12,10 +12,11 @@ use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::app::{App, AppConfig, AppEvent, Effect, LOG_TAIL};
+use super::app::{App, AppConfig, AppEvent, Effect, ForwardView, LOG_TAIL};
 use super::input::Input;
 use super::{logstream, shell, terminal, views};
 use crate::engine::{EngineHandle, Request};
+use crate::forward::{self, Forward, PortPair, Via, target::PodRef};
 
 /// Runs the UI over a started engine until the user quits. Pods are left running unless the user chose `Q`.
 pub async fn run(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> {
@@ -33,6 +34,10 @@ struct Loop {
     results_tx: mpsc::Sender<AppEvent>,
     log_task: Option<JoinHandle<()>>,
     key_tx: mpsc::UnboundedSender<Event>,
+    /// The running port-forwards by ID (dropping one stops it).
+    forwards: Vec<(u64, Forward)>,
+    next_forward: u64,
+    notes_tx: mpsc::UnboundedSender<String>,
 }
 
 async fn run_inner(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> {
@@ -45,6 +50,7 @@ async fn run_inner(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> 
     let mut stats = handle.stats.clone();
     let mut stats_open = true;
     let first = snaps.borrow_and_update().clone();
+    let (notes_tx, mut notes_rx) = mpsc::unbounded_channel();
     let mut l = Loop {
         app: App::new(cfg, first),
         handle,
@@ -52,6 +58,9 @@ async fn run_inner(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> 
         results_tx,
         log_task: None,
         key_tx,
+        forwards: Vec::new(),
+        next_forward: 1,
+        notes_tx,
     };
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -110,6 +119,10 @@ async fn run_inner(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> 
             }
             Some(ev) = results_rx.recv() => {
                 l.app.on_event(ev);
+                dirty = true;
+            }
+            Some(note) = notes_rx.recv() => {
+                l.app.on_event(AppEvent::ForwardNote(note));
                 dirty = true;
             }
             changed = stats.changed(), if stats_open => {
@@ -224,6 +237,34 @@ impl Loop {
                     Err(e) => self.app.on_event(AppEvent::ShellEnded(Err(e))),
                 }
             }
+            Effect::Debug { pod, target, image } => {
+                let rt = self.handle.runtime.borrow().clone();
+                let Some(rt) = rt else {
+                    self.app
+                        .on_event(AppEvent::ShellEnded(Err("Docker is not connected".into())));
+                    return Ok(true);
+                };
+                self.input.pause();
+                terminal::suspend(true);
+                println!("\r\npodtui: starting a debug container ({image}) in pod {pod}…\r");
+                let spec = crate::debug::DebugSpec { pod, target, image };
+                let result = shell::run_debug_shell(&*rt, &spec).await;
+                terminal::resume(self.app.mouse)?;
+                term.clear()?;
+                self.input.resume();
+                match result {
+                    Ok((msg, leftover)) => {
+                        self.replay(&leftover);
+                        self.app.on_event(AppEvent::ShellEnded(Ok(msg)));
+                    }
+                    Err(e) => self.app.on_event(AppEvent::ShellEnded(Err(e))),
+                }
+            }
+            Effect::Forward { pod, pair } => {
+                let started = self.start_forward(pod, pair).await;
+                self.app.on_event(AppEvent::ForwardStarted(started));
+            }
+            Effect::StopForward { id } => self.forwards.retain(|(i, _)| *i != id),
             Effect::ExternalEditor { path, text } => {
                 self.input.pause();
                 terminal::suspend(false);
@@ -248,6 +289,35 @@ impl Loop {
             Effect::Quit { .. } => {}
         }
         Ok(true)
+    }
+
+    /// Starts a forward to `pod` on 127.0.0.1 (the pod is looked up in Docker, which gets 5 s to answer).
+    async fn start_forward(&mut self, pod: PodRef, pair: PortPair) -> Result<ForwardView, String> {
+        let rt = self.handle.runtime.borrow().clone();
+        let rt = rt.ok_or("Docker is not connected")?;
+        let address = std::net::IpAddr::from([127, 0, 0, 1]);
+        let start = forward::start(
+            rt,
+            pod,
+            address,
+            pair,
+            Via::from_env(),
+            self.notes_tx.clone(),
+        );
+        let f = tokio::time::timeout(Duration::from_secs(5), start)
+            .await
+            .map_err(|_| "Docker did not answer within 5 s".to_string())??;
+        let id = self.next_forward;
+        self.next_forward += 1;
+        let view = ForwardView {
+            id,
+            pod: f.pod.clone(),
+            local: f.local,
+            remote: f.remote,
+            counters: f.counters.clone(),
+        };
+        self.forwards.push((id, f));
+        Ok(view)
     }
 
     /// Keys typed after a shell ended go to the UI.
@@ -373,6 +443,10 @@ pub fn app_config(
         theme: super::theme::Theme::detect(ui.theme.as_deref() == Some("mono")),
         mouse: ui.mouse.unwrap_or(true),
         external_editor: ui.editor.as_deref() == Some("external"),
+        debug_image: ui
+            .debug_image
+            .clone()
+            .unwrap_or_else(|| crate::debug::DEFAULT_IMAGE.into()),
         api: None,
     })
 }

@@ -39,6 +39,33 @@ pub async fn run_shell(rt: &dyn ContainerRuntime, id: &str) -> Result<(String, L
     Ok((format!("{shell} exited with code {code}"), leftover))
 }
 
+/// `D`: starts a debug container for `spec`, runs `sh` in it interactively (the terminal must be in raw mode
+/// and not read by anyone else), then removes it. A status line for the UI and the bytes typed after the end.
+pub async fn run_debug_shell(
+    rt: &dyn ContainerRuntime,
+    spec: &crate::debug::DebugSpec,
+) -> Result<(String, Leftover), String> {
+    let d = crate::debug::start(rt, spec).await?;
+    let sharing = spec
+        .target
+        .as_deref()
+        .map(|t| format!(", sharing {t}'s processes"))
+        .unwrap_or_default();
+    println!(
+        "podtui: debug container {} ({}){sharing}; exit the shell to come back and remove it\r",
+        d.name, d.docker_name
+    );
+    let ran = run_tty(rt, &d.id, vec!["sh".into()]).await;
+    let removed = crate::debug::remove(rt, &d).await;
+    let (code, leftover) = ran?;
+    let mut msg = format!("debug container {} exited with code {code}", d.name);
+    match removed {
+        Ok(()) => msg.push_str(" and was removed"),
+        Err(e) => msg.push_str(&format!("; removing {} failed: {e}", d.docker_name)),
+    }
+    Ok((msg, leftover))
+}
+
 /// Runs `cmd` interactively with a TTY (the terminal must be in raw mode and not read by anyone else): its
 /// exit code and the bytes typed after it ended.
 pub async fn run_tty(

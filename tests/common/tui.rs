@@ -36,6 +36,7 @@ pub fn config(state_dir: &std::path::Path, watch: Option<std::path::PathBuf>) ->
         theme: Theme { mono: false },
         mouse: true,
         external_editor: false,
+        debug_image: "busybox:1".into(),
         api: None,
     }
 }

@@ -29,6 +29,8 @@ pub enum CommandKind {
     Mono,
     /// Colours back (unless NO_COLOR is set).
     Color,
+    /// The running port-forwards.
+    Forwards,
 }
 
 /// One `:` command: the names it answers to (the first is the one suggested), its argument and its help.
@@ -105,6 +107,12 @@ pub const COMMANDS: &[PromptCommand] = &[
         args: "",
         help: "colours (unless NO_COLOR is set)",
         kind: CommandKind::Color,
+    },
+    PromptCommand {
+        names: &["pf", "portforwards", "forwards"],
+        args: "",
+        help: "the running port-forwards (ctrl-d stops one; F on a pod starts one)",
+        kind: CommandKind::Forwards,
     },
 ];
 
@@ -205,6 +213,7 @@ impl App {
             CommandKind::Pods => self.go_to(Screen::Pods, Focus::Pods),
             CommandKind::Manifests => self.go_to(Screen::Pods, Focus::Manifests),
             CommandKind::Events => self.go_to(Screen::Events, self.focus),
+            CommandKind::Forwards => self.go_to(Screen::Forwards, self.focus),
             CommandKind::Restore => {
                 let id = words.next().map(str::to_string);
                 self.effects
@@ -276,6 +285,7 @@ mod tests {
                         "{why}"
                     ),
                     CommandKind::Events => assert_eq!(a.screen, Screen::Events, "{why}"),
+                    CommandKind::Forwards => assert_eq!(a.screen, Screen::Forwards, "{why}"),
                     CommandKind::Restore => assert_eq!(
                         effects,
                         [Effect::Engine(Request::RestoreManifest { id: None })],

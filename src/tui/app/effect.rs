@@ -37,6 +37,28 @@ pub enum Effect {
         /// For messages.
         title: String,
     },
+    /// Suspend the UI, start a debug container in a pod and open a shell in it; it is removed when the shell
+    /// exits.
+    Debug {
+        /// The pod.
+        pod: crate::forward::target::PodRef,
+        /// The container whose processes it shares.
+        target: Option<String>,
+        /// The debug image.
+        image: String,
+    },
+    /// Start forwarding a local port to a pod; the loop answers with [`AppEvent::ForwardStarted`].
+    Forward {
+        /// The pod.
+        pod: crate::forward::target::PodRef,
+        /// The ports.
+        pair: crate::forward::PortPair,
+    },
+    /// Stop a forward.
+    StopForward {
+        /// Its ID.
+        id: u64,
+    },
     /// Suspend the UI and edit `text` (the content of `path`) in $VISUAL/$EDITOR.
     ExternalEditor {
         /// The manifest.
@@ -91,6 +113,10 @@ pub enum AppEvent {
         /// The edited text.
         text: Result<String, String>,
     },
+    /// A forward started, or why not.
+    ForwardStarted(Result<super::ForwardView, String>),
+    /// A forward has something to say (a connection failed, the pod was replaced).
+    ForwardNote(String),
     /// A generic message for the status line.
     Message(String, bool),
 }
@@ -151,6 +177,8 @@ impl App {
                     }
                 }
             },
+            AppEvent::ForwardStarted(r) => self.on_forward_started(r),
+            AppEvent::ForwardNote(note) => self.say(note),
             AppEvent::Message(text, error) => {
                 if error {
                     self.fail(text)

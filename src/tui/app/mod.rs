@@ -17,6 +17,7 @@ pub mod editor;
 pub mod effect;
 pub mod events;
 pub mod find;
+pub mod forwards;
 pub mod list;
 pub mod logs;
 pub mod manifests;
@@ -33,6 +34,7 @@ use jiff::Timestamp;
 use ratatui::layout::Rect;
 
 pub use self::effect::{AppEvent, Effect};
+pub use self::forwards::{ForwardView, Forwards};
 pub use self::list::ListPos;
 pub use self::logs::{LogTarget, LogView};
 pub use self::modal::{Confirm, Help, Modal, Pending, Prompt, PromptKind};
@@ -57,6 +59,8 @@ pub enum Screen {
     Events,
     /// One pod.
     Detail,
+    /// The running port-forwards (`:pf`).
+    Forwards,
 }
 
 /// Which pane of the pods screen has the keyboard.
@@ -96,6 +100,8 @@ pub struct AppConfig {
     pub mouse: bool,
     /// `e` opens the external editor.
     pub external_editor: bool,
+    /// `D`'s image (config `debug_image`, default busybox:1).
+    pub debug_image: String,
     /// Where the Kubernetes API listens and the kubeconfig for it, for the header.
     pub api: Option<String>,
 }
@@ -164,6 +170,8 @@ pub struct App {
     pub find: find::TextSearch,
     /// The `:` commands run, oldest first (↑/↓ at the prompt).
     pub command_history: Vec<String>,
+    /// The port-forwards and the `:pf` screen.
+    pub forwards: Forwards,
 }
 
 impl App {
@@ -192,6 +200,7 @@ impl App {
             stats: stats::StatsState::default(),
             find: find::TextSearch::default(),
             command_history: Vec::new(),
+            forwards: Forwards::default(),
         };
         app.refresh_visible();
         app
@@ -228,6 +237,7 @@ impl App {
             Screen::Events => Mode::Events,
             Screen::Detail if self.tab == Tab::Logs => Mode::Logs,
             Screen::Detail => Mode::Detail,
+            Screen::Forwards => Mode::Forwards,
         }
     }
 
@@ -296,6 +306,7 @@ impl App {
                 Screen::Pods => self.act_pods(action),
                 Screen::Events => self.act_events(action),
                 Screen::Detail => self.act_detail(action),
+                Screen::Forwards => self.act_forwards(action),
             },
         }
     }
@@ -364,6 +375,7 @@ pub(crate) fn test_app() -> App {
         theme: Theme { mono: false },
         mouse: true,
         external_editor: false,
+        debug_image: crate::debug::DEFAULT_IMAGE.into(),
         api: None,
     };
     let snap = Snapshot::empty("demo", "manifests", "unix:///var/run/docker.sock");

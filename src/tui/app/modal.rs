@@ -83,6 +83,8 @@ pub enum PromptKind {
     Find,
     /// A file name for `n`.
     NewFile,
+    /// `local:remote` for `F`.
+    Forward,
 }
 
 /// How many `:` commands the prompt remembers.
@@ -286,6 +288,7 @@ impl App {
             }
             PromptKind::Find => self.submit_find(input),
             PromptKind::NewFile => self.new_file(&input),
+            PromptKind::Forward => self.submit_forward(&input),
             PromptKind::Command => {
                 if !input.is_empty() && self.command_history.last() != Some(&input) {
                     self.command_history.push(input.clone());

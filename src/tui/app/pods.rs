@@ -284,6 +284,25 @@ impl App {
                     _ => self.fail(format!("container {} is not running", c.name)),
                 }
             }
+            Action::Debug => {
+                // The selected container's processes; from the pods table, the first app container's (as `s`).
+                let target = match container {
+                    Some(c) => Some(c.clone()),
+                    None => container_rows(p).into_iter().find(|c| c.role == Role::App),
+                }
+                .filter(|c| c.role != Role::Sandbox)
+                .map(|c| c.name);
+                self.effects.push(Effect::Debug {
+                    pod: crate::forward::target::PodRef {
+                        node: self.cfg.node.clone(),
+                        namespace: p.namespace.clone(),
+                        name: p.name.clone(),
+                    },
+                    target,
+                    image: self.cfg.debug_image.clone(),
+                });
+            }
+            Action::PortForward => self.ask_forward(p, container),
             _ => {}
         }
     }

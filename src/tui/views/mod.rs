@@ -1,11 +1,13 @@
 //! Drawing the UI from [`App`]: header, the current screen, footer hints, and the modal stack over them (help,
 //! confirm, prompt; the editor is drawn full screen). One file per component: `pods` (table, manifests pane,
-//! events), `detail` (the pod view's frame and text tabs), `containers`, `network`, `logs`, `editor`, `help`.
+//! events), `detail` (the pod view's frame and text tabs), `containers`, `network`, `logs`, `editor`, `help`,
+//! `forwards` (`:pf`).
 //! Everything is sized for 80x24 and up; smaller terminals get what fits, never a panic.
 
 mod containers;
 pub(crate) mod detail;
 mod editor;
+mod forwards;
 pub mod help;
 mod logs;
 mod network;
@@ -49,6 +51,7 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         Screen::Pods => pods::draw(f, app, main),
         Screen::Events => pods::draw_events(f, app, main),
         Screen::Detail => detail::draw(f, app, main),
+        Screen::Forwards => forwards::draw(f, app, main),
     }
     draw_footer(f, app, footer);
     overlays(f, app, area);
@@ -101,6 +104,14 @@ fn draw_prompt(f: &mut Frame, app: &App, p: &Prompt, area: Rect) {
         PromptKind::Command => ":".to_string(),
         PromptKind::Filter => "/".to_string(),
         PromptKind::Search | PromptKind::Find => "search: ".to_string(),
+        PromptKind::Forward => format!(
+            "port-forward 127.0.0.1:LOCAL to {} ([LOCAL:]REMOTE): ",
+            app.forwards
+                .asking
+                .as_ref()
+                .map(|p| p.name.as_str())
+                .unwrap_or("?")
+        ),
         PromptKind::NewFile => format!(
             "new manifest in {}: ",
             app.watch_dir()
@@ -251,6 +262,13 @@ fn draw_header(f: &mut Frame, app: &App, area: Rect) {
         Some(s) => format!("synced {} ago", human_duration(app.now.duration_since(s))),
         None => "not synced yet".into(),
     }));
+    if !app.forwards.list.is_empty() {
+        second.push(Span::styled(" │ ", t.dim()));
+        second.push(Span::styled(
+            format!("port-forwards {} (:pf)", app.forwards.list.len()),
+            t.ok(),
+        ));
+    }
     if !app.mouse {
         second.push(Span::styled(" │ mouse off", t.dim()));
     }
