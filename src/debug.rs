@@ -3,8 +3,9 @@
 //! namespace, so its tools see the pod's localhost and the target's processes.
 //!
 //! It is named and labelled like the pod's containers (`k8s_debugger-xxxxx_<pod>_<ns>_<uid>_0`, the
-//! `io.kubernetes.*` labels) plus [`EPHEMERAL`], but without podtui's ownership labels (`dev.podtui.managed`,
-//! `dev.podtui.node`): the engine's observe never lists it, so it is never adopted as an app container, never
+//! `io.kubernetes.*` labels and podtui's node labels, so the pod view shows it and removing the pod removes it)
+//! with the container kind `ephemeral` and [`EPHEMERAL`]: the engine's observation keeps such containers apart
+//! ([`crate::runtime::observe::ObservedPod::ephemeral`]), so one is never adopted as an app container, never
 //! restarted, and never counted in the pod's restart counts. Its main process only keeps it alive; the shell
 //! (or the command) runs in it by exec, and [`remove`] ends it.
 
@@ -21,6 +22,10 @@ pub const DEFAULT_IMAGE: &str = "busybox:1";
 pub const EPHEMERAL: &str = "dev.podtui.ephemeral";
 /// Label naming the container whose process namespace a debug container shares.
 pub const EPHEMERAL_TARGET: &str = "dev.podtui.ephemeral.target";
+/// Label: the debug container was made with stdin open (`true`), as `kubectl debug -i` asks.
+pub const EPHEMERAL_STDIN: &str = "dev.podtui.ephemeral.stdin";
+/// Label: the debug container was made with a TTY (`true`), as `kubectl debug -t` asks.
+pub const EPHEMERAL_TTY: &str = "dev.podtui.ephemeral.tty";
 
 /// A started debug container.
 #[derive(Clone, Debug)]
@@ -115,6 +120,8 @@ pub async fn start(rt: &dyn ContainerRuntime, spec: &DebugSpec) -> Result<Debugg
     let ns = spec.pod.namespace.clone();
     let docker_name = labels::container_name(&name, &pod.name, &ns, &pod.uid, 0);
     let mut l = std::collections::HashMap::from([
+        (labels::MANAGED.to_string(), "true".to_string()),
+        (labels::NODE.to_string(), spec.pod.node.clone()),
         (labels::POD_NAME.to_string(), pod.name.clone()),
         (labels::POD_NAMESPACE.to_string(), ns),
         (labels::POD_UID.to_string(), pod.uid.clone()),
@@ -124,7 +131,10 @@ pub async fn start(rt: &dyn ContainerRuntime, spec: &DebugSpec) -> Result<Debugg
             labels::TYPE_CONTAINER.to_string(),
         ),
         (labels::SANDBOX_ID.to_string(), pod.sandbox_id.clone()),
-        (labels::CONTAINER_KIND.to_string(), "ephemeral".to_string()),
+        (
+            labels::CONTAINER_KIND.to_string(),
+            labels::KIND_EPHEMERAL.to_string(),
+        ),
         (EPHEMERAL.to_string(), "true".to_string()),
     ]);
     if let Some(t) = &spec.target {

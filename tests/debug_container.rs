@@ -122,7 +122,38 @@ async fn debug_container_sees_the_targets_processes_and_the_pods_localhost() {
         "the engine adopted the debug container"
     );
     assert_eq!(restarts(&snap), 0);
-    common::docker(&["rm", "-f", &kept[0]]);
+    // The pod shows it as its ephemeral container, as the API serves it: spec and status.
+    assert_eq!(
+        p.observed
+            .ephemeral
+            .iter()
+            .map(|e| e.id.clone())
+            .collect::<Vec<_>>(),
+        kept
+    );
+    let eph = p.pod.spec.as_ref().unwrap().ephemeral_containers.clone();
+    let eph = eph.expect("spec.ephemeralContainers");
+    assert!(eph[0].name.starts_with("debugger-") && eph[0].image.as_deref() == Some(BUSYBOX));
+    let statuses = p.pod.status.as_ref().unwrap();
+    let st = &statuses.ephemeral_container_statuses.as_ref().unwrap()[0];
+    assert_eq!(st.name, eph[0].name);
+    assert!(st.state.as_ref().unwrap().running.is_some(), "{st:?}");
+    assert_eq!(
+        statuses.container_statuses.as_ref().unwrap().len(),
+        2,
+        "not counted with the app containers"
+    );
+    // Deleting the pod removes its debug container with it (before the sandbox it joined).
+    std::fs::remove_file(run.dir.path().join("dbg.yaml")).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !containers_with(&pod_filter).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pod's containers were not all removed: {:?}",
+            containers_with(&pod_filter)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

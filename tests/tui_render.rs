@@ -584,3 +584,39 @@ fn a_paused_log_stays_put_and_counts_new_lines_and_scrolls_sideways() {
     a.on_key(key('G'));
     assert!(!render(&mut a, 80, 24).contains("new below"));
 }
+
+#[test]
+fn a_debug_container_is_listed_as_the_pods_ephemeral_container() {
+    use podtui::runtime::observe::Role;
+    let mut snap = (*common::tui::fixture()).clone();
+    let pod = snap.pods.iter_mut().find(|p| p.name == "web-demo").unwrap();
+    let pod = Arc::make_mut(pod);
+    let mut debug = pod.observed.containers[0].clone();
+    debug.id = "0123456789abcdef".into();
+    debug.role = Role::Ephemeral;
+    debug.name = "debugger-k7x2q".into();
+    pod.observed.ephemeral.push(debug);
+    let mut a = App::new(
+        common::tui::config(std::path::Path::new("/state"), None),
+        Arc::new(snap.clone()),
+    );
+    a.now = common::tui::now(&snap);
+    select(&mut a, "web-demo");
+    a.on_key(code(KeyCode::Enter));
+    let screen = render(&mut a, 120, 36);
+    let line = screen
+        .lines()
+        .find(|l| l.contains("debugger-k7x2q"))
+        .unwrap_or_else(|| panic!("no debug container row:\n{screen}"));
+    assert!(
+        line.contains("(ephemeral)") && line.contains("0123456789ab"),
+        "{line}"
+    );
+    // It is not counted with the pod's containers.
+    assert!(screen.contains("1/1"), "{screen}");
+    // r refuses it: it is never restarted.
+    a.on_key(key('G'));
+    a.on_key(key('r'));
+    assert!(a.confirm().is_none());
+    assert!(a.message.as_ref().unwrap().text.contains("never restarted"));
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Container, Pod, PodCondition, PodSpec};
+use k8s_openapi::api::core::v1::{Container, EphemeralContainer, Pod, PodCondition, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::create::{self, VolumeKind};
@@ -73,6 +73,11 @@ pub fn build(input: PodViewInput<'_>) -> PodView {
         line,
         manifest,
     } = origin(&input);
+    if !input.observed.ephemeral.is_empty()
+        && let Some(spec) = pod.spec.as_mut()
+    {
+        spec.ephemeral_containers = Some(ephemeral_specs(input.observed));
+    }
     let spec = pod.spec.clone().unwrap_or_default();
     let mut status = status::compute(&StatusInput {
         spec: &spec,
@@ -121,6 +126,31 @@ pub fn build(input: PodViewInput<'_>) -> PodView {
         stopping: stopping_for_restart(input.plan, input.observed),
         pod,
     }
+}
+
+/// `spec.ephemeralContainers` from the debug containers Docker has: name, image, target, and the TTY and
+/// stdin they were made with.
+fn ephemeral_specs(observed: &ObservedPod) -> Vec<EphemeralContainer> {
+    observed
+        .ephemeral
+        .iter()
+        .map(|e| EphemeralContainer {
+            name: e.name.clone(),
+            image: Some(e.image.clone()),
+            target_container_name: e.labels.get(crate::debug::EPHEMERAL_TARGET).cloned(),
+            stdin: e
+                .labels
+                .get(crate::debug::EPHEMERAL_STDIN)
+                .map(|v| v == "true"),
+            tty: e
+                .labels
+                .get(crate::debug::EPHEMERAL_TTY)
+                .map(|v| v == "true"),
+            termination_message_policy: Some("File".into()),
+            image_pull_policy: Some("IfNotPresent".into()),
+            ..Default::default()
+        })
+        .collect()
 }
 
 /// The containers `plan` stops for a restart a user asked for, by name.

@@ -179,6 +179,7 @@ impl FakeRuntime {
         ) {
             (Some(labels::TYPE_SANDBOX), _) => Role::Sandbox,
             (_, Some("init")) => Role::Init,
+            (_, Some(labels::KIND_EPHEMERAL)) => Role::Ephemeral,
             _ => Role::App,
         };
         let count = if role == Role::Sandbox {

@@ -26,6 +26,8 @@ pub const ATTEMPT: &str = "dev.podtui.sandbox.attempt";
 pub const POD_STARTED: &str = "dev.podtui.pod.started";
 /// `init` or `app` for containers (the kubelet reads this from the pod spec; podtui keeps it on the container).
 pub const CONTAINER_KIND: &str = "dev.podtui.container.kind";
+/// [`CONTAINER_KIND`] of a pod's ephemeral (debug) container.
+pub const KIND_EPHEMERAL: &str = "ephemeral";
 /// The emptyDir/downwardAPI volume name, on Docker volumes.
 pub const VOLUME_NAME: &str = "dev.podtui.volume";
 

@@ -21,6 +21,8 @@ pub enum Role {
     Init,
     /// An app container.
     App,
+    /// An ephemeral (debug) container: shown with the pod, never planned, restarted or counted.
+    Ephemeral,
 }
 
 /// The state of a container instance.
@@ -133,6 +135,10 @@ pub struct ObservedPod {
     pub sandboxes: Vec<ObservedContainer>,
     /// Init and app container instances, by name then restart count.
     pub containers: Vec<ObservedContainer>,
+    /// Ephemeral (debug) containers, by name: outside [`ObservedPod::all`], so nothing that plans, restarts,
+    /// counts or samples the pod's containers sees them; only termination removes them (first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ephemeral: Vec<ObservedContainer>,
 }
 
 impl ObservedPod {
@@ -149,9 +155,14 @@ impl ObservedPod {
         v
     }
 
-    /// Every instance, sandboxes included.
+    /// Every instance, sandboxes included (ephemeral containers are not).
     pub fn all(&self) -> impl Iterator<Item = &ObservedContainer> {
         self.sandboxes.iter().chain(self.containers.iter())
+    }
+
+    /// Every Docker container of the pod, ephemeral ones too (what removing the pod must remove).
+    pub fn everything(&self) -> impl Iterator<Item = &ObservedContainer> {
+        self.all().chain(self.ephemeral.iter())
     }
 
     /// When the pod started, as far as its instances tell: the earliest creation, or the start an earlier
@@ -168,16 +179,18 @@ impl ObservedPod {
     pub fn from_instances(instances: Vec<ObservedContainer>) -> Self {
         let mut pod = ObservedPod::default();
         for i in instances {
-            if i.role == Role::Sandbox {
-                pod.sandboxes.push(i);
-            } else {
-                pod.containers.push(i);
+            match i.role {
+                Role::Sandbox => pod.sandboxes.push(i),
+                Role::Ephemeral => pod.ephemeral.push(i),
+                Role::Init | Role::App => pod.containers.push(i),
             }
         }
         pod.sandboxes
             .sort_by(|a, b| a.count.cmp(&b.count).then(a.created.cmp(&b.created)));
         pod.containers
             .sort_by(|a, b| a.name.cmp(&b.name).then(a.count.cmp(&b.count)));
+        pod.ephemeral
+            .sort_by(|a, b| a.name.cmp(&b.name).then(a.created.cmp(&b.created)));
         pod
     }
 }

@@ -318,10 +318,18 @@ fn garbage(spec: &PlanSpec, obs: &ObservedPod) -> Vec<String> {
         }
     }
     if let Some(latest) = obs.latest_sandbox() {
+        // A debug container kept (`--keep`) stays while its sandbox does; once that was replaced, an exited one
+        // goes (it is never restarted) and frees the old sandbox.
+        for e in &obs.ephemeral {
+            if e.sandbox_id.as_deref() != Some(latest.id.as_str()) && !e.state.is_running() {
+                ids.push(e.id.clone());
+            }
+        }
         for sb in &obs.sandboxes {
             let in_use = obs
                 .containers
                 .iter()
+                .chain(&obs.ephemeral)
                 .any(|c| c.sandbox_id.as_deref() == Some(sb.id.as_str()));
             if sb.id != latest.id && !sb.state.is_running() && !in_use {
                 ids.push(sb.id.clone());

@@ -431,3 +431,55 @@ fn containers_with_a_sub_path_or_the_pod_ip_are_not_created_ahead() {
     .unwrap();
     assert_eq!(PlanSpec::from_spec(&pod).not_ahead, ["sub", "expr", "ip"]);
 }
+
+#[test]
+fn debug_containers_are_never_planned_and_go_once_their_sandbox_was_replaced() {
+    // A running debug container of the current sandbox, one exited (kept) there, one exited of an old
+    // sandbox, and one still running in an old sandbox (which must stay while it is used).
+    let obs = ObservedPod::from_instances(vec![
+        inst("sb0", Role::Sandbox, "POD", 0, "", exited(0, 3)),
+        inst("sb1", Role::Sandbox, "POD", 1, "", exited(0, 4)),
+        inst("sb2", Role::Sandbox, "POD", 2, "", running()),
+        inst("a0", Role::App, "a", 0, "sb2", running()),
+        inst("d-run", Role::Ephemeral, "debugger-a", 0, "sb2", running()),
+        inst(
+            "d-kept",
+            Role::Ephemeral,
+            "debugger-b",
+            0,
+            "sb2",
+            exited(0, 5),
+        ),
+        inst(
+            "d-old",
+            Role::Ephemeral,
+            "debugger-c",
+            0,
+            "sb0",
+            exited(137, 3),
+        ),
+        inst(
+            "d-old-run",
+            Role::Ephemeral,
+            "debugger-d",
+            0,
+            "sb1",
+            running(),
+        ),
+    ]);
+    assert_eq!(obs.ephemeral.len(), 4);
+    assert!(obs.all().all(|i| i.role != Role::Ephemeral));
+    let p = plan(
+        &spec(&[], &["a"], RestartPolicy::Always),
+        &obs,
+        &no_backoff,
+        t(8),
+    );
+    assert_eq!(
+        p.steps,
+        vec![Step::Remove {
+            ids: vec!["d-old".into()]
+        }],
+        "no start, no restart; sb0 waits for d-old to go, sb1 for d-old-run"
+    );
+}

@@ -32,6 +32,41 @@ pub(super) fn statuses(
         .collect()
 }
 
+/// The statuses of the pod's ephemeral (debug) containers, as the kubelet reports them: the state of the
+/// one instance (they are never restarted), never ready.
+pub(super) fn ephemeral_statuses(input: &StatusInput<'_>) -> Vec<ContainerStatus> {
+    input
+        .observed
+        .ephemeral
+        .iter()
+        .map(|e| {
+            let state = match &e.state {
+                InstanceState::Running { started_at } => ContainerState {
+                    running: Some(ContainerStateRunning {
+                        started_at: started_at.map(Time),
+                    }),
+                    ..Default::default()
+                },
+                InstanceState::Exited { .. } => {
+                    terminated_state(e, input.messages).unwrap_or_default()
+                }
+                InstanceState::Created | InstanceState::Other { .. } => {
+                    waiting_for(None, "ContainerCreating")
+                }
+            };
+            ContainerStatus {
+                name: e.name.clone(),
+                image: e.image.clone(),
+                image_id: e.image_id.clone(),
+                container_id: Some(format!("docker://{}", e.id)),
+                started: Some(e.state.is_running()),
+                state: Some(state),
+                ..Default::default()
+            }
+        })
+        .collect()
+}
+
 /// Whether every init container has done its part: exited 0, or (a sidecar) started.
 pub(super) fn initialized(spec: &PodSpec, inits: &[ContainerStatus]) -> bool {
     spec.init_containers

@@ -85,6 +85,7 @@ pub fn compute(input: &StatusInput<'_>) -> PodStatus {
         "PodInitializing"
     };
     let apps = containers::statuses(input, &spec.containers, app_default);
+    let ephemeral = containers::ephemeral_statuses(input);
     let phase = match input.plan.terminal {
         Some(Terminal::Succeeded) => "Succeeded",
         Some(Terminal::Failed) => "Failed",
@@ -109,6 +110,7 @@ pub fn compute(input: &StatusInput<'_>) -> PodStatus {
         start_time: Some(Time(start_time(input))),
         init_container_statuses: (!inits.is_empty()).then_some(inits),
         container_statuses: Some(apps),
+        ephemeral_container_statuses: (!ephemeral.is_empty()).then_some(ephemeral),
         qos_class: Some(qos::qos_class(spec).into()),
         ..Default::default()
     }

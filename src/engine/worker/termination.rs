@@ -119,8 +119,9 @@ impl PodWorker {
         }
         self.stop_with_sandboxes(rt, &running, &observed, deadline)
             .await?;
-        // Containers before the sandbox they join, as the kubelet removes them.
-        for i in observed.containers.iter().chain(observed.sandboxes.iter()) {
+        // Containers before the sandbox they join, as the kubelet removes them; debug containers first.
+        let joined = observed.ephemeral.iter().chain(&observed.containers);
+        for i in joined.chain(observed.sandboxes.iter()) {
             rt.remove(&i.id).await?;
         }
         let mut filter = labels::node_filter(&self.settings.node);
@@ -130,7 +131,7 @@ impl PodWorker {
         }
         // Anything created meanwhile (a race with an engine restart) is caught by the next look.
         let again = observe_pod(&**rt, &self.settings.node, &self.uid, &mut self.cache).await?;
-        if again.all().next().is_some() {
+        if again.everything().next().is_some() {
             return Ok(Next::Again);
         }
         if let Some(files) = self.termination_files() {

@@ -161,6 +161,7 @@ fn role_and_count(labels: &HashMap<String, String>) -> (Role, u32) {
     ) {
         (Some(labels::TYPE_SANDBOX), _) => Role::Sandbox,
         (_, Some("init")) => Role::Init,
+        (_, Some(labels::KIND_EPHEMERAL)) => Role::Ephemeral,
         _ => Role::App,
     };
     let count = if role == Role::Sandbox {

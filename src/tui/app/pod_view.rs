@@ -313,6 +313,18 @@ pub fn container_rows(p: &PodView) -> Vec<ContainerRow> {
                 .map(|(name, role)| ContainerRow { name, role }),
         );
     }
+    // Debug containers last, as `kubectl describe` lists ephemeral containers after the others.
+    let mut ephemeral: Vec<&str> = p
+        .observed
+        .ephemeral
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
+    ephemeral.dedup();
+    rows.extend(ephemeral.into_iter().map(|name| ContainerRow {
+        name: name.to_string(),
+        role: Role::Ephemeral,
+    }));
     rows
 }
 
@@ -321,7 +333,11 @@ pub fn instance<'a>(p: &'a PodView, name: &str, previous: bool) -> Option<&'a Ob
     let idx = usize::from(previous);
     if name == "POD" {
         p.observed.sandboxes.iter().rev().nth(idx)
+    } else if let Some(i) = p.observed.instances(name).get(idx) {
+        Some(*i)
+    } else if previous {
+        None
     } else {
-        p.observed.instances(name).get(idx).copied()
+        p.observed.ephemeral.iter().rfind(|e| e.name == name)
     }
 }

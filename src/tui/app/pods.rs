@@ -248,6 +248,10 @@ impl App {
                 self.ask_delete(&p.source);
             }
             Action::Restart => {
+                if container.is_some_and(|c| c.role == Role::Ephemeral) {
+                    self.fail("a debug (ephemeral) container is never restarted; exit its shell to remove it");
+                    return;
+                }
                 let Some(c) = container.filter(|c| c.role != Role::Sandbox) else {
                     self.fail("select an init or app container to restart (the pause container restarts the whole pod: ctrl-k)");
                     return;
@@ -290,7 +294,7 @@ impl App {
                     Some(c) => Some(c.clone()),
                     None => container_rows(p).into_iter().find(|c| c.role == Role::App),
                 }
-                .filter(|c| c.role != Role::Sandbox)
+                .filter(|c| matches!(c.role, Role::Init | Role::App))
                 .map(|c| c.name);
                 self.effects.push(Effect::Debug {
                     pod: crate::forward::target::PodRef {

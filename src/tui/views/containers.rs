@@ -93,11 +93,21 @@ fn statuses(p: &PodView) -> Vec<ContainerStatus> {
         .collect()
 }
 
+/// What the NAME column says a container is.
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Sandbox => "sandbox",
+        Role::Init => "init",
+        Role::App => "app",
+        Role::Ephemeral => "ephemeral",
+    }
+}
+
 /// The header and column widths (FINISHED and IMAGE only when `wide`).
 fn columns(rows: &[ContainerRow], wide: bool) -> (Vec<&'static str>, Vec<Constraint>) {
     let name_w = rows
         .iter()
-        .map(|c| c.name.chars().count() + if c.role == Role::Sandbox { 10 } else { 6 })
+        .map(|c| c.name.chars().count() + role_name(c.role).len() + 3)
         .max()
         .unwrap_or(10)
         .clamp(10, 30) as u16;
@@ -133,11 +143,7 @@ fn cells(
     let st = statuses
         .iter()
         .find(|s| s.name == c.name && c.role != Role::Sandbox);
-    let role = match c.role {
-        Role::Sandbox => "sandbox",
-        Role::Init => "init",
-        Role::App => "app",
-    };
+    let role = role_name(c.role);
     let (mut state, mut reason, mut style) = state_and_reason(c, st, inst, t);
     if p.stopping.contains(&c.name) && inst.is_some_and(|i| i.state.is_running()) {
         // A restart a user asked for: the instance runs out its preStop and grace period first.
