@@ -22,6 +22,9 @@ pub const DEFAULT_IMAGE: &str = "busybox:1";
 pub const EPHEMERAL: &str = "dev.podtui.ephemeral";
 /// Label naming the container whose process namespace a debug container shares.
 pub const EPHEMERAL_TARGET: &str = "dev.podtui.ephemeral.target";
+/// Label: the ephemeral container as the API was given it (JSON), served back as the pod's
+/// `spec.ephemeralContainers` entry.
+pub const EPHEMERAL_SPEC: &str = "dev.podtui.ephemeral.spec";
 /// Label: the debug container was made with stdin open (`true`), as `kubectl debug -i` asks.
 pub const EPHEMERAL_STDIN: &str = "dev.podtui.ephemeral.stdin";
 /// Label: the debug container was made with a TTY (`true`), as `kubectl debug -t` asks.
@@ -49,6 +52,42 @@ pub struct DebugSpec {
     pub target: Option<String>,
     /// The image.
     pub image: String,
+    /// Its name in the pod (`None`: `debugger-xxxxx`).
+    pub name: Option<String>,
+    /// Its main process (`None`: a keep-alive loop, the shell runs by exec).
+    pub process: Option<MainProcess>,
+    /// The API's `EphemeralContainer` as JSON, kept in [`EPHEMERAL_SPEC`].
+    pub api_spec: Option<String>,
+}
+
+impl DebugSpec {
+    /// A debug container of `image` in `pod`, sharing `target`'s processes, whose shell runs by exec.
+    pub fn new(pod: PodRef, target: Option<String>, image: String) -> Self {
+        Self {
+            pod,
+            target,
+            image,
+            name: None,
+            process: None,
+            api_spec: None,
+        }
+    }
+}
+
+/// A debug container's own main process, as an ephemeral container of the API gives it (`kubectl debug -it`
+/// attaches to it).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MainProcess {
+    /// The entrypoint (`None`: the image's).
+    pub command: Option<Vec<String>>,
+    /// Its arguments (`None`: the image's).
+    pub args: Option<Vec<String>>,
+    /// `NAME=value` environment.
+    pub env: Vec<String>,
+    /// Keep stdin open (`stdin: true`).
+    pub stdin: bool,
+    /// Allocate a TTY (`tty: true`).
+    pub tty: bool,
 }
 
 /// Makes sure `image` is present: local, or pulled now. The error says when it is neither.
@@ -116,7 +155,10 @@ pub async fn start(rt: &dyn ContainerRuntime, spec: &DebugSpec) -> Result<Debugg
         }
     };
     ensure_image(rt, &spec.image).await?;
-    let name = format!("debugger-{}", suffix());
+    let name = spec
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("debugger-{}", suffix()));
     let ns = spec.pod.namespace.clone();
     let docker_name = labels::container_name(&name, &pod.name, &ns, &pod.uid, 0);
     let mut l = std::collections::HashMap::from([
@@ -141,7 +183,7 @@ pub async fn start(rt: &dyn ContainerRuntime, spec: &DebugSpec) -> Result<Debugg
         l.insert(EPHEMERAL_TARGET.to_string(), t.clone());
     }
     let joined = format!("container:{}", pod.sandbox_id);
-    let config = ContainerConfig {
+    let mut config = ContainerConfig {
         image: spec.image.clone(),
         entrypoint: Some(vec!["sh".into()]),
         cmd: Some(vec![
@@ -155,6 +197,19 @@ pub async fn start(rt: &dyn ContainerRuntime, spec: &DebugSpec) -> Result<Debugg
         no_healthcheck: true,
         ..Default::default()
     };
+    if let Some(p) = &spec.process {
+        config.entrypoint = p.command.clone();
+        config.cmd = p.args.clone();
+        config.env = p.env.clone();
+        config.stdin = p.stdin;
+        config.tty = p.tty;
+        let flag = |on: bool| on.to_string();
+        config.labels.insert(EPHEMERAL_STDIN.into(), flag(p.stdin));
+        config.labels.insert(EPHEMERAL_TTY.into(), flag(p.tty));
+    }
+    if let Some(json) = &spec.api_spec {
+        config.labels.insert(EPHEMERAL_SPEC.into(), json.clone());
+    }
     let id = rt
         .create(&docker_name, config)
         .await

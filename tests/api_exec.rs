@@ -141,3 +141,117 @@ async fn kubectl_exec_it_is_a_terminal_and_restores_it() {
     drop(t);
     p.stop().await;
 }
+
+/// `web` (PID 1: busybox httpd on :8080, serving /etc) and a sleeper.
+fn debuggee_pod() -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: dbg\nspec:\n  terminationGracePeriodSeconds: 1\n  containers:\n  - name: web\n    image: {BUSYBOX}\n    command: [httpd, -f, -p, '8080', -h, /etc]\n  - name: side\n    image: {BUSYBOX}\n    command: [sleep, '3600']\n"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_debug_adds_an_ephemeral_container_that_shares_the_targets_processes() {
+    let mut p = Playground::start("api-debug", &[("dbg.yaml", debuggee_pod())]).await;
+    p.t.wait_pod("dbg", "Running", 60, |v| v.columns.ready == "2/2")
+        .await;
+    let dbg = p.pod("dbg");
+    let out = p
+        .run_stdin(
+            &[
+                "debug", "-i", &dbg, "--image", BUSYBOX, "--target", "web", "-c", "dbg1",
+            ],
+            "ps -o pid,args; wget -qO- http://127.0.0.1:8080/hostname; exit\n",
+        )
+        .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("1 ") && l.contains("httpd -f -p 8080")),
+        "the debug shell does not see web's PID 1:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.lines().any(|l| l.trim() == dbg),
+        "no answer from the pod's localhost:\n{stdout}"
+    );
+
+    // The pod lists it as an ephemeral container, terminated once its shell exited; never restarted, and the
+    // pod's own containers are untouched.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let reason = p
+            .ok(&[
+                "get",
+                "pod",
+                &dbg,
+                "-o",
+                "jsonpath={.spec.ephemeralContainers[0].targetContainerName} {.status.ephemeralContainerStatuses[0].name} {.status.ephemeralContainerStatuses[0].state.terminated.reason} {.status.containerStatuses[*].restartCount}",
+            ])
+            .await;
+        if reason == "web dbg1 Completed 0 0" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{reason:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let describe = p.ok(&["describe", "pod", &dbg]).await;
+    assert!(
+        describe.contains("Ephemeral Containers:\n  dbg1:"),
+        "{describe}"
+    );
+
+    // A command that is done before kubectl attaches: kubectl falls back to its log, as with a node.
+    let out = p
+        .run_stdin(
+            &[
+                "debug",
+                "-i",
+                &dbg,
+                "--image",
+                BUSYBOX,
+                "--",
+                "echo",
+                "QUICK-OUT",
+            ],
+            "",
+        )
+        .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("QUICK-OUT"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // What the API server refuses, it refuses here too, with the field.
+    let err = p
+        .fails(&["debug", &dbg, "--image", BUSYBOX, "-c", "web", "--", "true"])
+        .await;
+    assert!(err.contains("].name: Duplicate value: \"web\""), "{err}");
+    let err = p
+        .fails(&[
+            "debug", &dbg, "--image", BUSYBOX, "-c", "dbg1", "--", "true",
+        ])
+        .await;
+    assert!(
+        err.contains("Forbidden: existing ephemeral containers may not be changed"),
+        "{err}"
+    );
+    let err = p
+        .fails(&[
+            "debug",
+            &dbg,
+            "--image",
+            "localhost/podtui-test/missing:1",
+            "--",
+            "true",
+        ])
+        .await;
+    assert!(
+        err.contains("is not present locally and cannot be pulled"),
+        "{err}"
+    );
+    p.stop().await;
+}

@@ -28,5 +28,21 @@ pub async fn attach(
     let session = rt.attach(&id, stdin).await.map_err(|e| {
         ApiStatus::internal(format!("cannot attach to the container: {}", e.message()))
     })?;
+    // The pod's status may lag behind Docker: a container that has exited meanwhile (a debug container whose
+    // command was quick) would leave Docker's attach open with nothing to end it. The session says so
+    // instead, and kubectl then shows the container's log.
+    let exited = rt
+        .inspect(&id)
+        .await
+        .map_err(|e| ApiStatus::internal(e.message()))?
+        .is_none_or(|i| !i.state.is_running());
+    if exited {
+        let ended = crate::runtime::ExecSession {
+            id: session.id.clone(),
+            output: Box::pin(futures_util::stream::empty()),
+            input: None,
+        };
+        return Ok(upgrade(api, req, hs, rt, ended, Session::Exited));
+    }
     Ok(upgrade(api, req, hs, rt, session, Session::Attach))
 }

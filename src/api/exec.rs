@@ -101,6 +101,7 @@ pub fn target(pod: &Pod, asked: Option<&str>, verb: &str) -> Result<String, ApiS
                 .iter()
                 .flatten()
                 .chain(s.init_container_statuses.iter().flatten())
+                .chain(s.ephemeral_container_statuses.iter().flatten())
         })
         .find(|s| s.name == container)
         .is_some_and(|s| s.state.as_ref().is_some_and(|st| st.running.is_some()));
@@ -119,6 +120,9 @@ pub enum Session {
     Exec,
     /// `pods/{name}/attach`.
     Attach,
+    /// An attach to a container that exited before it could be attached (the pod's status lags behind
+    /// Docker): nothing to stream, it ends at once with a Failure saying so, and kubectl shows the log.
+    Exited,
 }
 
 /// The pod `r` names, as served.
@@ -294,11 +298,17 @@ async fn pump<S>(
             },
         }
     }
-    let code = match kind {
-        Session::Exec => exit_code(&*rt, &session.id).await,
-        Session::Attach => 0,
+    let status = match kind {
+        Session::Exec => exit_status(exit_code(&*rt, &session.id).await),
+        Session::Attach => exit_status(0),
+        Session::Exited => serde_json::json!({
+            "metadata": {},
+            "status": "Failure",
+            "message": "the container is not running: it exited before the attach",
+            "reason": "BadRequest",
+        }),
     };
-    let status = serde_json::to_vec(&exit_status(code)).unwrap_or_default();
+    let status = serde_json::to_vec(&status).unwrap_or_default();
     let _ = ws.send(frame(3, &status)).await;
     // A normal closure: kubectl reads it as the end of every stream (any other code is an error).
     let _ = ws
@@ -348,7 +358,9 @@ async fn client_message(
             if let Ok(s) = serde_json::from_slice::<Size>(data) {
                 let _ = match kind {
                     Session::Exec => rt.resize_exec(id, (s.width, s.height)).await,
-                    Session::Attach => rt.resize_tty(id, (s.width, s.height)).await,
+                    Session::Attach | Session::Exited => {
+                        rt.resize_tty(id, (s.width, s.height)).await
+                    }
                 };
             }
         }

@@ -101,6 +101,9 @@ async fn resource(
         ("", Some("attach"), Verb::Get | Verb::Create) => {
             super::attach::attach(api, &r, req, query).await
         }
+        ("", Some("ephemeralcontainers"), Verb::Get | Verb::Patch | Verb::Update) => {
+            super::ephemeral::serve(api, &r, req).await
+        }
         ("", None, Verb::Get) => get(api, &r, accept(&req)?, query),
         ("", None, Verb::List) => list(api, &r, accept(&req)?, query),
         ("", None, Verb::Watch) => super::watch::watch(api, &r, accept(&req)?, query),

@@ -148,6 +148,12 @@ pub fn container_name(pod: &Pod, asked: Option<&str>) -> Result<String, ApiStatu
         .flatten()
         .chain(spec.containers.iter())
         .map(|c| c.name.as_str())
+        .chain(
+            spec.ephemeral_containers
+                .iter()
+                .flatten()
+                .map(|c| c.name.as_str()),
+        )
         .collect();
     let default = pod
         .metadata
@@ -178,6 +184,7 @@ pub fn container_id(pod: &Pod, container: &str, previous: bool) -> Result<String
         .iter()
         .flatten()
         .chain(status.init_container_statuses.iter().flatten())
+        .chain(status.ephemeral_container_statuses.iter().flatten())
         .find(|s| s.name == container)
         .cloned();
     let err = |m: String| Err(ApiStatus::bad_request(m));

@@ -21,6 +21,7 @@ pub mod authz;
 pub mod create;
 pub mod delete;
 pub mod discovery;
+pub mod ephemeral;
 pub mod exec;
 pub mod handlers;
 pub mod http;

@@ -26,14 +26,14 @@ use crate::engine::request::Request;
 
 /// How a patch is applied.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PatchKind {
+pub(super) enum PatchKind {
     Strategic,
     Merge,
     Json,
     Apply,
 }
 
-fn patch_kind(content_type: &str) -> Result<PatchKind, ApiStatus> {
+pub(super) fn patch_kind(content_type: &str) -> Result<PatchKind, ApiStatus> {
     let t = content_type.split(';').next().unwrap_or_default().trim();
     match t {
         "application/strategic-merge-patch+json" => Ok(PatchKind::Strategic),
@@ -135,7 +135,7 @@ pub async fn update(
     Ok(with_warnings(json_of(200, &pod), &warnings))
 }
 
-fn apply_patch(
+pub(super) fn apply_patch(
     kind: PatchKind,
     base: &Value,
     content_type: &str,

@@ -29,11 +29,11 @@ async fn debug_pod(args: &DebugArgs, common: &Common) -> Result<i32, String> {
     let rt = DockerRuntime::connect()
         .await
         .map_err(|e| format!("cannot reach Docker: {e}"))?;
-    let spec = DebugSpec {
-        pod: PodRef::parse(&args.pod, &common.node_name),
-        target: args.target.clone(),
-        image: args.image.clone(),
-    };
+    let spec = DebugSpec::new(
+        PodRef::parse(&args.pod, &common.node_name),
+        args.target.clone(),
+        args.image.clone(),
+    );
     let d = debug::start(&rt, &spec).await?;
     let target = args
         .target

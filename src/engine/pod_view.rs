@@ -134,21 +134,26 @@ fn ephemeral_specs(observed: &ObservedPod) -> Vec<EphemeralContainer> {
     observed
         .ephemeral
         .iter()
-        .map(|e| EphemeralContainer {
-            name: e.name.clone(),
-            image: Some(e.image.clone()),
-            target_container_name: e.labels.get(crate::debug::EPHEMERAL_TARGET).cloned(),
-            stdin: e
-                .labels
-                .get(crate::debug::EPHEMERAL_STDIN)
-                .map(|v| v == "true"),
-            tty: e
-                .labels
-                .get(crate::debug::EPHEMERAL_TTY)
-                .map(|v| v == "true"),
-            termination_message_policy: Some("File".into()),
-            image_pull_policy: Some("IfNotPresent".into()),
-            ..Default::default()
+        .map(|e| {
+            let asked = e.labels.get(crate::debug::EPHEMERAL_SPEC);
+            asked
+                .and_then(|j| serde_json::from_str(j).ok())
+                .unwrap_or_else(|| EphemeralContainer {
+                    name: e.name.clone(),
+                    image: Some(e.image.clone()),
+                    target_container_name: e.labels.get(crate::debug::EPHEMERAL_TARGET).cloned(),
+                    stdin: e
+                        .labels
+                        .get(crate::debug::EPHEMERAL_STDIN)
+                        .map(|v| v == "true"),
+                    tty: e
+                        .labels
+                        .get(crate::debug::EPHEMERAL_TTY)
+                        .map(|v| v == "true"),
+                    termination_message_policy: Some("File".into()),
+                    image_pull_policy: Some("IfNotPresent".into()),
+                    ..Default::default()
+                })
         })
         .collect()
 }

@@ -247,7 +247,7 @@ impl Loop {
                 self.input.pause();
                 terminal::suspend(true);
                 println!("\r\npodtui: starting a debug container ({image}) in pod {pod}…\r");
-                let spec = crate::debug::DebugSpec { pod, target, image };
+                let spec = crate::debug::DebugSpec::new(pod, target, image);
                 let result = shell::run_debug_shell(&*rt, &spec).await;
                 terminal::resume(self.app.mouse)?;
                 term.clear()?;
