@@ -631,3 +631,51 @@ async fn a_failed_pull_turns_to_image_pull_backoff_at_once_with_its_error_and_a_
     .await;
     t.stop().await;
 }
+
+/// Issue 15, k9s' kill: ctrl-k on a pod that is terminating (its file deleted, a container that ignores
+/// SIGTERM with a 60 s grace period) kills it now, and the pod is gone in seconds instead of a minute.
+#[tokio::test]
+async fn a_kill_during_termination_skips_the_rest_of_the_grace_period() {
+    let mut t = TestEngine::new("force-kill");
+    t.write(
+        "stubborn.yaml",
+        &format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: stubborn\nspec:\n  terminationGracePeriodSeconds: 60\n  containers:\n  - name: app\n    image: {BUSYBOX}\n    command: [/bin/sh, -c, 'trap \"\" TERM; while true; do sleep 1; done']\n"
+        ),
+    );
+    t.start(fast_backoff());
+    let pod = t
+        .wait_pod("stubborn", "Running", 60, |p| {
+            running_id(p, "app").is_some()
+        })
+        .await;
+    std::fs::remove_file(t.path("stubborn.yaml")).unwrap();
+    t.wait("stubborn terminating", 10, |s| {
+        s.pods
+            .iter()
+            .any(|p| p.uid == pod.uid && p.terminating.is_some())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let asked = std::time::Instant::now();
+    let reply = t
+        .handle()
+        .request(podtui::engine::Request::KillPod {
+            uid: pod.uid.clone(),
+        })
+        .await;
+    assert!(matches!(reply, podtui::engine::Reply::Accepted), "{reply}");
+    t.wait("the pod gone", 20, |s| {
+        s.pods.iter().all(|p| p.uid != pod.uid)
+    })
+    .await;
+    assert!(
+        asked.elapsed() < Duration::from_secs(15),
+        "the grace period was not cut short: {:?}",
+        asked.elapsed()
+    );
+    assert!(
+        common::containers_with(&format!("io.kubernetes.pod.uid={}", pod.uid)).is_empty(),
+        "every container removed"
+    );
+}

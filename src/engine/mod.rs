@@ -605,6 +605,25 @@ impl Supervisor {
                 _ => Reply::UnknownPod,
             };
         }
+        if let Request::KillPod { uid } = &req
+            && let Some(view) = self.pods.get(uid).filter(|p| p.terminating.is_some())
+            && let Some(rt) = self.runtime_rx.borrow().clone()
+        {
+            // A force-kill (k9s' kill, `kubectl delete --grace-period=0 --force`): the pod's worker is waiting out
+            // the grace period in Docker's stop; SIGKILL ends every stop at once and the removal goes on.
+            let running: Vec<String> = view
+                .observed
+                .everything()
+                .filter(|i| i.state.is_running())
+                .map(|i| i.id.clone())
+                .collect();
+            tokio::spawn(async move {
+                for id in running {
+                    let _ = rt.kill(&id, "SIGKILL").await;
+                }
+            });
+            return Reply::Accepted;
+        }
         let uid = match &req {
             Request::KillPod { uid } | Request::RestartContainer { uid, .. } => uid.clone(),
             _ => return Reply::Accepted,
