@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use podtui::engine::{Request, request};
 use podtui::tui::app::{App, AppEvent, Effect, Focus, Screen, Tab};
 use podtui::tui::editor::ApplyPreview;
@@ -696,4 +696,162 @@ fn capital_f_proposes_the_containers_port_and_starts_a_forward() {
     select(&mut a, "web-demo");
     a.on_key(key('F'));
     assert_eq!(a.prompt().unwrap().input, "");
+}
+
+/// The names of the table's rows, in order.
+fn visible(a: &App) -> Vec<String> {
+    a.pods
+        .visible
+        .iter()
+        .map(|i| a.snap.pods[*i].name.clone())
+        .collect()
+}
+
+/// Types `text` at a fresh `/` prompt and submits it.
+fn filter(a: &mut App, text: &str) {
+    a.on_key(key('/'));
+    a.on_key(ctrl('u'));
+    typed(a, text);
+    a.on_key(code(KeyCode::Enter));
+}
+
+#[test]
+fn the_filter_takes_regexes_an_inverse_labels_and_ips() {
+    let mut snap = (*fixture()).clone();
+    let web = snap.pods.iter_mut().find(|p| p.name == "web-demo").unwrap();
+    Arc::make_mut(web).pod.metadata.labels = Some([("app".to_string(), "web".to_string())].into());
+    let mut a = App::new(
+        config(std::path::Path::new("/state"), None),
+        Arc::new(snap.clone()),
+    );
+    a.now = now(&snap);
+    filter(&mut a, "^(WEB|nginx)-");
+    assert_eq!(
+        visible(&a),
+        ["nginx-demo", "web-demo"],
+        "a case-insensitive regex"
+    );
+    filter(&mut a, "!running");
+    assert_eq!(
+        visible(&a),
+        ["crashloop-demo", "job-demo", "pullfail-demo"],
+        "! keeps what does not match"
+    );
+    filter(&mut a, "172\\.17\\.0\\.4$");
+    assert_eq!(visible(&a), ["crashloop-demo"], "the pod IP");
+    filter(&mut a, "-l app=web");
+    assert_eq!(visible(&a), ["web-demo"], "a label selector");
+    filter(&mut a, "-l app!=web");
+    assert_eq!(visible(&a).len(), 4);
+    filter(&mut a, "-l app in (web");
+    assert!(visible(&a).is_empty());
+    let screen = render(&mut a, 120, 30);
+    assert!(
+        screen.contains("filter /-l app in (web (-l app in (web:"),
+        "{screen}"
+    );
+    filter(&mut a, "demo(");
+    assert!(visible(&a).is_empty(), "not a regex: matched as typed");
+    filter(&mut a, "demo");
+    assert_eq!(visible(&a).len(), 5);
+}
+
+#[test]
+fn shift_letters_sort_by_their_column_and_again_reverse_it() {
+    let mut a = app();
+    a.on_key(key('T'));
+    assert_eq!(visible(&a).last().unwrap(), "crashloop-demo");
+    assert!(
+        a.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("sorted by RESTARTS")
+    );
+    a.on_key(key('T'));
+    assert_eq!(visible(&a)[0], "crashloop-demo");
+    assert!(a.message.as_ref().unwrap().text.ends_with("reversed"));
+    a.on_key(key('N'));
+    assert_eq!(visible(&a)[0], "crashloop-demo", "NAME, not reversed");
+    assert_eq!(visible(&a)[4], "web-demo");
+    a.on_key(key('S'));
+    assert_eq!(a.pods.sort, podtui::tui::app::SortKey::Status);
+}
+
+#[test]
+fn space_marks_pods_and_kill_and_delete_act_on_all_marked() {
+    let mut a = app();
+    select(&mut a, "crashloop-demo");
+    a.on_key(key(' '));
+    assert_eq!(a.selected_pod().unwrap().name, "job-demo", "space moves on");
+    a.on_key(key(' '));
+    assert_eq!(a.pods.marked.len(), 2);
+    let uids = a.pods.marked.clone();
+    let screen = render(&mut a, 120, 30);
+    assert!(
+        screen.contains("2 marked") && screen.contains("* crashloop-demo"),
+        "{screen}"
+    );
+    a.on_key(ctrl('k'));
+    let q = a.confirm().unwrap().text.clone();
+    assert!(
+        q.contains("2 marked pod(s) (crashloop-demo, job-demo)"),
+        "{q}"
+    );
+    a.on_key(key('y'));
+    assert_eq!(
+        a.take_effects(),
+        uids.iter()
+            .map(|uid| Effect::Engine(Request::KillPod { uid: uid.clone() }))
+            .collect::<Vec<_>>()
+    );
+    assert!(a.pods.marked.is_empty(), "the marks go once done");
+
+    // ctrl-space marks the span from the last mark to the cursor; ctrl-d deletes their files.
+    select(&mut a, "crashloop-demo");
+    a.on_key(key(' '));
+    select(&mut a, "pullfail-demo");
+    a.on_key(KeyEvent::new(KeyCode::Char(' '), KeyModifiers::CONTROL));
+    assert_eq!(a.pods.marked.len(), 4);
+    a.on_key(ctrl('d'));
+    assert!(a.confirm().unwrap().text.contains("Delete 4 manifest(s)"));
+    a.on_key(key('y'));
+    let deletes = a
+        .take_effects()
+        .into_iter()
+        .filter(|e| matches!(e, Effect::Engine(Request::DeleteManifest { .. })))
+        .count();
+    assert_eq!(deletes, 4);
+
+    // esc clears the marks before it clears the filter.
+    select(&mut a, "web-demo");
+    a.on_key(key(' '));
+    a.pods.filter = "demo".into();
+    a.on_key(code(KeyCode::Esc));
+    assert!(a.pods.marked.is_empty());
+    assert_eq!(a.pods.filter, "demo");
+    a.on_key(code(KeyCode::Esc));
+    assert_eq!(a.pods.filter, "");
+}
+
+#[test]
+fn ctrl_k_on_a_terminating_pod_is_a_force_kill() {
+    let mut snap = (*fixture()).clone();
+    let deadline = now(&snap) + std::time::Duration::from_secs(25);
+    let web = snap.pods.iter_mut().find(|p| p.name == "web-demo").unwrap();
+    Arc::make_mut(web).terminating = Some(deadline);
+    let mut a = App::new(
+        config(std::path::Path::new("/state"), None),
+        Arc::new(snap.clone()),
+    );
+    a.now = now(&snap);
+    select(&mut a, "web-demo");
+    a.on_key(ctrl('k'));
+    let q = a.confirm().unwrap().text.clone();
+    assert!(q.starts_with("Force-kill web-demo now?"), "{q}");
+    a.on_key(key('y'));
+    assert!(matches!(
+        a.take_effects().as_slice(),
+        [Effect::Engine(Request::KillPod { .. })]
+    ));
 }

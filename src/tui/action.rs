@@ -67,6 +67,20 @@ pub enum Action {
     PortForward,
     /// Sort by the next column.
     SortNext,
+    /// Sort by NAME (again: reverse), k9s' shift-n.
+    SortName,
+    /// Sort by STATUS (again: reverse), k9s' shift-s.
+    SortStatus,
+    /// Sort by RESTARTS (again: reverse), k9s' shift-t.
+    SortRestarts,
+    /// Sort by AGE (again: reverse), k9s' shift-a.
+    SortAge,
+    /// Sort by CPU (again: reverse), k9s' shift-c.
+    SortCpu,
+    /// Mark or unmark the selected pod (kill and delete then act on the marked pods), k9s' space.
+    Mark,
+    /// Mark every pod from the last marked one to the cursor, k9s' ctrl-space.
+    MarkRange,
     /// Reverse the sort.
     SortReverse,
     /// Mouse capture on/off (off lets the terminal select text).

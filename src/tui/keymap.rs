@@ -318,8 +318,30 @@ fn pods_keys() -> Vec<Binding> {
         b(&["/"], Filter, "filter", Some("filter")),
         b(&["o"], SortNext, "sort by the next column", None),
         b(&["O"], SortReverse, "reverse the sort", None),
+        b(&["N"], SortName, "sort by NAME (again: reverse)", None),
+        b(&["S"], SortStatus, "sort by STATUS (again: reverse)", None),
+        b(
+            &["T"],
+            SortRestarts,
+            "sort by RESTARTS (again: reverse)",
+            None,
+        ),
+        b(&["A"], SortAge, "sort by AGE (again: reverse)", None),
+        b(&["C"], SortCpu, "sort by CPU (again: reverse)", None),
+        b(
+            &["space"],
+            Mark,
+            "mark/unmark the pod: ctrl-k and ctrl-d act on the marked",
+            Some("mark"),
+        ),
+        b(
+            &["ctrl-space"],
+            MarkRange,
+            "mark from the last marked pod to here",
+            None,
+        ),
         b(&["tab"], NextPane, "switch to the manifests pane", None),
-        b(&["esc"], Back, "clear the filter", None),
+        b(&["esc"], Back, "clear the marks, then the filter", None),
     ];
     keys.extend(nav_keys());
     keys

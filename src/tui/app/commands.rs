@@ -352,9 +352,16 @@ mod tests {
         // `?` lists the same commands, after the keys; `:help` puts them first.
         let mut b = app();
         b.act(Action::Help);
+        // The sandbox lesson opens both, then a blank line.
         let first = |lines: &[ratatui::text::Line<'_>]| -> String {
-            lines[0].spans.iter().map(|s| s.content.as_ref()).collect()
+            lines[2].spans.iter().map(|s| s.content.as_ref()).collect()
         };
+        let lesson: String = crate::tui::views::help::lines(&b, *b.help().unwrap())[0]
+            .spans
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect();
+        assert_eq!(lesson, crate::tui::views::help::SANDBOX_LESSON);
         let keys = crate::tui::views::help::lines(&b, *b.help().unwrap());
         let all = crate::tui::views::help::lines(&a, help);
         assert_eq!(keys.len(), all.len());

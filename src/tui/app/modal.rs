@@ -53,6 +53,16 @@ pub enum Pending {
         /// Container.
         container: String,
     },
+    /// Kill the containers of several pods.
+    KillMany {
+        /// UIDs.
+        uids: Vec<String>,
+    },
+    /// Delete several manifests.
+    DeleteMany {
+        /// Files.
+        paths: Vec<PathBuf>,
+    },
     /// Save the editor's text.
     Save,
     /// Close the editor, dropping changes.
@@ -319,6 +329,9 @@ impl App {
             Pending::Delete { path } => self
                 .effects
                 .push(Effect::Engine(Request::DeleteManifest { path })),
+            many @ (Pending::KillMany { .. } | Pending::DeleteMany { .. }) => {
+                self.confirmed_many(many)
+            }
             Pending::Restart { uid, container } => {
                 self.say(format!("restarting {container}"));
                 self.effects

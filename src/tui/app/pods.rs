@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::effect::Effect;
+use super::filter::PodFilter;
 use super::list::ListPos;
 use super::modal::{Pending, PromptKind};
 use super::pod_view::{ContainerRow, Tab, container_rows, instance};
@@ -68,14 +69,18 @@ pub struct PodsTable {
     pub sort: SortKey,
     /// Sort descending.
     pub reverse: bool,
-    /// Filter text.
+    /// Filter text (see [`super::filter::PodFilter`]).
     pub filter: String,
+    /// Why the filter text is not a filter (a bad label selector), shown in the table's title.
+    pub filter_error: Option<String>,
     /// Indices into `snap.pods` of the visible rows, sorted and filtered.
     pub visible: Vec<usize>,
     /// The selected pod's UID (kept across snapshots).
     pub selected_uid: Option<String>,
     /// Resource use, for the CPU and MEM sorts.
     pub usage: Arc<crate::engine::stats::StatsView>,
+    /// UIDs of the marked pods (space), in the order marked; kill and delete act on them.
+    pub marked: Vec<String>,
 }
 
 impl Default for PodsTable {
@@ -85,9 +90,11 @@ impl Default for PodsTable {
             sort: SortKey::Name,
             reverse: false,
             filter: String::new(),
+            filter_error: None,
             visible: Vec::new(),
             selected_uid: None,
             usage: Arc::default(),
+            marked: Vec::new(),
         }
     }
 }
@@ -95,17 +102,22 @@ impl Default for PodsTable {
 impl PodsTable {
     /// Recomputes the sorted, filtered rows of `snap` and keeps the selection on the same pod.
     pub fn refresh(&mut self, snap: &Snapshot) {
-        let f = self.filter.to_lowercase();
+        let filter = match PodFilter::parse(&self.filter) {
+            Ok(f) => {
+                self.filter_error = None;
+                Some(f)
+            }
+            Err(e) => {
+                self.filter_error = Some(e);
+                None
+            }
+        };
         let pods = &snap.pods;
         let mut idx: Vec<usize> = (0..pods.len())
             .filter(|i| {
-                f.is_empty() || {
-                    let p = &pods[*i];
-                    p.name.to_lowercase().contains(&f)
-                        || p.namespace.to_lowercase().contains(&f)
-                        || p.columns.status.to_lowercase().contains(&f)
-                        || p.source.to_lowercase().contains(&f)
-                }
+                filter
+                    .as_ref()
+                    .is_some_and(|f| f.matches(&pods[*i], &snap.node_name))
             })
             .collect();
         let key = self.sort;
@@ -137,6 +149,24 @@ impl PodsTable {
         }
         self.pos.clamp(self.visible.len());
         self.selected_uid = self.selected(snap).map(|p| p.uid.clone());
+        // A marked pod that is gone is no longer marked.
+        self.marked
+            .retain(|uid| snap.pods.iter().any(|p| p.uid == *uid));
+    }
+
+    /// Sorts by `key`; by the same key again, reverses.
+    fn sort_by(&mut self, key: SortKey) {
+        if self.sort == key {
+            self.reverse = !self.reverse;
+        } else {
+            self.sort = key;
+            self.reverse = false;
+        }
+    }
+
+    /// Whether pod `uid` is marked.
+    pub fn is_marked(&self, uid: &str) -> bool {
+        self.marked.iter().any(|m| m == uid)
     }
 
     /// The pod under the cursor.
@@ -183,9 +213,35 @@ impl App {
         match action {
             Action::NextPane | Action::PrevPane => self.focus = Focus::Manifests,
             Action::Filter => self.open_prompt(PromptKind::Filter),
+            Action::Back if !self.pods.marked.is_empty() => {
+                self.pods.marked.clear();
+                self.say("marks cleared");
+            }
             Action::Back => {
                 self.pods.filter.clear();
                 self.refresh_visible();
+            }
+            Action::SortName
+            | Action::SortStatus
+            | Action::SortRestarts
+            | Action::SortAge
+            | Action::SortCpu => {
+                let key = match action {
+                    Action::SortName => SortKey::Name,
+                    Action::SortStatus => SortKey::Status,
+                    Action::SortRestarts => SortKey::Restarts,
+                    Action::SortAge => SortKey::Age,
+                    _ => SortKey::Cpu,
+                };
+                self.pods.sort_by(key);
+                self.refresh_visible();
+                let order = if self.pods.reverse { ", reversed" } else { "" };
+                self.say(format!("sorted by {}{order}", key.column()));
+            }
+            Action::Mark => self.mark(),
+            Action::MarkRange => self.mark_range(),
+            Action::Kill | Action::Delete if !self.pods.marked.is_empty() => {
+                self.act_on_marked(action)
             }
             Action::SortNext => {
                 self.pods.sort = self.pods.sort.next();
@@ -225,6 +281,16 @@ impl App {
             Action::Edit if self.cfg.external_editor => self.edit_external(&p.source),
             Action::Edit => self.edit_file(&p.source),
             Action::EditExternal => self.edit_external(&p.source),
+            Action::Kill if p.terminating.is_some() => {
+                let running = p.observed.all().filter(|i| i.state.is_running()).count();
+                self.ask(
+                    format!(
+                        "Force-kill {} now? It is terminating; its {running} running container(s) get SIGKILL instead of the rest of their grace period (kubectl delete --grace-period=0 --force).",
+                        p.name
+                    ),
+                    Pending::Kill { uid: p.uid.clone() },
+                );
+            }
             Action::Kill => {
                 let running = p.observed.all().filter(|i| i.state.is_running()).count();
                 self.ask(

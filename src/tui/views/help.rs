@@ -11,11 +11,17 @@ use crate::tui::app::commands::{COMMANDS, usage};
 use crate::tui::app::{App, Help};
 use crate::tui::keymap::Mode;
 
-/// The help's lines: the keys of the current view and the global keys, the `:` commands (first with
-/// `help.commands`), then where keys are rebound.
+/// The one line that says what a pod is here, shown first in the help and under the pods table.
+pub const SANDBOX_LESSON: &str = "Each pod = a pause container (POD, the sandbox) that holds the pod's network and IPC namespaces + the containers that join it and share its volumes.";
+
+/// The help's lines: what a pod is, the keys of the current view and the global keys, the `:` commands (first
+/// with `help.commands`), then where keys are rebound.
 pub fn lines(app: &App, help: Help) -> Vec<Line<'static>> {
     let t = &app.cfg.theme;
-    let mut lines = Vec::new();
+    let mut lines = vec![
+        Line::from(Span::styled(SANDBOX_LESSON, t.dim())),
+        Line::from(""),
+    ];
     if help.commands {
         command_lines(app, &mut lines);
     }

@@ -60,8 +60,21 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
     );
     if !app.pods.filter.is_empty() {
         title.push_str(&format!("· filter /{} ", app.pods.filter));
+        if let Some(e) = &app.pods.filter_error {
+            title.push_str(&format!("({e}) "));
+        }
     }
-    let b = block(app, title, focused);
+    if !app.pods.marked.is_empty() {
+        title.push_str(&format!("· {} marked ", app.pods.marked.len()));
+    }
+    let mut b = block(app, title, focused);
+    if area.width >= 90 {
+        // The lesson of the tool, in one line on the main screen (the help opens with the longer one).
+        b = b.title_bottom(Line::styled(
+            " every pod: a pause container (POD) owns its network; its containers join it ",
+            t.dim(),
+        ));
+    }
     let inner = b.inner(area);
     f.render_widget(b, area);
     let height = inner.height.saturating_sub(1) as usize;
@@ -98,7 +111,7 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
         .map(|i| {
             let p = &app.snap.pods[*i];
             let stale = stale.contains(p.key().as_str());
-            (name_cell(p, stale), stale)
+            (name_cell(p, stale, app.pods.is_marked(&p.uid)), stale)
         })
         .collect();
     let name_w = names
@@ -131,6 +144,8 @@ fn draw_table(f: &mut Frame, app: &mut App, area: Rect) {
             let row = Row::new(cells);
             if app.pods.pos.offset + k == app.pods.pos.selected && focused {
                 row.style(t.selected())
+            } else if app.pods.is_marked(&p.uid) {
+                row.style(t.key())
             } else {
                 row
             }
@@ -168,8 +183,12 @@ fn fit(header: &[&str], widths: &[Constraint], w: usize) -> Vec<usize> {
 
 /// The NAME cell: the name, `⚠` when the pod can touch the host, `[stale]` when its file is now invalid and
 /// the pod runs that file's last good version.
-fn name_cell(p: &PodView, stale: bool) -> String {
-    let mut name = p.name.clone();
+fn name_cell(p: &PodView, stale: bool, marked: bool) -> String {
+    let mut name = if marked {
+        format!("* {}", p.name)
+    } else {
+        p.name.clone()
+    };
     if !p.host_access.is_empty() {
         name.push_str(" ⚠");
     }
