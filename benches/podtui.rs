@@ -19,7 +19,9 @@ mod report;
 mod scenarios;
 mod support;
 
-use scenarios::{adaptive, api, cold, fifty, flood, idle, pickup, podman, render, scale, startup};
+use scenarios::{
+    adaptive, api, cold, fifty, flood, forward, idle, pickup, podman, render, scale, startup,
+};
 
 /// `--help`.
 const USAGE: &str = "\
@@ -41,6 +43,7 @@ usage: cargo bench --bench podtui -- [--quick] [--only NAME,...] [--out FILE]
                      render  one frame of the pods table with 1000 pods
                      scale   many pods through podtui run and the TUI
                      api     kubectl against podtui's API (needs kubectl)
+                     forward 1 GiB through podtui port-forward vs straight from the pod IP
                      podman  the example pod on podman: kube play, podtui on podman and on Docker
                              (needs PODTUI_BENCH_PODMAN_HOST; bash scripts/bench.sh sets podman up)
   --out FILE       where to write the report (default: docs/performance.md)
@@ -48,9 +51,9 @@ usage: cargo bench --bench podtui -- [--quick] [--only NAME,...] [--out FILE]
 ";
 
 /// The benchmark names `--only` takes, in the order they run.
-const NAMES: [&str; 12] = [
+const NAMES: [&str; 13] = [
     "pickup", "cold", "startup", "adopt", "adaptive", "fifty", "idle", "flood", "render", "scale",
-    "api", "podman",
+    "api", "forward", "podman",
 ];
 
 fn main() {
@@ -162,6 +165,10 @@ fn main() {
         if want("api") {
             eprintln!("kubectl against the API…");
             benches.extend(api::benches(&docker, quick).await);
+        }
+        if want("forward") {
+            eprintln!("port-forward throughput…");
+            benches.push(forward::forward(&docker, if quick { 3 } else { 5 }).await);
         }
         if want("podman") {
             eprintln!("podman…");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark suite: prepares Docker and the test images (see setup-docker.sh), then runs podtui against its
 # baselines and writes docs/performance.md. `--quick` runs fewer repetitions; `--only pickup,cold` picks benches
-# (pickup, cold, fifty, idle, flood, render, scale, api, podman; `--help` describes each). Each bench is a module
+# (pickup, cold, startup, adopt, adaptive, fifty, idle, flood, render, scale, api, forward, podman; `--help` describes each). Each bench is a module
 # of benches/scenarios/. The podman bench also sets podman up (setup-podman.sh); where that fails, its section
 # says it did not run and the rest goes on.
 set -euo pipefail

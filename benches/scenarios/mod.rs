@@ -8,6 +8,7 @@ pub mod cold;
 pub mod fifty;
 pub mod flood;
 pub mod floor;
+pub mod forward;
 pub mod idle;
 pub mod pickup;
 pub mod podman;
