@@ -220,7 +220,7 @@ fn readme_capture() {
 fn monochrome_theme_uses_no_colours() {
     let snap = common::tui::fixture();
     let mut cfg = common::tui::config(std::path::Path::new("/state"), None);
-    cfg.theme = podtui::tui::theme::Theme { mono: true };
+    cfg.theme = podtui::tui::theme::Theme::monochrome();
     let mut a = App::new(cfg, snap.clone());
     a.now = common::tui::now(&snap);
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 30)).unwrap();

@@ -33,7 +33,7 @@ pub fn render(pods: usize) -> Bench {
         state_dir: PathBuf::from("/tmp"),
         watch_path: None,
         keymap: Default::default(),
-        theme: podtui::tui::theme::Theme { mono: false },
+        theme: podtui::tui::theme::Theme::default(),
         mouse: true,
         external_editor: false,
         debug_image: podtui::debug::DEFAULT_IMAGE.into(),

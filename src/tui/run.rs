@@ -440,7 +440,14 @@ pub fn app_config(
         state_dir: state_dir.to_path_buf(),
         watch_path: watch,
         keymap,
-        theme: super::theme::Theme::detect(ui.theme.as_deref() == Some("mono")),
+        theme: match ui.theme.as_deref() {
+            None | Some("mono") => super::theme::Theme::detect(ui.theme.is_some()),
+            Some(name) => super::theme::Theme::with_skin(
+                super::theme::Skin::load(name, &crate::config::default_config_dir().join("skins"))
+                    .map_err(|e| format!("{}: theme: {e}", path.display()))?,
+                false,
+            ),
+        },
         mouse: ui.mouse.unwrap_or(true),
         external_editor: ui.editor.as_deref() == Some("external"),
         debug_image: ui

@@ -33,7 +33,7 @@ pub fn config(state_dir: &std::path::Path, watch: Option<std::path::PathBuf>) ->
         state_dir: state_dir.to_path_buf(),
         watch_path: watch,
         keymap: Keymap::default(),
-        theme: Theme { mono: false },
+        theme: Theme::default(),
         mouse: true,
         external_editor: false,
         debug_image: "busybox:1".into(),

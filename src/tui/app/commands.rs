@@ -29,6 +29,8 @@ pub enum CommandKind {
     Mono,
     /// Colours back (unless NO_COLOR is set).
     Color,
+    /// Show or pick the theme: a built-in one or a skin file.
+    Theme,
     /// The running port-forwards.
     Forwards,
 }
@@ -107,6 +109,12 @@ pub const COMMANDS: &[PromptCommand] = &[
         args: "",
         help: "colours (unless NO_COLOR is set)",
         kind: CommandKind::Color,
+    },
+    PromptCommand {
+        names: &["theme", "skin"],
+        args: "[NAME]",
+        help: "the theme: color, light, mono, or a skin in <config dir>/skins/NAME.yaml",
+        kind: CommandKind::Theme,
     },
     PromptCommand {
         names: &["pf", "portforwards", "forwards"],
@@ -229,6 +237,56 @@ impl App {
                 self.cfg.theme.mono = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
                 self.say(theme_message(self.cfg.theme.mono));
             }
+            CommandKind::Theme => self.theme_command(words.next()),
+        }
+    }
+
+    /// `:theme`: names the theme and the skins there are; `:theme NAME` switches to it (a skin that does not
+    /// load leaves the theme as it is and says why).
+    fn theme_command(&mut self, name: Option<&str>) {
+        let skins = crate::config::default_config_dir().join("skins");
+        let Some(name) = name else {
+            let mut found: Vec<String> = std::fs::read_dir(&skins)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|e| {
+                    e.file_name()
+                        .to_str()
+                        .and_then(|n| n.strip_suffix(".yaml"))
+                        .map(str::to_string)
+                })
+                .collect();
+            found.sort();
+            let files = if found.is_empty() {
+                format!("no skin files in {}", crate::text::display_path(&skins))
+            } else {
+                format!(
+                    "skins in {}: {}",
+                    crate::text::display_path(&skins),
+                    found.join(", ")
+                )
+            };
+            return self.say(format!(
+                "theme: {} (:theme NAME; built-in: {}; {files})",
+                self.cfg.theme.name(),
+                crate::tui::theme::Skin::BUILT_IN.join(", ")
+            ));
+        };
+        if name == "mono" {
+            self.cfg.theme.mono = true;
+            return self.say(theme_message(true));
+        }
+        match crate::tui::theme::Skin::load(name, &skins) {
+            Ok(skin) => {
+                self.cfg.theme = crate::tui::theme::Theme::with_skin(skin, false);
+                if self.cfg.theme.mono {
+                    self.say(format!("theme: {name}, but NO_COLOR is set: monochrome"));
+                } else {
+                    self.say(format!("theme: {name}"));
+                }
+            }
+            Err(e) => self.fail(e),
         }
     }
 
@@ -315,6 +373,26 @@ mod tests {
                         std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
                         "{why}"
                     ),
+                    CommandKind::Theme => {
+                        let m = a.message.clone().expect("the theme named");
+                        assert!(
+                            m.text.starts_with("theme: ")
+                                && m.text.contains("built-in: color, light, mono"),
+                            "{why}: {}",
+                            m.text
+                        );
+                        run(&mut a, &format!("{name} light"));
+                        assert_eq!(a.cfg.theme.skin, crate::tui::theme::Skin::light(), "{why}");
+                        run(&mut a, &format!("{name} no-such-skin"));
+                        let m = a.message.clone().unwrap();
+                        assert!(
+                            m.error && m.text.contains("no-such-skin.yaml"),
+                            "{}",
+                            m.text
+                        );
+                        assert_eq!(a.cfg.theme.skin.name, "light", "a bad skin changes nothing");
+                        a.message = None;
+                    }
                 }
                 if c.kind != CommandKind::QuitAll && c.kind != CommandKind::Help {
                     assert!(a.modals().is_empty(), "{why}: the prompt closed");

@@ -374,7 +374,7 @@ pub(crate) fn test_app() -> App {
         state_dir: "/state".into(),
         watch_path: None,
         keymap: Keymap::default(),
-        theme: Theme { mono: false },
+        theme: Theme::default(),
         mouse: true,
         external_editor: false,
         debug_image: crate::debug::DEFAULT_IMAGE.into(),

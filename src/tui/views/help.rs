@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::centered;
 use crate::tui::app::commands::{COMMANDS, usage};
@@ -79,7 +79,7 @@ pub fn draw(f: &mut Frame, app: &App, help: Help, area: Rect) {
         area.width.saturating_sub(4).min(100),
         area.height.saturating_sub(2),
     );
-    f.render_widget(Clear, r);
+    super::clear(f, app, r);
     // Lines as wrapped to the box (an estimate by width; the help has no long words).
     let inner_w = r.width.saturating_sub(2).max(1) as usize;
     let total: usize = lines

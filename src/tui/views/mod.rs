@@ -35,6 +35,8 @@ pub fn draw(f: &mut Frame, app: &mut App) {
         f.render_widget(Paragraph::new("podtui: the terminal is too small"), area);
         return;
     }
+    // A skin with its own background paints the whole screen first.
+    f.render_widget(Block::default().style(app.cfg.theme.base()), area);
     if app.editor().is_some() {
         editor::draw(f, app, area);
         overlays(f, app, area);
@@ -55,6 +57,12 @@ pub fn draw(f: &mut Frame, app: &mut App) {
     }
     draw_footer(f, app, footer);
     overlays(f, app, area);
+}
+
+/// Clears `r` for a modal, to the theme's background.
+pub(super) fn clear(f: &mut Frame, app: &App, r: Rect) {
+    f.render_widget(Clear, r);
+    f.render_widget(Block::default().style(app.cfg.theme.base()), r);
 }
 
 /// The modals over the screen, bottom first (the editor is drawn full screen before).
@@ -87,7 +95,7 @@ fn draw_confirm(f: &mut Frame, app: &App, c: &Confirm, area: Rect) {
     let h = (lines.len() as u16 + 4).min(area.height);
     let w = area.width.saturating_sub(4).min(90);
     let r = centered(area, w, h);
-    f.render_widget(Clear, r);
+    clear(f, app, r);
     f.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::default()
@@ -120,7 +128,7 @@ fn draw_prompt(f: &mut Frame, app: &App, p: &Prompt, area: Rect) {
         ),
     };
     let r = Rect::new(area.x, area.y + area.height - 1, area.width, 1);
-    f.render_widget(Clear, r);
+    clear(f, app, r);
     let line = Line::from(vec![
         Span::styled(label.clone(), app.cfg.theme.key()),
         Span::raw(p.input.clone()),
