@@ -51,6 +51,12 @@ pub enum Command {
     Get(GetArgs),
     /// Print the logs of a container of a pod, like kubectl logs.
     Logs(LogsArgs),
+    /// Show a pod in detail, as kubectl describe pod prints it (containers, state, mounts, conditions, events).
+    Describe(DescribeArgs),
+    /// Run a command in a container of a pod, like kubectl exec.
+    Exec(ExecArgs),
+    /// Delete a pod: its manifest goes to the trash (restorable) and the engine terminates it, like kubectl delete.
+    Delete(DeleteArgs),
     /// Show the CPU and memory the pods use, like kubectl top (needs the running engine: it samples them).
     Top(TopArgs),
     /// Terminate pods with their grace period and remove their volumes.
@@ -295,6 +301,57 @@ pub struct LogsArgs {
     /// Only the last N lines.
     #[arg(long, value_name = "N")]
     pub tail: Option<u64>,
+}
+
+/// `podtui describe`.
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    /// `POD [PATH]`, as kubectl also takes it: `pod POD`, `pod/POD`; POD with or without the `-<node>` suffix,
+    /// `namespace/name` for another namespace.
+    #[arg(value_name = "POD", num_args = 1..=3, required = true)]
+    pub words: Vec<String>,
+}
+
+/// `podtui exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Pod name, with or without the `-<node>` suffix; `namespace/name` for another namespace.
+    #[arg(value_name = "POD")]
+    pub pod: String,
+
+    /// Container name (default: the `kubectl.kubernetes.io/default-container` annotation's, else the first).
+    #[arg(long, short = 'c')]
+    pub container: Option<String>,
+
+    /// Pass stdin to the command.
+    #[arg(long, short = 'i')]
+    pub stdin: bool,
+
+    /// Give the command a terminal (with -i and a terminal on stdin: raw mode until it exits).
+    #[arg(long, short = 't')]
+    pub tty: bool,
+
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, value_name = "CMD", required = true)]
+    pub command: Vec<String>,
+}
+
+/// `podtui delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// `POD... ` (also `pod POD`, `pod/POD`), each with or without the `-<node>` suffix, `namespace/name` for
+    /// another namespace.
+    #[arg(value_name = "POD", required = true)]
+    pub pods: Vec<String>,
+
+    /// Manifest directory or file.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "./manifests",
+        env = "PODTUI_PATH"
+    )]
+    pub path: PathBuf,
 }
 
 /// `podtui down`.

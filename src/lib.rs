@@ -4,12 +4,12 @@
 //! The rooms, and what each module owns. `manifest`, `engine` and `runtime` never touch the terminal; the TUI
 //! and the API reach the engine only through its handle; only `runtime` talks to the container engine.
 //!
-//! - [`cli`]: the command line (`podtui [PATH]`, `run`, `validate`, `get`, `logs`, `down`, `port-forward`, `debug`,
-//!   `kubeconfig`).
+//! - [`cli`]: the command line (`podtui [PATH]`, `run`, `validate`, `get`, `logs`, `describe`, `exec`, `delete`,
+//!   `top`, `down`, `port-forward`, `debug`, `kubeconfig`).
 //! - [`config`]: settings resolved from the command line and the environment (node name, state dir, sources).
 //! - [`commands`]: one module per subcommand: `tui` (the engine under the UI), `run` (headless), `validate`,
-//!   `get` (kubectl's columns), `logs`, `down` (terminate pods with their grace periods), `port_forward`, `debug`,
-//!   `kubeconfig`.
+//!   `get` (kubectl's columns), `logs`, `describe`, `exec`, `delete` (the manifest to the trash), `top`, `down`
+//!   (terminate pods with their grace periods), `port_forward`, `debug`, `kubeconfig`.
 //! - [`manifest`]: from manifest text to desired state.
 //!   - `bounds`: size, node, depth and alias bounds a text must pass before it is parsed; `job`: parsing on the
 //!     blocking pool with a time budget.
@@ -59,6 +59,7 @@
 //! - [`forward`]: port-forwarding to a pod: `target` (the pod found by name from labels, per connection), `relay`
 //!   (bytes straight to the pod IP, or through `/pause relay` over exec in the sandbox).
 //! - [`debug`]: debug containers in a pod's namespaces (`podtui debug`), never managed by the engine.
+//! - [`describe`]: `kubectl describe pod`'s text of a pod (the TUI's Describe tab, `podtui describe`).
 //! - [`logging`]: tracing to `<state dir>/podtui.log`; [`state_dir`]: the private state dir; [`text`]: escaping
 //!   what is shown on a terminal.
 //!
@@ -69,6 +70,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod debug;
+pub mod describe;
 pub mod engine;
 pub mod forward;
 pub mod logging;

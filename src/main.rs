@@ -33,6 +33,11 @@ fn main() -> color_eyre::Result<()> {
                         commands::get::run(args, &common, &mut std::io::stdout().lock()).await,
                     ),
                     Command::Logs(args) => Ok(commands::logs::run(args, &common).await),
+                    Command::Describe(args) => quiet_pipe(
+                        commands::describe::run(args, &common, &mut std::io::stdout().lock()).await,
+                    ),
+                    Command::Exec(args) => Ok(commands::exec::run(args, &common).await),
+                    Command::Delete(args) => Ok(commands::delete::run(args, &common).await),
                     Command::Top(args) => quiet_pipe(
                         commands::top::run(args, &common, &mut std::io::stdout().lock()).await,
                     ),

@@ -222,6 +222,30 @@ async fn kubectl_sees_mirror_pods_events_the_node_and_namespaces() {
         full.contains(&format!("Name:         {}\n", p.pod("nginx"))),
         "{full}"
     );
+    // podtui's own describe (the TUI's `d`, `podtui describe`) prints what kubectl prints from the API: the
+    // same text up to the events, and the same events but for their ages (kubectl ran a moment earlier).
+    let snap = p.t.snapshot();
+    let view = snap
+        .pods
+        .iter()
+        .find(|x| x.name == p.pod("nginx") && x.desired)
+        .unwrap();
+    let ours = podtui::describe::pod_view(view, &node, jiff::Timestamp::now());
+    let (their_head, their_events) = full.split_once("Events:").unwrap();
+    let (our_head, our_events) = ours.split_once("Events:").unwrap();
+    assert_eq!(our_head, their_head, "podtui describe = kubectl describe");
+    let age = regex::Regex::new(r"\b\d+(s|m|h|d|y)(\d+(s|m|h))?\b").unwrap();
+    let words = |t: &str| -> Vec<String> {
+        t.lines()
+            .map(|l| {
+                age.replace_all(l, "AGE")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    };
+    assert_eq!(words(our_events), words(their_events), "the same events");
     let d = p.ok(&["describe", "pod", "nginx"]).await;
     for want in [
         "Name:         nginx\n".to_string(),

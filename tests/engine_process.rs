@@ -650,3 +650,149 @@ fn validate_reports_every_finding_and_exits_by_severity() {
     assert_eq!(v["files"][0]["findings"][0]["path"], "kind");
     assert_eq!(v["files"][0]["findings"][0]["line"], 2);
 }
+
+/// `podtui describe`, `exec` and `delete` (issue 15: the CLI matches `get`/`logs`), against a running engine.
+#[test]
+fn describe_exec_and_delete() {
+    let s = Setup::new("cli-ded");
+    let dir = s.manifests.path().to_str().unwrap().to_string();
+    std::fs::write(s.manifests.path().join("a.yaml"), pod_yaml("a", "hello")).unwrap();
+    let mut p = s.spawn_run();
+    s.wait_running(3, 60);
+    let pod = format!("a-{}", s.node);
+    let words = |t: &str| -> Vec<String> {
+        t.lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+
+    // describe: kubectl's text, with the kubelet's events; `pod a` and `pod/a` name the same pod.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let out = loop {
+        let (code, out, err) = s.output(&["describe", "a", &dir]);
+        assert_eq!(code, 0, "{err}");
+        if out.contains("Started") || Instant::now() > deadline {
+            break out;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let lines = words(&out);
+    for want in [
+        format!("Name: {pod}"),
+        "Namespace: default".to_string(),
+        format!("Node: {}/", s.node),
+        "Containers:".into(),
+        "app:".into(),
+        "side:".into(),
+        "State: Running".into(),
+        "Restart Count: 0".into(),
+        "QoS Class: BestEffort".into(),
+        "Events:".into(),
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(&want)),
+            "{want:?} in:\n{out}"
+        );
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Normal Started") && l.contains("kubelet")),
+        "{out}"
+    );
+    for alias in [
+        &["describe", "pod", "a", &dir][..],
+        &["describe", "pod/a", &dir],
+    ] {
+        let (code, other, err) = s.output(alias);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            other.split("Events:").next(),
+            out.split("Events:").next(),
+            "{alias:?}"
+        );
+    }
+    let (code, _, err) = s.output(&["describe", "nosuch", &dir]);
+    assert_eq!(code, 1);
+    assert!(err.contains("pod nosuch not found"), "{err}");
+
+    // exec: the command's output and exit code, the default container with kubectl's note, -c, -i.
+    let exec = |args: &[&str], stdin: &str| -> (i32, String, String) {
+        use std::io::Write;
+        let mut c = Command::new(BIN)
+            .args(["exec", "--node-name", &s.node, "--state-dir"])
+            .arg(s.state.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = c.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = exec(
+        &[
+            "a",
+            "--",
+            "sh",
+            "-c",
+            "cat /proc/1/cmdline | tr '\\0' ' '; echo oops >&2; exit 3",
+        ],
+        "",
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        out.contains("echo hello"),
+        "the app container's PID 1: {out}"
+    );
+    assert!(
+        err.contains("oops")
+            && err.contains("Defaulted container \"app\" out of: app, side")
+            && err.contains("command terminated with exit code 3"),
+        "{err}"
+    );
+    let (code, out, err) = exec(
+        &["a", "-c", "side", "--", "sh", "-c", "cat /proc/1/cmdline"],
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !out.contains("echo hello") && out.contains("while true"),
+        "{out}"
+    );
+    let (code, out, _) = exec(&["-i", "a", "--", "cat"], "piped-in\n");
+    assert_eq!((code, out.as_str()), (0, "piped-in\n"));
+    let (code, out, _) = exec(&["a", "--", "cat"], "not passed without -i\n");
+    assert_eq!((code, out.as_str()), (0, ""));
+    let (code, _, err) = exec(&["a", "-c", "nope", "--", "true"], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("container nope not found"), "{err}");
+
+    // delete: the manifest goes to the trash and the engine removes the pod; a second delete finds nothing.
+    let (code, out, err) = s.output(&["delete", "pod", "a", "--path", &dir]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("pod \"a\" deleted (") && out.contains("trash"),
+        "{out}"
+    );
+    assert!(!s.manifests.path().join("a.yaml").exists());
+    let trashed = std::fs::read_dir(s.state.path().join("trash"))
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().ends_with("a.yaml"));
+    assert!(trashed, "the manifest is in the trash");
+    s.wait_running(0, 30);
+    common::wait_engine_snapshot(s.state.path(), "the pod gone", 30, |snap| {
+        snap.pods.is_empty()
+    });
+    let (code, _, err) = s.output(&["delete", "a", "--path", &dir]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not found"), "{err}");
+    kill9(&mut p);
+}

@@ -296,3 +296,126 @@ fn the_tui_runs_logs_kills_edits_deletes_and_quits_cleanly() {
         assert!(flags.contains(&flag), "{flag} not restored: {stty}");
     }
 }
+
+/// Issue 15's k9s keys in a real terminal: mark two of three pods with space and kill both with one confirm
+/// (the third keeps its containers), describe one (`d`: kubectl's describe text with the events), search its
+/// YAML tab (`/` finds the term, nothing quits), and shrink the terminal to 70x20: every pod name stays whole.
+#[test]
+fn k9s_keys_select_two_pods_kill_them_describe_one_search_its_yaml_and_fit_70x20() {
+    let node = run_id("tui-k9s");
+    let _cleanup = Cleanup::node(&node);
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    for name in ["alpha", "bravo", "charlie"] {
+        std::fs::write(
+            dir.path().join(format!("{name}.yaml")),
+            common::pods::sleeper_pod(name),
+        )
+        .unwrap();
+    }
+    let cmd = format!(
+        "TERM=xterm-256color {BIN} {} --node-name {node} --state-dir {}; echo PODTUI-EXIT=$?; sleep 600",
+        dir.path().display(),
+        state.path().display(),
+    );
+    let t = Tmux::start(&node, 120, 36, &cmd);
+    let full = |name: &str| format!("{name}-{node}");
+    t.wait("three pods running", 90, |s| {
+        ["alpha", "bravo", "charlie"].iter().all(|n| {
+            s.lines()
+                .any(|l| l.contains(&full(n)) && l.contains("2/2") && l.contains("Running"))
+        })
+    });
+    let ids_of = |name: &str| -> Vec<String> {
+        let mut v: Vec<String> = docker(&[
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=io.kubernetes.pod.name={}", full(name)),
+        ])
+        .lines()
+        .map(String::from)
+        .collect();
+        v.sort();
+        v
+    };
+    let before: Vec<Vec<String>> = ["alpha", "bravo", "charlie"]
+        .iter()
+        .map(|n| ids_of(n))
+        .collect();
+    assert!(before.iter().all(|ids| ids.len() == 3), "{before:?}");
+
+    // Sorted by name: alpha, bravo, charlie. space marks alpha and moves to bravo; space marks bravo.
+    t.send(&["g", "Space", "Space"]);
+    t.wait("two pods marked", 10, |s| s.contains("2 marked"));
+    t.send(&["C-k"]);
+    t.wait("one confirm for both", 10, |s| {
+        s.contains("Kill the containers of 2 marked pod(s)")
+    });
+    t.send(&["y"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now: Vec<Vec<String>> = ["alpha", "bravo"].iter().map(|n| ids_of(n)).collect();
+        let replaced = now
+            .iter()
+            .zip(&before)
+            .all(|(n, b)| n.len() == 3 && n.iter().all(|id| !b.contains(id)));
+        if replaced {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "both marked pods were not killed and brought back: {now:?} (before {before:?})"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(
+        ids_of("charlie"),
+        before[2],
+        "the unmarked pod was left alone"
+    );
+    t.wait("the marks cleared", 10, |s| !s.contains("marked"));
+
+    // d: the Describe tab, kubectl's text with the kill's events in full.
+    t.send(&["g", "d"]);
+    let screen = t.wait("the describe tab", 15, |s| {
+        s.contains("kubectl describe pod")
+            && s.contains(&format!("Name:         {}", full("alpha")))
+    });
+    assert!(screen.contains("Containers:"), "{screen}");
+    t.send(&["G"]);
+    t.wait("the events at the end", 10, |s| {
+        s.contains("Events:") && s.contains("kubelet")
+    });
+
+    // The YAML tab: / finds emptyDir (the q typed in the term does not quit).
+    t.send(&["y"]);
+    t.wait("the YAML tab", 10, |s| s.contains("manifest as applied"));
+    t.send(&["/"]);
+    t.type_text("quit-not emptyDir");
+    t.send(&["C-u"]);
+    t.type_text("emptyDir");
+    t.send(&["Enter"]);
+    let screen = t.wait("the search", 10, |s| {
+        s.contains("/emptyDir") && s.contains("emptyDir: {}")
+    });
+    assert!(
+        !screen.contains("PODTUI-EXIT") && !screen.contains("not found"),
+        "{screen}"
+    );
+
+    // 70x20: the pods table keeps every name whole.
+    t.send(&["Escape", "Escape"]);
+    t.wait("back to the pods", 10, |s| s.contains("Pods (3/3)"));
+    t.run(&["resize-window", "-t", &t.session, "-x", "70", "-y", "20"]);
+    let screen = t.wait("the table at 70 columns", 10, |s| {
+        s.lines().all(|l| l.chars().count() <= 70)
+            && ["alpha", "bravo", "charlie"]
+                .iter()
+                .all(|n| s.contains(&full(n)))
+    });
+    assert!(screen.contains("Running"), "{screen}");
+
+    t.send(&["q"]);
+    t.wait("podtui exited", 30, |s| s.contains("PODTUI-EXIT=0"));
+}

@@ -855,3 +855,68 @@ fn ctrl_k_on_a_terminating_pod_is_a_force_kill() {
         [Effect::Engine(Request::KillPod { .. })]
     ));
 }
+
+/// `d` on a pod opens its Describe tab: kubectl's `describe pod` text, with the events in full (wrapped, not
+/// cut at the pane), searchable with `/`; `d` in the pod view goes to it from any tab, `enter` still opens the
+/// Containers tab.
+#[test]
+fn d_describes_the_pod_as_kubectl_does() {
+    let mut a = app();
+    select(&mut a, "crashloop-demo");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!((&a.screen, a.tab), (&Screen::Detail, Tab::Containers));
+    a.on_key(code(KeyCode::Esc));
+    a.on_key(key('d'));
+    assert_eq!((&a.screen, a.tab), (&Screen::Detail, Tab::Describe));
+    let screen = render(&mut a, 160, 48);
+    let name = a.selected_pod().map(|p| p.name.clone()).unwrap_or_default();
+    assert!(
+        screen.contains("kubectl describe pod")
+            && screen.contains(&format!("Name:         {name}")),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Restart Count:") && screen.contains("Last State:"),
+        "{screen}"
+    );
+    // The search finds the back-off event's reason in the text.
+    a.on_key(key('/'));
+    typed(&mut a, "BackOff");
+    a.on_key(code(KeyCode::Enter));
+    let screen = render(&mut a, 160, 48);
+    assert!(
+        screen.contains("/BackOff") && screen.contains("BackOff"),
+        "{screen}"
+    );
+    assert!(
+        a.message.as_ref().is_none_or(|m| !m.error),
+        "{:?}",
+        a.message
+    );
+    // From another tab, d comes back to it.
+    a.on_key(key('y'));
+    assert_eq!(a.tab, Tab::Yaml);
+    a.on_key(key('d'));
+    assert_eq!(a.tab, Tab::Describe);
+}
+
+/// `:theme light` paints the screen light; a skin that does not load leaves the theme and says why.
+#[test]
+fn theme_light_paints_the_background() {
+    let mut a = app();
+    a.on_key(key(':'));
+    typed(&mut a, "theme light");
+    a.on_key(code(KeyCode::Enter));
+    assert_eq!(a.cfg.theme.name(), "light");
+    let backend = ratatui::backend::TestBackend::new(80, 24);
+    let mut term = ratatui::Terminal::new(backend).unwrap();
+    term.draw(|f| podtui::tui::views::draw(f, &mut a)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let light = podtui::tui::theme::Skin::light().background.unwrap();
+    let painted = buf.content().iter().filter(|c| c.bg == light).count();
+    assert!(
+        painted > buf.content().len() * 9 / 10,
+        "{painted} of {} cells on the light background",
+        buf.content().len()
+    );
+}

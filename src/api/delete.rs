@@ -99,16 +99,34 @@ pub fn without_document(text: &str, line: usize) -> (String, usize) {
     (out, left)
 }
 
-/// Removes one pod from its file: trash the file when it holds only this pod, else save it without the pod's
-/// document. `Ok(())` once the engine has the write.
-async fn remove(api: &Api, view: &View, p: &PodView, grace: Option<i64>) -> Result<(), ApiStatus> {
+/// How deleting pod `p` changes its manifest (`pods`: every pod the engine shows): the file goes to the trash
+/// when it holds only this desired pod, else it is saved without the pod's document (the previous version
+/// backed up). Shared by `DELETE` and `podtui delete`.
+pub fn removal<'a>(
+    p: &PodView,
+    pods: impl IntoIterator<Item = &'a PodView>,
+) -> Result<Request, ApiStatus> {
     let file = pod_file(&p.source)?;
-    let name = short_name(&p.name, view.node_name()).to_string();
-    let siblings = view
-        .pod_views()
+    let siblings = pods
         .into_iter()
         .filter(|o| o.desired && o.uid != p.uid && same_file(&PathBuf::from(&o.source), &file))
         .count();
+    if siblings == 0 {
+        return Ok(Request::DeleteManifest { path: file });
+    }
+    let text = std::fs::read_to_string(&file)
+        .map_err(|e| ApiStatus::internal(format!("cannot read {}: {e}", file.display())))?;
+    let (rest, _) = without_document(&text, p.line.unwrap_or(1));
+    Ok(Request::SaveManifest {
+        path: file,
+        text: rest,
+    })
+}
+
+/// Removes one pod from its file (see [`removal`]). `Ok(())` once the engine has the write.
+async fn remove(api: &Api, view: &View, p: &PodView, grace: Option<i64>) -> Result<(), ApiStatus> {
+    let name = short_name(&p.name, view.node_name()).to_string();
+    let change = removal(p, view.pod_views().into_iter().map(|o| &**o))?;
     if let (Some(g), Some(requests)) = (grace, &api.requests) {
         // 0 (`--force --grace-period=0`): kill at once; another period replaces the pod's own.
         let uid = p.uid.clone();
@@ -122,22 +140,7 @@ async fn remove(api: &Api, view: &View, p: &PodView, grace: Option<i64>) -> Resu
         };
         requests.send(req).await;
     }
-    if siblings == 0 {
-        send(api, &name, Request::DeleteManifest { path: file }).await?;
-        return Ok(());
-    }
-    let text = std::fs::read_to_string(&file)
-        .map_err(|e| ApiStatus::internal(format!("cannot read {}: {e}", file.display())))?;
-    let (rest, _) = without_document(&text, p.line.unwrap_or(1));
-    send(
-        api,
-        &name,
-        Request::SaveManifest {
-            path: file,
-            text: rest,
-        },
-    )
-    .await?;
+    send(api, &name, change).await?;
     Ok(())
 }
 

@@ -446,7 +446,7 @@ impl Updater {
             let mut created = known
                 .as_ref()
                 .map_or_else(Timestamp::now, |m| m.stamp.created);
-            if let Some(start) = p.start_time().filter(|s| *s < created) {
+            if let Some(start) = p.first_known().filter(|s| *s < created) {
                 created = start;
             }
             let prev_fields = match (old, &known) {

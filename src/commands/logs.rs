@@ -9,7 +9,7 @@ use crate::api::logs::DEFAULT_CONTAINER_ANNOTATION;
 use crate::cli::LogsArgs;
 use crate::config::Common;
 use crate::runtime::labels;
-use crate::runtime::observe::{InspectCache, Role, list_pod_uids, observe_pod};
+use crate::runtime::observe::{InspectCache, ObservedPod, Role, list_pod_uids, observe_pod};
 use crate::runtime::{ContainerRuntime, DockerRuntime, LogOptions};
 
 /// Runs `logs`; returns the exit code.
@@ -54,30 +54,11 @@ async fn logs(args: &LogsArgs, common: &Common) -> Result<(), String> {
             Some(labels::SANDBOX_CONTAINER_NAME) => observed.sandboxes.iter().rev().collect(),
             Some(c) => observed.instances(c),
             None => {
-                let annotation = observed
-                    .latest_sandbox()
-                    .and_then(|s| {
-                        s.labels
-                            .get(&format!("annotation.{DEFAULT_CONTAINER_ANNOTATION}"))
-                    })
-                    .map(String::as_str);
-                let apps: Vec<(&str, Option<jiff::Timestamp>)> = observed
-                    .containers
-                    .iter()
-                    .filter(|i| i.role == Role::App)
-                    .map(|i| (i.name.as_str(), first_sign(i)))
-                    .collect();
-                let apps = spec_order(&apps);
-                let Some(first) = default_container(annotation, &apps) else {
-                    return Err("the pod has no app container yet".into());
-                };
-                if annotation != Some(first) && apps.len() > 1 {
-                    eprintln!(
-                        "Defaulted container \"{first}\" out of: {}",
-                        apps.join(", ")
-                    );
+                let (first, note) = default_container_of(&observed)?;
+                if let Some(note) = note {
+                    eprintln!("{note}");
                 }
-                observed.instances(first)
+                observed.instances(&first)
             }
         };
     let idx = usize::from(args.previous);
@@ -108,6 +89,36 @@ async fn logs(args: &LogsArgs, common: &Common) -> Result<(), String> {
         let _ = stdout.flush();
     }
     Ok(())
+}
+
+/// The container kubectl picks when none is named (`logs`, `exec`): the
+/// `kubectl.kubernetes.io/default-container` annotation's, else the first app container in spec order. With
+/// it, the note kubectl prints when it picked one of several ("Defaulted container …").
+pub fn default_container_of(observed: &ObservedPod) -> Result<(String, Option<String>), String> {
+    let annotation = observed
+        .latest_sandbox()
+        .and_then(|s| {
+            s.labels
+                .get(&format!("annotation.{DEFAULT_CONTAINER_ANNOTATION}"))
+        })
+        .map(String::as_str);
+    let apps: Vec<(&str, Option<jiff::Timestamp>)> = observed
+        .containers
+        .iter()
+        .filter(|i| i.role == Role::App)
+        .map(|i| (i.name.as_str(), first_sign(i)))
+        .collect();
+    let apps = spec_order(&apps);
+    let Some(first) = default_container(annotation, &apps) else {
+        return Err("the pod has no app container yet".into());
+    };
+    let note = (annotation != Some(first) && apps.len() > 1).then(|| {
+        format!(
+            "Defaulted container \"{first}\" out of: {}",
+            apps.join(", ")
+        )
+    });
+    Ok((first.to_string(), note))
 }
 
 /// When an instance showed it was there in the pod's order: its start (the engine starts a pod's containers one

@@ -1,7 +1,10 @@
 //! The headless commands behind the CLI's subcommands.
 
 pub mod debug;
+pub mod delete;
+pub mod describe;
 pub mod down;
+pub mod exec;
 pub mod get;
 pub mod kubeconfig;
 pub mod logs;

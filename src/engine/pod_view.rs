@@ -44,6 +44,8 @@ pub struct PodViewInput<'a> {
     pub host_ip: Option<String>,
     /// When the pod started, if known beyond its current containers (the worker remembers the earliest).
     pub start_time: Option<Timestamp>,
+    /// When the engine first saw the pod (this run).
+    pub seen: Option<Timestamp>,
     /// Pulls in progress.
     pub pulls: Vec<PullProgress>,
     /// Images in a pull back-off, with when each is pulled again.
@@ -122,6 +124,7 @@ pub fn build(input: PodViewInput<'_>) -> PodView {
             .map(|d| volume_views(d, &spec))
             .unwrap_or_default(),
         probes: input.probes,
+        seen: input.seen,
         host_access: super::security::host_access(&spec),
         stopping: stopping_for_restart(input.plan, input.observed),
         pod,
@@ -257,6 +260,7 @@ pub fn derive(dp: &DesiredPod, observed: &ObservedPod, host_ip: Option<String>) 
         terminating: None,
         host_ip,
         start_time: None,
+        seen: None,
         pulls: Vec::new(),
         pull_retry: Vec::new(),
         events: Vec::new(),
@@ -456,6 +460,7 @@ mod tests {
             terminating: Some((at(30), Duration::from_secs(2))),
             host_ip: None,
             start_time: None,
+            seen: None,
             pulls: Vec::new(),
             pull_retry: Vec::new(),
             events: Vec::new(),

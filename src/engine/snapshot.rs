@@ -127,6 +127,10 @@ pub struct PodView {
     /// start again once stopped.
     #[serde(default)]
     pub stopping: Vec<String>,
+    /// When this engine first saw the pod: with the pod's start, the mirror pod's creation time and
+    /// `kubernetes.io/config.seen` (the earlier of the two).
+    #[serde(default)]
+    pub seen: Option<Timestamp>,
 }
 
 impl PodView {
@@ -143,6 +147,11 @@ impl PodView {
     /// When the pod started (first container created).
     pub fn start_time(&self) -> Option<Timestamp> {
         self.pod.status.as_ref()?.start_time.as_ref().map(|t| t.0)
+    }
+
+    /// When the pod was first known: the earlier of its start and when the engine first saw it.
+    pub fn first_known(&self) -> Option<Timestamp> {
+        self.start_time().into_iter().chain(self.seen).min()
     }
 
     /// Where the pod comes from, as the TUI and `get -o wide` show it: the file, with `:LINE` (where its

@@ -39,7 +39,7 @@ pub enum Action {
     PrevPane,
     /// The pod's logs.
     Logs,
-    /// The pod's details.
+    /// The pod as `kubectl describe pod` prints it.
     Describe,
     /// The pod's YAML.
     Yaml,

@@ -196,6 +196,12 @@ fn pod_tab_keys() -> Vec<Binding> {
         b(&["["], PrevPod, "previous pod of the table, same tab", None),
         b(&["y"], Yaml, "YAML tab", None),
         b(&["v"], Events, "events tab", None),
+        b(
+            &["d"],
+            Describe,
+            "describe tab (kubectl describe pod)",
+            None,
+        ),
         b(&["e"], Edit, "edit the manifest", None),
         b(&["E"], EditExternal, "edit in $VISUAL/$EDITOR", None),
         b(
@@ -272,7 +278,13 @@ fn global_keys() -> Vec<Binding> {
 fn pods_keys() -> Vec<Binding> {
     use Action::*;
     let mut keys = vec![
-        b(&["enter", "d"], Describe, "pod details", Some("details")),
+        b(&["enter"], Open, "pod details", Some("details")),
+        b(
+            &["d"],
+            Describe,
+            "describe the pod (kubectl describe pod)",
+            None,
+        ),
         b(&["l"], Logs, "logs", Some("logs")),
         b(&["y"], Yaml, "YAML", None),
         b(&["v"], Events, "the pod's events", None),
@@ -545,7 +557,7 @@ impl Keymap {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UiConfig {
-    /// `color` or `mono`.
+    /// `color`, `light`, `mono`, or the name of a skin file in `<config dir>/skins`.
     #[serde(default)]
     pub theme: Option<String>,
     /// Capture the mouse at start (default true).

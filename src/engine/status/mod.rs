@@ -15,7 +15,7 @@ mod columns;
 mod conditions;
 mod containers;
 mod phase;
-mod qos;
+pub mod qos;
 
 use std::collections::HashMap;
 use std::time::Duration;

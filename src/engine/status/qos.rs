@@ -6,7 +6,7 @@ use crate::engine::security::quantity;
 
 /// Guaranteed when every container has CPU and memory limits equal to its requests (requests default to
 /// limits), BestEffort when no container has any, else Burstable.
-pub(super) fn qos_class(spec: &PodSpec) -> &'static str {
+pub fn qos_class(spec: &PodSpec) -> &'static str {
     let containers = spec
         .init_containers
         .iter()

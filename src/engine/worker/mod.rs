@@ -638,6 +638,7 @@ impl PodWorker {
             terminating: self.termination.deadline.map(|t| (t, grace)),
             host_ip,
             start_time: self.pod_start,
+            seen: Some(self.first_seen),
             pulls: self.pulls.progress.values().cloned().collect(),
             pull_retry: self.pulls.retries(&self.settings.backoff, clock::now()),
             events: self.events.all().to_vec(),

@@ -136,7 +136,7 @@ impl App {
                 .rev()
                 .map(|e| event_text(&e.object, e))
                 .collect(),
-            Tab::Network | Tab::Volumes | Tab::Yaml => {
+            Tab::Network | Tab::Volumes | Tab::Describe | Tab::Yaml => {
                 let theme = self.cfg.theme.clone();
                 crate::tui::views::detail::text_lines(self, p, &theme)
                     .1

@@ -23,6 +23,8 @@ pub enum Tab {
     Logs,
     /// The pod's events.
     Events,
+    /// The pod as `kubectl describe pod` prints it.
+    Describe,
     /// The manifest as applied / the pod as podtui sees it.
     Yaml,
     /// Live CPU and memory per container, against requests and limits.
@@ -31,12 +33,13 @@ pub enum Tab {
 
 impl Tab {
     /// All tabs in order.
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 8] = [
         Tab::Containers,
         Tab::Network,
         Tab::Volumes,
         Tab::Logs,
         Tab::Events,
+        Tab::Describe,
         Tab::Yaml,
         Tab::Resources,
     ];
@@ -49,6 +52,7 @@ impl Tab {
             Tab::Volumes => "Volumes",
             Tab::Logs => "Logs",
             Tab::Events => "Events",
+            Tab::Describe => "Describe",
             Tab::Yaml => "YAML",
             Tab::Resources => "Resources",
         }
@@ -222,6 +226,7 @@ impl App {
             Action::NextPod | Action::PrevPod => return self.step_pod(action == Action::NextPod),
             Action::Yaml => return self.set_tab(Tab::Yaml),
             Action::Events => return self.set_tab(Tab::Events),
+            Action::Describe => return self.set_tab(Tab::Describe),
             Action::ToggleYaml => {
                 self.pod_view.yaml_applied = !self.pod_view.yaml_applied;
                 self.pod_view.scroll = 0;

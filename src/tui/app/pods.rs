@@ -252,7 +252,8 @@ impl App {
                 self.pods.reverse = !self.pods.reverse;
                 self.refresh_visible();
             }
-            Action::Describe | Action::Open => self.open_detail(Tab::Containers),
+            Action::Open => self.open_detail(Tab::Containers),
+            Action::Describe => self.open_detail(Tab::Describe),
             Action::Logs => self.open_detail(Tab::Logs),
             Action::Yaml => self.open_detail(Tab::Yaml),
             Action::Events => self.open_detail(Tab::Events),

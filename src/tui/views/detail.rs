@@ -75,19 +75,23 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect) {
         Tab::Logs => super::logs::draw(f, app, &p, body),
         Tab::Events => events(f, app, &p, body),
         Tab::Resources => super::resources::draw(f, app, &p, body),
-        Tab::Network | Tab::Volumes | Tab::Yaml => {
+        Tab::Network | Tab::Volumes | Tab::Describe | Tab::Yaml => {
             let (title, lines) = text_lines(app, &p, &t);
             text_tab(f, app, &title, lines, body)
         }
     }
 }
 
-/// The title and lines of a text tab (Network, Volumes, YAML; empty for the others), as drawn and as `/`
-/// searches them.
+/// The title and lines of a text tab (Network, Volumes, Describe, YAML; empty for the others), as drawn and
+/// as `/` searches them.
 pub fn text_lines(app: &App, p: &PodView, t: &Theme) -> (String, Vec<Line<'static>>) {
     match app.tab {
         Tab::Network => (" Network ".into(), super::network::lines(p, t)),
         Tab::Volumes => (" Volumes ".into(), volume_lines(p, t)),
+        Tab::Describe => (
+            " kubectl describe pod (events in full, wrapped) ".into(),
+            plain_lines(&crate::describe::pod_view(p, &app.snap.node_name, app.now)),
+        ),
         Tab::Yaml => {
             let (title, text) = if app.pod_view.yaml_applied {
                 (
@@ -106,22 +110,26 @@ pub fn text_lines(app: &App, p: &PodView, t: &Theme) -> (String, Vec<Line<'stati
                     serde_yaml::to_string(&p.pod).unwrap_or_default(),
                 )
             };
-            let lines = text
-                .lines()
-                .map(|l| {
-                    Line::from(
-                        super::super::sanitize::Sanitizer::new(false)
-                            .line(l)
-                            .into_iter()
-                            .map(|s| Span::raw(s.text))
-                            .collect::<Vec<_>>(),
-                    )
-                })
-                .collect();
+            let lines = plain_lines(&text);
             (title, lines)
         }
         _ => (String::new(), Vec::new()),
     }
+}
+
+/// Lines of plain text, control characters made visible.
+fn plain_lines(text: &str) -> Vec<Line<'static>> {
+    text.lines()
+        .map(|l| {
+            Line::from(
+                super::super::sanitize::Sanitizer::new(false)
+                    .line(l)
+                    .into_iter()
+                    .map(|s| Span::raw(s.text))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect()
 }
 
 /// The box title with the search term, if one is typed.
