@@ -127,6 +127,7 @@ async fn a_busy_container_is_sampled_as_docker_stats_sees_it_and_top_prints_it()
         .request(Request::WatchStats {
             client: "test".into(),
             pods: Some(vec![uid.clone()]),
+            sandboxes: true,
         })
         .await;
     let v = wait_stats(&p, "three live CPU samples of spin", 60, |v| {
@@ -219,6 +220,7 @@ async fn a_busy_container_is_sampled_as_docker_stats_sees_it_and_top_prints_it()
     let watch = Request::WatchStats {
         client: "test".into(),
         pods: Some(vec![uid.clone()]),
+        sandboxes: true,
     };
     let renew = tokio::spawn(async move {
         loop {
@@ -254,6 +256,7 @@ async fn the_working_set_climbs_to_the_limit_before_the_oom_kill() {
         .request(Request::WatchStats {
             client: "test".into(),
             pods: Some(vec![uid.clone()]),
+            sandboxes: true,
         })
         .await;
     let limit = 48u64 << 20;

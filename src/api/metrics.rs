@@ -71,6 +71,7 @@ pub async fn serve(
             .send(Request::WatchStats {
                 client: "api".into(),
                 pods: None,
+                sandboxes: false,
             })
             .await;
     }

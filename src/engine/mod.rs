@@ -594,8 +594,17 @@ impl Supervisor {
         if let Some(reply) = request::write_manifest(&req, &self.settings.node, &self.state_dir) {
             return reply;
         }
-        if let Request::WatchStats { client, pods } = req {
-            let _ = self.stats_interest.send(stats::Interest { client, pods });
+        if let Request::WatchStats {
+            client,
+            pods,
+            sandboxes,
+        } = req
+        {
+            let _ = self.stats_interest.send(stats::Interest {
+                client,
+                pods,
+                sandboxes,
+            });
             return Reply::Accepted;
         }
         if let Request::TerminatePod { uid, grace_seconds } = &req {

@@ -68,6 +68,8 @@ pub enum Request {
         client: String,
         /// Pod UIDs; `None` for every pod; empty to stop looking.
         pods: Option<Vec<String>>,
+        /// Their pause containers too, every second (else on the 10 s baseline).
+        sandboxes: bool,
     },
 }
 

@@ -73,6 +73,7 @@ async fn answer(stream: UnixStream, served: Served) -> std::io::Result<()> {
             let _ = served.interest.send(Interest {
                 client: "socket".into(),
                 pods: None,
+                sandboxes: false,
             });
             let view = served.stats.borrow().clone();
             let body = serde_json::to_vec(&*view).map_err(std::io::Error::other)?;

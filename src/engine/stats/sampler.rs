@@ -27,10 +27,12 @@ pub struct Interest {
     pub client: String,
     /// Pod UIDs; `None` for every pod; an empty list to stop looking.
     pub pods: Option<Vec<String>>,
+    /// Also the pods' pause containers, every second (the pod view's lesson and network rx/tx); without, they
+    /// keep the 10 s baseline (the pods table and `kubectl top pod` count app containers only).
+    pub sandboxes: bool,
 }
 
 enum Msg {
-    Sample(String, Box<StatsSample>),
     Ended(String),
 }
 
@@ -52,12 +54,19 @@ struct Sampler {
     runtime: watch::Receiver<Option<Runtime>>,
     interest_rx: mpsc::UnboundedReceiver<Interest>,
     out: watch::Sender<Arc<StatsView>>,
-    interests: HashMap<String, (Option<HashSet<String>>, Instant)>,
+    /// Per client: the pods it looks at (`None`: all), whether their pause containers too, until when.
+    interests: HashMap<String, (Option<HashSet<String>>, bool, Instant)>,
     containers: HashMap<String, Tracked>,
     msg_tx: mpsc::UnboundedSender<Msg>,
     msg_rx: mpsc::UnboundedReceiver<Msg>,
+    /// Samples the stream tasks left since the last tick. They are taken once a second, on the tick that
+    /// publishes: a sample wakes no task (40 streams at idle made those wake-ups most of the TUI's CPU).
+    inbox: Inbox,
     dirty: bool,
 }
+
+/// Where stream tasks leave their samples: (container ID, sample), in arrival order.
+type Inbox = Arc<std::sync::Mutex<Vec<(String, StatsSample)>>>;
 
 /// Starts the sampler; it stops at `cancel`. Returns where interests go and where the view comes out.
 pub fn spawn(
@@ -80,6 +89,7 @@ pub fn spawn(
         containers: HashMap::new(),
         msg_tx,
         msg_rx,
+        inbox: Inbox::default(),
         dirty: false,
     };
     tokio::spawn(s.run(cancel));
@@ -95,15 +105,20 @@ impl Sampler {
                 _ = cancel.cancelled() => break,
                 _ = tick.tick() => {
                     let now = Instant::now();
-                    self.interests.retain(|_, (_, until)| *until > now);
+                    self.interests.retain(|_, (_, _, until)| *until > now);
                     self.sync();
+                    let samples = std::mem::take(&mut *self.inbox.lock().unwrap_or_else(|e| e.into_inner()));
+                    for (id, s) in samples {
+                        self.on_sample(id, s);
+                    }
                     if self.dirty {
                         self.publish();
                     }
                 }
                 Some(i) = self.interest_rx.recv() => {
                     let pods = i.pods.map(|v| v.into_iter().collect());
-                    self.interests.insert(i.client, (pods, Instant::now() + INTEREST_TTL));
+                    self.interests
+                        .insert(i.client, (pods, i.sandboxes, Instant::now() + INTEREST_TTL));
                     self.sync();
                 }
                 Some(m) = self.msg_rx.recv() => self.on_msg(m),
@@ -116,10 +131,13 @@ impl Sampler {
         }
     }
 
-    fn wanted(&self, uid: &str) -> bool {
-        self.interests
-            .values()
-            .any(|(pods, _)| pods.as_ref().is_none_or(|p| p.contains(uid)))
+    /// Whether a client looks at pod `uid` now: its app containers (`.0`) and its pause container (`.1`).
+    fn wanted(&self, uid: &str) -> (bool, bool) {
+        let looking =
+            |pods: &Option<HashSet<String>>| pods.as_ref().is_none_or(|p| p.contains(uid));
+        let apps = self.interests.values().any(|(p, _, _)| looking(p));
+        let sandbox = self.interests.values().any(|(p, s, _)| *s && looking(p));
+        (apps, sandbox)
     }
 
     /// Starts and stops streams to match the running containers and the interests.
@@ -132,8 +150,13 @@ impl Sampler {
         };
         let mut running = HashSet::new();
         for pod in &snap.pods {
-            let wanted = self.wanted(&pod.uid);
+            let (apps, sandbox) = self.wanted(&pod.uid);
             for c in pod.observed.all().filter(|c| c.state.is_running()) {
+                let wanted = if c.role == Role::Sandbox {
+                    sandbox
+                } else {
+                    apps
+                };
                 running.insert(c.id.clone());
                 let t = self
                     .containers
@@ -164,6 +187,7 @@ impl Sampler {
                         None,
                         stop,
                         self.msg_tx.clone(),
+                        self.inbox.clone(),
                     ));
                 } else if !wanted && let Some(stop) = t.live.take() {
                     stop.cancel();
@@ -185,6 +209,7 @@ impl Sampler {
                         Some(n),
                         stop,
                         self.msg_tx.clone(),
+                        self.inbox.clone(),
                     ));
                 }
             }
@@ -224,24 +249,25 @@ impl Sampler {
                     }
                 }
             }
-            Msg::Sample(id, s) => {
-                let Some(t) = self.containers.get_mut(&id) else {
-                    return;
-                };
-                if let Some(cpu) = t.prev.as_ref().and_then(|p| math::cpu_millicores(p, &s)) {
-                    t.usage.cpu_millis = cpu;
-                    t.usage.cpu_history.push(cpu);
-                }
-                let ws = math::working_set(&s);
-                t.usage.memory_bytes = ws;
-                t.usage.memory_history.push(ws);
-                t.usage.time = s.time;
-                t.rx = s.rx_bytes;
-                t.tx = s.tx_bytes;
-                t.prev = Some(*s);
-                self.dirty = true;
-            }
         }
+    }
+
+    fn on_sample(&mut self, id: String, s: StatsSample) {
+        let Some(t) = self.containers.get_mut(&id) else {
+            return;
+        };
+        if let Some(cpu) = t.prev.as_ref().and_then(|p| math::cpu_millicores(p, &s)) {
+            t.usage.cpu_millis = cpu;
+            t.usage.cpu_history.push(cpu);
+        }
+        let ws = math::working_set(&s);
+        t.usage.memory_bytes = ws;
+        t.usage.memory_history.push(ws);
+        t.usage.time = s.time;
+        t.rx = s.rx_bytes;
+        t.tx = s.tx_bytes;
+        t.prev = Some(s);
+        self.dirty = true;
     }
 
     fn publish(&mut self) {
@@ -280,6 +306,7 @@ async fn read(
     n: Option<usize>,
     stop: CancellationToken,
     tx: mpsc::UnboundedSender<Msg>,
+    inbox: Inbox,
 ) {
     let mut stream = rt.stats(&id);
     let mut left = n;
@@ -290,9 +317,13 @@ async fn read(
         };
         match next {
             Ok(Some(Ok(s))) => {
-                if tx.send(Msg::Sample(id.clone(), Box::new(s))).is_err() {
+                if tx.is_closed() {
                     return;
                 }
+                inbox
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((id.clone(), s));
                 if let Some(l) = left.as_mut() {
                     *l -= 1;
                     if *l == 0 {

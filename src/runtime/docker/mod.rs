@@ -4,6 +4,7 @@
 
 mod convert;
 mod podman;
+mod raw_stats;
 mod streams;
 
 use std::collections::HashMap;
@@ -457,7 +458,12 @@ impl ContainerRuntime for DockerRuntime {
     }
 
     fn stats(&self, id: &str) -> RtStream<StatsSample> {
-        streams::stats(&self.docker, id)
+        match raw_stats::unix_path(&self.info.endpoint) {
+            Some(socket) => {
+                raw_stats::stream(socket, id, format!("read the stats of {}", short(id)))
+            }
+            None => streams::stats(&self.docker, id),
+        }
     }
 }
 

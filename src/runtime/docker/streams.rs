@@ -220,7 +220,7 @@ pub(super) async fn resize_exec(docker: &Docker, exec_id: &str, size: (u16, u16)
     .await
 }
 
-fn sample(s: ContainerStatsResponse) -> StatsSample {
+pub(super) fn sample(s: ContainerStatsResponse) -> StatsSample {
     let cpu = s.cpu_stats.unwrap_or_default();
     let mem = s.memory_stats.unwrap_or_default();
     let stats = mem.stats.unwrap_or_default();

@@ -16,7 +16,7 @@ use crate::engine::stats::{INTEREST_TTL, StatsView};
 pub struct StatsState {
     /// The latest view.
     pub view: Arc<StatsView>,
-    asked: Option<(Vec<String>, Instant)>,
+    asked: Option<((Vec<String>, bool), Instant)>,
 }
 
 impl App {
@@ -46,22 +46,26 @@ impl App {
         v
     }
 
-    /// Queues the interest effect when what is on screen changed or the last one is about to lapse.
+    /// Queues the interest effect when what is on screen changed or the last one is about to lapse. The pod
+    /// view asks for the pause container too (its Resources tab shows its cost and the pod's network); the
+    /// table sums app containers only, so their pause containers stay on the engine's 10 s baseline.
     pub fn want_stats(&mut self) {
-        let pods = self.watched_pods();
+        let want = (self.watched_pods(), self.screen == Screen::Detail);
         let renew = INTEREST_TTL.saturating_sub(Duration::from_secs(10));
         let fresh = self
             .stats
             .asked
             .as_ref()
-            .is_some_and(|(p, at)| *p == pods && at.elapsed() < renew);
+            .is_some_and(|(p, at)| *p == want && at.elapsed() < renew);
         if fresh {
             return;
         }
-        self.stats.asked = Some((pods.clone(), Instant::now()));
+        self.stats.asked = Some((want.clone(), Instant::now()));
+        let (pods, sandboxes) = want;
         self.effects.push(Effect::Engine(Request::WatchStats {
             client: "tui".into(),
             pods: Some(pods),
+            sandboxes,
         }));
     }
 }
