@@ -55,7 +55,14 @@ fn main() -> color_eyre::Result<()> {
                 .path
                 .clone()
                 .unwrap_or_else(|| std::path::PathBuf::from("./manifests"));
-            let rt = tokio::runtime::Runtime::new()?;
+            // The UI loop runs on this thread and the engine on one worker: the engine's tasks wake each other
+            // on one thread. With a worker per core, idle with 20 pods' stats streaming cost ~1.5x the CPU,
+            // spent in cross-thread wake-ups (perf; docs/performance.md, benchmark 5). The engine's work is
+            // waiting on Docker, which one thread does as well as two.
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()?;
             rt.block_on(commands::tui::run(&path, &cli.engine, &common))
         }
     };

@@ -131,7 +131,9 @@ async fn run_inner(handle: EngineHandle, cfg: AppConfig) -> std::io::Result<()> 
                 l.app.on_stats(v);
                 dirty = true;
             }
-            _ = tick.tick() => dirty = true,
+            // The clock's redraw (ages, countdowns) only when nothing else drew in the last second: with live
+            // stats a frame comes each second anyway, and one is enough.
+            _ = tick.tick() => dirty |= last_draw.elapsed() >= Duration::from_millis(900),
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
         }
