@@ -794,5 +794,32 @@ fn describe_exec_and_delete() {
     let (code, _, err) = s.output(&["delete", "a", "--path", &dir]);
     assert_eq!(code, 1);
     assert!(err.contains("not found"), "{err}");
+
+    // Several pods of one file in one command: each document found by its name in the file as it is then
+    // (the engine has not re-read it between the two), the file trashed with its last pod.
+    let multi = s.manifests.path().join("multi.yaml");
+    let text = ["b", "c", "d"]
+        .iter()
+        .map(|n| pod_yaml(n, n))
+        .collect::<Vec<_>>()
+        .join("---\n");
+    std::fs::write(&multi, &text).unwrap();
+    s.wait_running(9, 60);
+    let (code, out, err) = s.output(&["delete", "b", "c", "--path", &dir]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let left = std::fs::read_to_string(&multi).unwrap();
+    assert!(
+        left.contains("name: d\n") && !left.contains("name: b\n") && !left.contains("name: c\n"),
+        "{left}"
+    );
+    s.wait_running(3, 30);
+    let (code, _, err) = s.output(&["delete", "pod/d", "--path", &dir]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !multi.exists(),
+        "the file of the last pod goes to the trash"
+    );
+    s.wait_running(0, 30);
     kill9(&mut p);
 }

@@ -5,7 +5,6 @@
 //! replaces the pod's own (`Request::TerminatePod`), as a kubelet honours the deletion's grace period.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use http::{Request as HttpRequest, Response};
@@ -21,7 +20,7 @@ use super::request::{Query, ResourceRequest};
 use super::resource::Kind;
 use super::status::ApiStatus;
 use super::store::View;
-use super::write::{WriteOptions, pod_file, read_body, same_file, send};
+use super::write::{WriteOptions, pod_file, read_body, send};
 use crate::engine::request::Request;
 use crate::engine::snapshot::PodView;
 
@@ -99,24 +98,33 @@ pub fn without_document(text: &str, line: usize) -> (String, usize) {
     (out, left)
 }
 
-/// How deleting pod `p` changes its manifest (`pods`: every pod the engine shows): the file goes to the trash
-/// when it holds only this desired pod, else it is saved without the pod's document (the previous version
-/// backed up). Shared by `DELETE` and `podtui delete`.
-pub fn removal<'a>(
-    p: &PodView,
-    pods: impl IntoIterator<Item = &'a PodView>,
-) -> Result<Request, ApiStatus> {
+/// How deleting pod `p` of node `node` changes its manifest: the file goes to the trash when it holds no
+/// other pod, else it is saved without the pod's document (the previous version backed up). The file is read
+/// now and the document found by the pod's name in it (a delete just before may have moved it; the line the
+/// engine last saw is the fallback for a file that no longer parses). Shared by `DELETE` and `podtui delete`.
+pub fn removal(p: &PodView, node: &str) -> Result<Request, ApiStatus> {
     let file = pod_file(&p.source)?;
-    let siblings = pods
-        .into_iter()
-        .filter(|o| o.desired && o.uid != p.uid && same_file(&PathBuf::from(&o.source), &file))
-        .count();
-    if siblings == 0 {
-        return Ok(Request::DeleteManifest { path: file });
-    }
     let text = std::fs::read_to_string(&file)
         .map_err(|e| ApiStatus::internal(format!("cannot read {}: {e}", file.display())))?;
-    let (rest, _) = without_document(&text, p.line.unwrap_or(1));
+    let absolute = std::path::absolute(&file).unwrap_or_else(|_| file.clone());
+    let parsed = crate::manifest::parse_manifest(&crate::manifest::ParseInput {
+        display: &p.source,
+        text: &text,
+        format: crate::manifest::Format::from_path(&file),
+        node_name: node,
+        source: &crate::manifest::SourceId::File(absolute.to_string_lossy().into_owned()),
+    });
+    let line = parsed
+        .pods
+        .iter()
+        .find(|d| d.name == p.name && d.namespace == p.namespace)
+        .and_then(|d| d.line)
+        .or(p.line)
+        .unwrap_or(1);
+    let (rest, left) = without_document(&text, line);
+    if left == 0 {
+        return Ok(Request::DeleteManifest { path: file });
+    }
     Ok(Request::SaveManifest {
         path: file,
         text: rest,
@@ -126,19 +134,16 @@ pub fn removal<'a>(
 /// Removes one pod from its file (see [`removal`]). `Ok(())` once the engine has the write.
 async fn remove(api: &Api, view: &View, p: &PodView, grace: Option<i64>) -> Result<(), ApiStatus> {
     let name = short_name(&p.name, view.node_name()).to_string();
-    let change = removal(p, view.pod_views().into_iter().map(|o| &**o))?;
+    let change = removal(p, view.node_name())?;
     if let (Some(g), Some(requests)) = (grace, &api.requests) {
-        // 0 (`--force --grace-period=0`): kill at once; another period replaces the pod's own.
-        let uid = p.uid.clone();
-        let req = if g <= 0 {
-            Request::KillPod { uid }
-        } else {
-            Request::TerminatePod {
-                uid,
-                grace_seconds: u32::try_from(g).unwrap_or(u32::MAX),
-            }
-        };
-        requests.send(req).await;
+        // Another period replaces the pod's own; 0 (`--force --grace-period=0`) stops it with SIGKILL at once
+        // (a kill would restart it first).
+        requests
+            .send(Request::TerminatePod {
+                uid: p.uid.clone(),
+                grace_seconds: u32::try_from(g.max(0)).unwrap_or(u32::MAX),
+            })
+            .await;
     }
     send(api, &name, change).await?;
     Ok(())

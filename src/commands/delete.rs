@@ -55,7 +55,7 @@ fn delete_one(pods: &[Arc<PodView>], name: &str, common: &Common) -> Result<Stri
             common.node_name
         ));
     };
-    let req = crate::api::delete::removal(p, pods.iter().map(|o| &**o)).map_err(|e| e.message)?;
+    let req = crate::api::delete::removal(p, &common.node_name).map_err(|e| e.message)?;
     let short = p
         .name
         .strip_suffix(&format!("-{}", common.node_name))
