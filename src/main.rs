@@ -24,7 +24,7 @@ fn main() -> color_eyre::Result<()> {
         Some(Command::Kubeconfig(args)) => commands::kubeconfig::run(args, &common),
         Some(command) => {
             let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(async {
+            let code = rt.block_on(async {
                 match command {
                     Command::Run(args) => {
                         Ok::<i32, std::io::Error>(commands::run::run(args, &common).await)
@@ -48,7 +48,10 @@ fn main() -> color_eyre::Result<()> {
                     Command::Debug(args) => Ok(commands::debug::run(args, &common).await),
                     Command::Validate(_) | Command::Kubeconfig(_) => Ok(0),
                 }
-            })?
+            });
+            // A read of stdin still blocked (`exec -i` after its command exited) must not hold the exit.
+            rt.shutdown_background();
+            code?
         }
         None => {
             let path = cli

@@ -32,7 +32,11 @@ async fn exec(args: &ExecArgs, common: &Common) -> Result<i32, String> {
     let rt = DockerRuntime::connect()
         .await
         .map_err(|e| format!("cannot reach Docker: {e}"))?;
-    let pod = PodRef::parse(&args.pod, &common.node_name);
+    let arg = ["pod/", "pods/", "po/"]
+        .iter()
+        .find_map(|k| args.pod.strip_prefix(k))
+        .unwrap_or(&args.pod);
+    let pod = PodRef::parse(arg, &common.node_name);
     let found = resolve(&rt, &pod).await?;
     let name = match &args.container {
         Some(c) => c.clone(),
@@ -56,8 +60,9 @@ async fn exec(args: &ExecArgs, common: &Common) -> Result<i32, String> {
             format!("container {name} not found in pod {pod}")
         });
     };
-    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-    if args.tty && !(args.stdin && terminal) {
+    // As kubectl: a TTY needs -i and a terminal on stdin (stdout may be piped).
+    let terminal = std::io::stdin().is_terminal();
+    if args.tty && args.stdin && !terminal {
         eprintln!("Unable to use a TTY - input is not a terminal or the right kind of file");
     }
     if args.tty && args.stdin && terminal {
@@ -116,7 +121,8 @@ pub async fn piped(
     if let Some(f) = feed {
         f.abort();
     }
-    for _ in 0..200 {
+    // The output ends before Docker records the exit code: ask for up to 10 s.
+    for _ in 0..1000 {
         if let Some(code) = rt
             .exec_exit_code(&session.id)
             .await
@@ -126,5 +132,5 @@ pub async fn piped(
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    Ok(-1)
+    Err("the command's output ended but Docker reported no exit code within 10 s".into())
 }
