@@ -33,15 +33,23 @@ pub struct Interest {
 }
 
 enum Msg {
-    Ended(String),
+    /// A stream task of the container ended.
+    Ended(String, Stream),
+}
+
+/// Which of a container's stream tasks: a live one (its generation), or a baseline read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stream {
+    Live(u64),
+    Baseline,
 }
 
 struct Tracked {
     pod: String,
     usage: ContainerUsage,
     prev: Option<StatsSample>,
-    /// The live stream's stop switch, while one runs.
-    live: Option<CancellationToken>,
+    /// The live stream's generation and stop switch, while one runs (a late end of an older one is told apart).
+    live: Option<(u64, CancellationToken)>,
     /// A baseline sample is being read.
     baseline_running: bool,
     last_baseline: Option<Instant>,
@@ -62,11 +70,13 @@ struct Sampler {
     /// Samples the stream tasks left since the last tick. They are taken once a second, on the tick that
     /// publishes: a sample wakes no task (40 streams at idle made those wake-ups most of the TUI's CPU).
     inbox: Inbox,
+    /// The next live stream's generation.
+    next_live: u64,
     dirty: bool,
 }
 
 /// Where stream tasks leave their samples: (container ID, sample), in arrival order.
-type Inbox = Arc<std::sync::Mutex<Vec<(String, StatsSample)>>>;
+type Inbox = Arc<std::sync::Mutex<Vec<(String, Stream, StatsSample)>>>;
 
 /// Starts the sampler; it stops at `cancel`. Returns where interests go and where the view comes out.
 pub fn spawn(
@@ -90,6 +100,7 @@ pub fn spawn(
         msg_tx,
         msg_rx,
         inbox: Inbox::default(),
+        next_live: 0,
         dirty: false,
     };
     tokio::spawn(s.run(cancel));
@@ -108,8 +119,8 @@ impl Sampler {
                     self.interests.retain(|_, (_, _, until)| *until > now);
                     self.sync();
                     let samples = std::mem::take(&mut *self.inbox.lock().unwrap_or_else(|e| e.into_inner()));
-                    for (id, s) in samples {
-                        self.on_sample(id, s);
+                    for (id, from, s) in samples {
+                        self.on_sample(id, from, s);
                     }
                     if self.dirty {
                         self.publish();
@@ -125,7 +136,7 @@ impl Sampler {
             }
         }
         for t in self.containers.values() {
-            if let Some(c) = &t.live {
+            if let Some((_, c)) = &t.live {
                 c.cancel();
             }
         }
@@ -179,17 +190,18 @@ impl Sampler {
                 set_resources(&mut t.usage, &pod.pod);
                 if wanted && t.live.is_none() {
                     let stop = CancellationToken::new();
-                    t.live = Some(stop.clone());
+                    self.next_live += 1;
+                    t.live = Some((self.next_live, stop.clone()));
                     t.usage.live = true;
                     tokio::spawn(read(
                         rt.clone(),
                         c.id.clone(),
-                        None,
+                        (Stream::Live(self.next_live), None),
                         stop,
                         self.msg_tx.clone(),
                         self.inbox.clone(),
                     ));
-                } else if !wanted && let Some(stop) = t.live.take() {
+                } else if !wanted && let Some((_, stop)) = t.live.take() {
                     stop.cancel();
                     t.usage.live = false;
                     t.last_baseline = Some(Instant::now());
@@ -206,7 +218,7 @@ impl Sampler {
                     tokio::spawn(read(
                         rt.clone(),
                         c.id.clone(),
-                        Some(n),
+                        (Stream::Baseline, Some(n)),
                         stop,
                         self.msg_tx.clone(),
                         self.inbox.clone(),
@@ -217,7 +229,7 @@ impl Sampler {
         let before = self.containers.len();
         self.containers.retain(|id, t| {
             let keep = running.contains(id);
-            if !keep && let Some(stop) = &t.live {
+            if !keep && let Some((_, stop)) = &t.live {
                 stop.cancel();
             }
             keep
@@ -229,7 +241,7 @@ impl Sampler {
 
     fn stop_all(&mut self) {
         for t in self.containers.values() {
-            if let Some(c) = &t.live {
+            if let Some((_, c)) = &t.live {
                 c.cancel();
             }
         }
@@ -241,21 +253,38 @@ impl Sampler {
 
     fn on_msg(&mut self, m: Msg) {
         match m {
-            Msg::Ended(id) => {
-                if let Some(t) = self.containers.get_mut(&id) {
-                    t.baseline_running = false;
-                    if t.live.take().is_some() {
+            Msg::Ended(id, which) => {
+                let Some(t) = self.containers.get_mut(&id) else {
+                    return;
+                };
+                match which {
+                    Stream::Baseline => t.baseline_running = false,
+                    Stream::Live(g) if t.live.as_ref().is_some_and(|(live, _)| *live == g) => {
+                        t.live = None;
                         t.usage.live = false;
                     }
+                    // An older live stream, cancelled since.
+                    Stream::Live(_) => {}
                 }
             }
         }
     }
 
-    fn on_sample(&mut self, id: String, s: StatsSample) {
+    fn on_sample(&mut self, id: String, from: Stream, s: StatsSample) {
         let Some(t) = self.containers.get_mut(&id) else {
             return;
         };
+        // While a live stream runs, only its samples count (a baseline read that overlapped it would add the
+        // same moments twice; an older live stream's late samples too).
+        let current = match (&t.live, from) {
+            (Some((live, _)), Stream::Live(g)) => *live == g,
+            (Some(_), Stream::Baseline) => false,
+            (None, Stream::Baseline) => true,
+            (None, Stream::Live(_)) => false,
+        };
+        if !current {
+            return;
+        }
         if let Some(cpu) = t.prev.as_ref().and_then(|p| math::cpu_millicores(p, &s)) {
             t.usage.cpu_millis = cpu;
             t.usage.cpu_history.push(cpu);
@@ -303,7 +332,7 @@ impl Sampler {
 async fn read(
     rt: Runtime,
     id: String,
-    n: Option<usize>,
+    (which, n): (Stream, Option<usize>),
     stop: CancellationToken,
     tx: mpsc::UnboundedSender<Msg>,
     inbox: Inbox,
@@ -323,7 +352,7 @@ async fn read(
                 inbox
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push((id.clone(), s));
+                    .push((id.clone(), which, s));
                 if let Some(l) = left.as_mut() {
                     *l -= 1;
                     if *l == 0 {
@@ -338,7 +367,7 @@ async fn read(
             Ok(None) | Err(_) => break,
         }
     }
-    let _ = tx.send(Msg::Ended(id));
+    let _ = tx.send(Msg::Ended(id, which));
 }
 
 /// Copies a container's requests and limits from the pod's spec (`POD`, the sandbox, has none).
