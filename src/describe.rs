@@ -2,8 +2,9 @@
 //! k8s.io/kubectl/pkg/describe): the same sections, labels and order, aligned by Go's elastic tabstops
 //! (minwidth 0, padding 2) with the events in a table of their own. The TUI's Describe tab and
 //! `podtui describe` show it; `kubectl describe` against podtui's API prints the same from the same mirror pod
-//! and events (a test compares them). Quantities print as the manifest wrote them (kubectl canonicalises them:
-//! `0.5` shows as `500m` there).
+//! and events (a test compares them). The format is kubectl 1.32's (the client these machines have; 1.34 adds
+//! port names, 1.35 field paths before event messages). Quantities print as the manifest wrote them (kubectl
+//! canonicalises them: `0.5` shows as `500m` there).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -75,11 +76,15 @@ impl Writer {
     }
 }
 
-/// Go's RFC1123Z in the local time zone, as kubectl prints times.
-fn rfc1123z(t: Timestamp) -> String {
-    t.to_zoned(jiff::tz::TimeZone::system())
-        .strftime("%a, %d %b %Y %H:%M:%S %z")
-        .to_string()
+/// Go's RFC1123Z in the local time zone, as kubectl prints times; a time not set is Go's zero time.
+fn rfc1123z(t: Option<Timestamp>) -> String {
+    match t {
+        Some(t) => t
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime("%a, %d %b %Y %H:%M:%S %z")
+            .to_string(),
+        None => "Mon, 01 Jan 0001 00:00:00 +0000".into(),
+    }
 }
 
 fn since(t: Option<Timestamp>, now: Timestamp) -> String {
@@ -129,7 +134,7 @@ fn describe_pod(w: &mut Writer, pod: &Pod, events: Option<&[Event]>, now: Timest
         ),
     }
     if let Some(t) = &status.start_time {
-        w.line(0, &format!("Start Time:\t{}\n", rfc1123z(t.0)));
+        w.line(0, &format!("Start Time:\t{}\n", rfc1123z(Some(t.0))));
     }
     labels_multiline(w, "Labels", md.labels.as_ref());
     annotations_multiline(w, md.annotations.as_ref());
@@ -200,6 +205,10 @@ fn describe_pod(w: &mut Writer, pod: &Pod, events: Option<&[Event]>, now: Timest
     {
         w.line(0, &format!("NominatedNodeName:\t{n}\n"));
     }
+    if let Some(r) = &spec.resources {
+        w.line(0, "Resources:\n");
+        resources(w, r, 1);
+    }
     let env_of = |e: &EnvVar, c: &Container| env_value(pod, c, e);
     if let Some(init) = spec.init_containers.as_deref().filter(|c| !c.is_empty()) {
         containers(
@@ -263,6 +272,12 @@ fn describe_pod(w: &mut Writer, pod: &Pod, events: Option<&[Event]>, now: Timest
     w.line(0, &format!("QoS Class:\t{qos}\n"));
     labels_multiline(w, "Node-Selectors", spec.node_selector.as_ref());
     tolerations(w, spec.tolerations.as_deref().unwrap_or_default());
+    topology_spread(
+        w,
+        spec.topology_spread_constraints
+            .as_deref()
+            .unwrap_or_default(),
+    );
     if let Some(events) = events {
         describe_events(w, events, now);
     }
@@ -358,6 +373,63 @@ fn tolerations(w: &mut Writer, tolerations: &[k8s_openapi::api::core::v1::Tolera
     }
 }
 
+/// `Topology Spread Constraints:\tkey:Action when max skew N is exceeded [for selector S]`, by key.
+fn topology_spread(w: &mut Writer, list: &[k8s_openapi::api::core::v1::TopologySpreadConstraint]) {
+    if list.is_empty() {
+        return;
+    }
+    let mut sorted: Vec<_> = list.iter().collect();
+    sorted.sort_by(|a, b| a.topology_key.cmp(&b.topology_key));
+    w.line(0, "Topology Spread Constraints:\t");
+    for (i, t) in sorted.into_iter().enumerate() {
+        if i != 0 {
+            w.line(0, "\t");
+        }
+        let selector = t
+            .label_selector
+            .as_ref()
+            .map(|s| format!(" for selector {}", label_selector(s)))
+            .unwrap_or_default();
+        w.line(
+            0,
+            &format!(
+                "{}:{} when max skew {} is exceeded{selector}\n",
+                t.topology_key, t.when_unsatisfiable, t.max_skew
+            ),
+        );
+    }
+}
+
+/// A label selector as apimachinery's `FormatLabelSelector` writes it (`app=web,tier in (a,b)`; `<none>`).
+fn label_selector(s: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector) -> String {
+    let mut reqs: Vec<(String, String)> = s
+        .match_labels
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), format!("{k}={v}")))
+        .collect();
+    for e in s.match_expressions.iter().flatten() {
+        let mut values = e.values.clone().unwrap_or_default();
+        values.sort();
+        let text = match e.operator.as_str() {
+            "In" => format!("{} in ({})", e.key, values.join(",")),
+            "NotIn" => format!("{} notin ({})", e.key, values.join(",")),
+            "Exists" => e.key.clone(),
+            "DoesNotExist" => format!("!{}", e.key),
+            op => format!("{} {op} ({})", e.key, values.join(",")),
+        };
+        reqs.push((e.key.clone(), text));
+    }
+    if reqs.is_empty() {
+        return "<none>".into();
+    }
+    reqs.sort();
+    reqs.into_iter()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 fn containers(
     w: &mut Writer,
     label: &str,
@@ -437,14 +509,7 @@ fn containers(
             w.line(2, &format!("Restart Count:\t{}\n", s.restart_count));
         }
         if let Some(r) = &c.resources {
-            for (title, list) in [("Limits", &r.limits), ("Requests", &r.requests)] {
-                if let Some(list) = list.as_ref().filter(|l| !l.is_empty()) {
-                    w.line(2, &format!("{title}:\n"));
-                    for (name, q) in list {
-                        w.line(3, &format!("{name}:\t{}\n", q.0));
-                    }
-                }
-            }
+            resources(w, r, 2);
         }
         for (title, probe) in [
             ("Liveness", &c.liveness_probe),
@@ -476,6 +541,18 @@ fn containers(
         }
         environment(w, c, env_of);
         mounts(w, c);
+    }
+}
+
+/// Limits, then requests, each by resource name, at `level`.
+fn resources(w: &mut Writer, r: &k8s_openapi::api::core::v1::ResourceRequirements, level: usize) {
+    for (title, list) in [("Limits", &r.limits), ("Requests", &r.requests)] {
+        if let Some(list) = list.as_ref().filter(|l| !l.is_empty()) {
+            w.line(level, &format!("{title}:\n"));
+            for (name, q) in list {
+                w.line(level + 1, &format!("{name}:\t{}\n", q.0));
+            }
+        }
     }
 }
 
@@ -581,7 +658,7 @@ fn state(w: &mut Writer, title: &str, s: Option<&ContainerState>) {
     let s = s.cloned().unwrap_or_default();
     if let Some(r) = &s.running {
         w.line(2, &format!("{title}:\tRunning\n"));
-        let at = r.started_at.as_ref().map(|t| t.0).unwrap_or_default();
+        let at = r.started_at.as_ref().map(|t| t.0);
         w.line(3, &format!("Started:\t{}\n", rfc1123z(at)));
     } else if let Some(wt) = &s.waiting {
         w.line(2, &format!("{title}:\tWaiting\n"));
@@ -601,7 +678,7 @@ fn state(w: &mut Writer, title: &str, s: Option<&ContainerState>) {
             w.line(3, &format!("Signal:\t{sig}\n"));
         }
         let time = |t: &Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Time>| {
-            rfc1123z(t.as_ref().map(|t| t.0).unwrap_or_default())
+            rfc1123z(t.as_ref().map(|t| t.0))
         };
         w.line(3, &format!("Started:\t{}\n", time(&t.started_at)));
         w.line(3, &format!("Finished:\t{}\n", time(&t.finished_at)));
@@ -674,37 +751,19 @@ pub fn describe_probe(p: &Probe) -> String {
     format!("unknown {attrs}")
 }
 
-/// The value kubectl shows for a `valueFrom` variable: the pod field it names, or the container's resource
+/// The value kubectl shows for a `valueFrom` variable: the pod's name or namespace, or the container's resource
 /// (rounded up to the divisor; a missing limit is "node allocatable").
 fn env_value(pod: &Pod, c: &Container, e: &EnvVar) -> String {
     let Some(from) = &e.value_from else {
         return String::new();
     };
     if let Some(f) = &from.field_ref {
-        let status = pod.status.as_ref();
-        let spec = pod.spec.as_ref();
+        // kubectl converts the path with its scheme's field labels, which know only these two for a Pod: it
+        // shows every other fieldRef with an empty value.
         return match f.field_path.as_str() {
-            "spec.nodeName" => spec.and_then(|s| s.node_name.clone()),
-            "spec.serviceAccountName" => spec.and_then(|s| s.service_account_name.clone()),
-            "status.hostIP" => status.and_then(|s| s.host_ip.clone()),
-            "status.podIP" => status.and_then(|s| s.pod_ip.clone()),
-            "status.podIPs" => status.map(|s| {
-                s.pod_ips
-                    .iter()
-                    .flatten()
-                    .map(|i| i.ip.clone())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            }),
-            "status.hostIPs" => status.map(|s| {
-                s.host_ips
-                    .iter()
-                    .flatten()
-                    .map(|i| i.ip.clone())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            }),
-            path => crate::manifest::downward::metadata_field(pod, path, false),
+            "metadata.name" => pod.metadata.name.clone(),
+            "metadata.namespace" => pod.metadata.namespace.clone(),
+            _ => None,
         }
         .unwrap_or_default();
     }

@@ -127,7 +127,43 @@ pub fn mirror_pod(p: &PodView, node: &str, stamp: Stamp) -> Pod {
     spec.enable_service_links.get_or_insert(true);
     spec.preemption_policy
         .get_or_insert_with(|| "PreemptLowerPriority".into());
+    for c in spec
+        .init_containers
+        .iter_mut()
+        .flatten()
+        .chain(spec.containers.iter_mut())
+    {
+        default_container(c);
+    }
     pod
+}
+
+/// The API server's defaults for a container's probes (timeout 1 s, period 10 s, thresholds 1 and 3, an
+/// httpGet's scheme HTTP and path `/`) and its env's fieldRefs (`apiVersion: v1`), which podtui's engine
+/// applies when it runs them and which `kubectl describe` and `get -o yaml` show.
+fn default_container(c: &mut k8s_openapi::api::core::v1::Container) {
+    for probe in [
+        &mut c.liveness_probe,
+        &mut c.readiness_probe,
+        &mut c.startup_probe,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        probe.timeout_seconds.get_or_insert(1);
+        probe.period_seconds.get_or_insert(10);
+        probe.success_threshold.get_or_insert(1);
+        probe.failure_threshold.get_or_insert(3);
+        if let Some(h) = probe.http_get.as_mut() {
+            h.scheme.get_or_insert_with(|| "HTTP".into());
+            h.path.get_or_insert_with(|| "/".into());
+        }
+    }
+    for e in c.env.iter_mut().flatten() {
+        if let Some(f) = e.value_from.as_mut().and_then(|v| v.field_ref.as_mut()) {
+            f.api_version.get_or_insert_with(|| "v1".into());
+        }
+    }
 }
 
 /// Pod fields `fieldSelector` accepts.
