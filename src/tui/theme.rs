@@ -69,7 +69,8 @@ impl Skin {
     /// The built-in skins' names.
     pub const BUILT_IN: [&'static str; 3] = ["color", "light", "mono"];
 
-    /// The skin `name`: a built-in one (`color`/`colour`, `light`), else `<skins>/<name>.yaml`. Errors name the
+    /// The skin `name`: a built-in one (`color`, also called `colour` or `dark`; `light`; `mono` loads the
+    /// colour skin, which the monochrome theme does not use), else `<skins>/<name>.yaml`. Errors name the
     /// file, the line and the field.
     pub fn load(name: &str, skins: &Path) -> Result<Self, String> {
         match name {
@@ -101,7 +102,17 @@ impl Skin {
             let line = e.location().map(|l| l.line()).unwrap_or(1);
             format!("{line}: {e}")
         })?;
-        let mut skin = match file.base.as_deref() {
+        let given = |field: &str, v: &Option<Option<String>>| -> Result<Option<String>, String> {
+            match v {
+                None => Ok(None),
+                Some(Some(v)) => Ok(Some(v.clone())),
+                Some(None) => Err(format!(
+                    "{}: {field}: no value (a # starts a YAML comment: quote a colour, '#rrggbb')",
+                    line_of(text, field)
+                )),
+            }
+        };
+        let mut skin = match given("base", &file.base)?.as_deref() {
             None | Some("color") | Some("colour") => Skin::color(),
             Some("light") => Skin::light(),
             Some(other) => {
@@ -112,8 +123,8 @@ impl Skin {
             }
         };
         skin.name = name.to_string();
-        let color = |field: &str, v: &Option<String>| -> Result<Option<Color>, String> {
-            match v {
+        let color = |field: &str, v: &Option<Option<String>>| -> Result<Option<Color>, String> {
+            match given(field, v)? {
                 None => Ok(None),
                 Some(v) => v.parse::<Color>().map(Some).map_err(|_| {
                     format!(
@@ -154,20 +165,36 @@ fn line_of(text: &str, field: &str) -> usize {
         .unwrap_or(1)
 }
 
-/// A skin file as written.
+/// A skin file as written: a field absent is `None`, a field with no value `Some(None)` (an unquoted
+/// `#rrggbb` is a YAML comment, and must not pass silently).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SkinFile {
-    base: Option<String>,
-    background: Option<String>,
-    foreground: Option<String>,
-    key: Option<String>,
-    ok: Option<String>,
-    warn: Option<String>,
-    error: Option<String>,
-    done: Option<String>,
-    terminating: Option<String>,
-    border_focus: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    base: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    background: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    foreground: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    key: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    ok: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    warn: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    error: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    done: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    terminating: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    border_focus: Option<Option<String>>,
+}
+
+/// A field that is there, with or without a value.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// The styles the views use.
@@ -374,6 +401,12 @@ mod tests {
         assert!(e.starts_with("2: ") && e.contains("backgrond"), "{e}");
         let e = Skin::parse("x", "base: solarized\n").unwrap_err();
         assert!(e.starts_with("1: base:"), "{e}");
+        // Unquoted, a hex colour is a comment: said, not ignored.
+        let e = Skin::parse("x", "ok: green\nkey: #112233\n").unwrap_err();
+        assert!(
+            e.starts_with("2: key: no value") && e.contains("'#rrggbb'"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -253,6 +253,7 @@ impl App {
                 .filter_map(|e| {
                     e.file_name()
                         .to_str()
+                        .filter(|n| !n.starts_with('.'))
                         .and_then(|n| n.strip_suffix(".yaml"))
                         .map(str::to_string)
                 })

@@ -30,6 +30,9 @@ impl App {
     /// Ctrl-space: marks every visible pod between the last marked one and the cursor (just the cursor's
     /// when none is marked).
     pub(super) fn mark_range(&mut self) {
+        if self.pods.visible.is_empty() {
+            return;
+        }
         let cursor = self.pods.pos.selected;
         let row_of = |uid: &str| {
             self.pods
