@@ -168,6 +168,25 @@ fn text_tab(f: &mut Frame, app: &mut App, title: &str, lines: Vec<Line<'static>>
             }
         })
         .collect();
+    if app.tab == Tab::Network {
+        // The diagram wraps by itself, its continuation lines carrying on the tree's lines.
+        let mut starts = Vec::with_capacity(lines.len());
+        let mut rows: Vec<Line<'static>> = Vec::new();
+        for l in &lines {
+            starts.push(rows.len());
+            rows.extend(hang_wrap(l, inner.width as usize));
+        }
+        if let Some(line) = app.find.jump.take() {
+            let row = starts.get(line).copied().unwrap_or(rows.len());
+            app.pod_view.scroll = row.saturating_sub(height / 3);
+        }
+        app.pod_view.scroll = app.pod_view.scroll.min(rows.len().saturating_sub(height));
+        f.render_widget(
+            Paragraph::new(rows).scroll((app.pod_view.scroll.min(u16::MAX as usize) as u16, 0)),
+            inner,
+        );
+        return;
+    }
     if let Some(line) = app.find.jump.take() {
         // The row the matched line starts at once wrapped, a third of the way down.
         let row = Paragraph::new(lines[..line.min(lines.len())].to_vec())
@@ -289,4 +308,151 @@ fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
         .column_spacing(1),
         inner,
     );
+}
+
+/// The tree-drawing characters a Network line starts with, as a continuation line repeats them: a branch
+/// (`├─`, `┌─`) continues as `│`, a last branch (`└─`) and dashes as spaces.
+fn tree_prefix(text: &str) -> String {
+    text.chars()
+        .take_while(|c| matches!(c, '│' | '├' | '└' | '┌' | '─' | ' '))
+        .map(|c| match c {
+            '│' | '├' | '┌' => '│',
+            _ => ' ',
+        })
+        .collect()
+}
+
+/// `line` cut to `width` columns at spaces where it can be (else mid-word), each continuation starting with
+/// the line's tree prefix, so the diagram keeps its tree lines when it wraps. Styles are kept per character.
+pub(super) fn hang_wrap(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
+    let cells: Vec<(char, Style)> = line
+        .spans
+        .iter()
+        .flat_map(|s| {
+            let style = line.style.patch(s.style);
+            s.content.chars().map(move |c| (c, style))
+        })
+        .collect();
+    if width == 0 || cells.len() <= width {
+        return vec![line.clone()];
+    }
+    let text: String = cells.iter().map(|(c, _)| *c).collect();
+    let prefix = tree_prefix(&text);
+    let prefix_len = prefix.chars().count();
+    // A prefix as wide as the pane leaves no room: wrap without one.
+    let (prefix, prefix_len) = if prefix_len * 2 >= width {
+        (String::new(), 0)
+    } else {
+        (prefix, prefix_len)
+    };
+    let to_line = |piece: &[(char, Style)], lead: &str| -> Line<'static> {
+        let mut spans: Vec<Span<'static>> = Vec::new();
+        if !lead.is_empty() {
+            spans.push(Span::raw(lead.to_string()));
+        }
+        let mut run = String::new();
+        let mut style = None;
+        for (c, s) in piece {
+            if style.is_some_and(|st| st != *s) {
+                spans.push(Span::styled(
+                    std::mem::take(&mut run),
+                    style.unwrap_or_default(),
+                ));
+            }
+            style = Some(*s);
+            run.push(*c);
+        }
+        if !run.is_empty() {
+            spans.push(Span::styled(run, style.unwrap_or_default()));
+        }
+        Line::from(spans)
+    };
+    let mut out = Vec::new();
+    let mut rest: &[(char, Style)] = &cells;
+    let mut first = true;
+    while !rest.is_empty() {
+        let room = if first { width } else { width - prefix_len };
+        if rest.len() <= room {
+            out.push(to_line(rest, if first { "" } else { &prefix }));
+            break;
+        }
+        // The last space that fits, past the prefix; else a hard cut.
+        let from = if first { prefix_len + 1 } else { 1 };
+        let cut = (from..=room)
+            .rev()
+            .find(|&i| rest[i - 1].0 == ' ')
+            .unwrap_or(room);
+        out.push(to_line(&rest[..cut], if first { "" } else { &prefix }));
+        rest = &rest[cut..];
+        while rest.first().is_some_and(|(c, _)| *c == ' ') {
+            rest = &rest[1..];
+        }
+        first = false;
+    }
+    out
+}
+
+#[cfg(test)]
+mod hang_tests {
+    use super::*;
+
+    fn texts(lines: &[Line<'static>]) -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_wrapped_diagram_line_keeps_its_tree_lines() {
+        let line =
+            Line::from("│  IP 172.17.0.2   hostname web   NetworkMode bridge   IpcMode shareable");
+        let rows = texts(&hang_wrap(&line, 30));
+        assert!(rows.len() > 2, "{rows:?}");
+        assert!(rows.iter().all(|r| r.starts_with("│  ")), "{rows:?}");
+        assert!(rows.iter().all(|r| r.chars().count() <= 30), "{rows:?}");
+        let words: Vec<String> = rows
+            .iter()
+            .flat_map(|r| {
+                r.trim_start_matches("│  ")
+                    .split_whitespace()
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(
+            words.join(" "),
+            "IP 172.17.0.2 hostname web NetworkMode bridge IpcMode shareable"
+        );
+        // A branch continues as a line down, the last branch as spaces.
+        let rows = texts(&hang_wrap(
+            &Line::from("├─ nginx (running, id 0123456789ab)"),
+            20,
+        ));
+        assert!(rows[1].starts_with("│  "), "{rows:?}");
+        let rows = texts(&hang_wrap(
+            &Line::from("└─ side (running, id 0123456789ab)"),
+            20,
+        ));
+        assert!(
+            rows[1].starts_with("   ") && !rows[1].contains('│'),
+            "{rows:?}"
+        );
+        // What fits is left alone, styles and all.
+        let styled = Line::from(vec![Span::styled(
+            "short",
+            Style::default().fg(ratatui::style::Color::Red),
+        )]);
+        assert_eq!(hang_wrap(&styled, 30), vec![styled.clone()]);
+    }
+
+    #[test]
+    fn a_word_longer_than_the_pane_is_cut() {
+        let rows = texts(&hang_wrap(
+            &Line::from("│  container:0123456789abcdef0123456789abcdef"),
+            16,
+        ));
+        assert!(rows.iter().all(|r| r.chars().count() <= 16), "{rows:?}");
+        assert!(rows.iter().all(|r| r.starts_with("│  ")), "{rows:?}");
+    }
 }
