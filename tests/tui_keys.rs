@@ -920,3 +920,39 @@ fn theme_light_paints_the_background() {
         buf.content().len()
     );
 }
+
+/// Issue 15, defect 6: the Events tab cuts messages at the pane's width, so the selected event (the top row,
+/// moved with j/k) is shown whole below the table, wrapped — at 80 columns too.
+#[test]
+fn the_selected_event_is_shown_whole() {
+    let mut a = app();
+    select(&mut a, "pullfail-demo");
+    let uid = a.selected_pod().unwrap().uid.clone();
+    let tail = "and this is the end of a long pull error that no table column can hold";
+    let mut snap = (*a.snap).clone();
+    let pod = snap.pods.iter_mut().find(|p| p.uid == uid).unwrap();
+    let mut view = (**pod).clone();
+    let mut e = view.events.last().unwrap().clone();
+    e.reason = "Failed".into();
+    e.message = format!(
+        "Failed to pull image \"registry.example/app:1\": {} {tail}",
+        "x".repeat(90)
+    );
+    e.last_seen += jiff::SignedDuration::from_secs(1);
+    view.events.push(e);
+    *pod = Arc::new(view);
+    a.on_snapshot(Arc::new(snap));
+    a.on_key(key('v'));
+    assert_eq!(a.tab, Tab::Events);
+    let screen = render(&mut a, 80, 24);
+    let flat: String = screen
+        .lines()
+        .map(|l| l.trim_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(flat.contains(tail), "the whole message:\n{screen}");
+    // j selects the next (older) event: it is the one shown whole then.
+    a.on_key(key('j'));
+    let screen = render(&mut a, 80, 24);
+    assert!(!screen.contains("no table column can hold"), "{screen}");
+}

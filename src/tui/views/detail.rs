@@ -240,9 +240,55 @@ fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
     );
     let inner = b.inner(area);
     f.render_widget(b, area);
+    app.pod_view.scroll = app.pod_view.scroll.min(p.events.len().saturating_sub(1));
+    // The selected event (the top row; j/k move it) is also shown whole below the table, its message wrapped:
+    // the table cuts messages at the pane's width.
+    let whole = p
+        .events
+        .iter()
+        .rev()
+        .nth(app.pod_view.scroll)
+        .filter(|_| inner.height >= 8)
+        .map(|e| {
+            let text = escape_controls(&format!(
+                "{:?} {}{}: {}",
+                e.kind,
+                e.reason,
+                if e.object.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", e.object)
+                },
+                e.message
+            ))
+            .into_owned();
+            let rows = Paragraph::new(text.clone())
+                .wrap(Wrap { trim: false })
+                .line_count(inner.width)
+                .clamp(1, usize::from(inner.height / 2));
+            (text, rows as u16)
+        });
+    let (inner, whole_area) = match &whole {
+        Some((_, rows)) => {
+            let [table, below] =
+                Layout::vertical([Constraint::Min(3), Constraint::Length(rows + 1)]).areas(inner);
+            (table, Some(below))
+        }
+        None => (inner, None),
+    };
+    if let (Some((text, _)), Some(below)) = (whole, whole_area) {
+        f.render_widget(
+            Paragraph::new(text).wrap(Wrap { trim: false }).block(
+                ratatui::widgets::Block::default()
+                    .borders(ratatui::widgets::Borders::TOP)
+                    .border_style(t.border())
+                    .title(" the selected event, whole (j/k select) "),
+            ),
+            below,
+        );
+    }
     let height = inner.height.saturating_sub(1) as usize;
     app.page = height.max(1);
-    app.pod_view.scroll = app.pod_view.scroll.min(p.events.len().saturating_sub(1));
     let now = app.now;
     let width = inner.width as usize;
     let mut age_w = "LAST SEEN".len();
@@ -279,6 +325,7 @@ fn events(f: &mut Frame, app: &mut App, p: &PodView, area: Rect) {
             ]);
             match mark(app, i, &event_text(&e.object, e)) {
                 Some(m) => row.style(m),
+                None if i == app.pod_view.scroll => row.style(t.selected()),
                 None => row,
             }
         })
