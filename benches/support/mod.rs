@@ -16,9 +16,16 @@ use crate::common::tmux::Tmux;
 
 /// Removes every container and volume labelled `label`, again until nothing is left: a podtui that is still
 /// exiting may create a container after the first pass.
+///
+/// A node's label (`dev.podtui.node=X`) takes the node's lease volume (`dev.podtui.lease.node=X`) with it.
 pub fn cleanup_label(label: &str) {
+    let lease = label
+        .strip_prefix("dev.podtui.node=")
+        .map(|node| format!("dev.podtui.lease.node={node}"));
     for _ in 0..10 {
-        if !remove_with(label) {
+        let removed = remove_with(label);
+        let lease_removed = lease.as_deref().is_some_and(remove_with);
+        if !removed && !lease_removed {
             return;
         }
         std::thread::sleep(Duration::from_secs(1));
