@@ -166,16 +166,7 @@ fn describe_pod(w: &mut Writer, pod: &Pod, events: Option<&[Event]>, now: Timest
         .as_ref()
         .and_then(|s| s.seccomp_profile.as_ref())
     {
-        w.line(0, &format!("SeccompProfile:\t{}\n", sp.type_));
-        if sp.type_ == "Localhost" {
-            w.line(
-                0,
-                &format!(
-                    "LocalhostProfile:\t{}\n",
-                    sp.localhost_profile.as_deref().unwrap_or_default()
-                ),
-            );
-        }
+        seccomp(w, sp, 0, 0);
     }
     w.line(
         0,
@@ -476,16 +467,7 @@ fn containers(
             .as_ref()
             .and_then(|s| s.seccomp_profile.as_ref())
         {
-            w.line(2, &format!("SeccompProfile:\t{}\n", sp.type_));
-            if sp.type_ == "Localhost" {
-                w.line(
-                    3,
-                    &format!(
-                        "LocalhostProfile:\t{}\n",
-                        sp.localhost_profile.as_deref().unwrap_or_default()
-                    ),
-                );
-            }
+            seccomp(w, sp, 2, 3);
         }
         for (title, words) in [("Command", &c.command), ("Args", &c.args)] {
             if let Some(words) = words.as_deref().filter(|w| !w.is_empty()) {
@@ -541,6 +523,26 @@ fn containers(
         }
         environment(w, c, env_of);
         mounts(w, c);
+    }
+}
+
+/// `SeccompProfile:` at `level`, and a Localhost profile's file at `file_level` (kubectl indents the pod's
+/// and a container's differently).
+fn seccomp(
+    w: &mut Writer,
+    sp: &k8s_openapi::api::core::v1::SeccompProfile,
+    level: usize,
+    file_level: usize,
+) {
+    w.line(level, &format!("SeccompProfile:\t{}\n", sp.type_));
+    if sp.type_ == "Localhost" {
+        w.line(
+            file_level,
+            &format!(
+                "LocalhostProfile:\t{}\n",
+                sp.localhost_profile.as_deref().unwrap_or_default()
+            ),
+        );
     }
 }
 

@@ -22,16 +22,12 @@ pub async fn run(args: &DeleteArgs, common: &Common) -> i32 {
         }
     };
     let mut names: Vec<String> = args.pods.clone();
-    if names.len() > 1 && ["pod", "pods", "po"].contains(&names[0].as_str()) {
+    if names.len() > 1 && super::describe::is_kind_word(&names[0]) {
         names.remove(0);
     }
     let mut code = 0;
     for arg in names {
-        let name = ["pod/", "pods/", "po/"]
-            .iter()
-            .find_map(|k| arg.strip_prefix(k))
-            .unwrap_or(&arg)
-            .to_string();
+        let name = super::describe::without_kind(&arg).to_string();
         match delete_one(&pods, &name, common) {
             Ok(done) => println!("{done}"),
             Err(e) => {

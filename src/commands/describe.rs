@@ -13,10 +13,23 @@ use crate::engine::snapshot::PodView;
 /// `pod`, `pods` or `po` before the name, as kubectl takes it.
 const KIND_WORDS: [&str; 3] = ["pod", "pods", "po"];
 
+/// True for `pod`, `pods` or `po`, the kind kubectl takes before a name.
+pub fn is_kind_word(word: &str) -> bool {
+    KIND_WORDS.contains(&word)
+}
+
+/// `name` without a `pod/`, `pods/` or `po/` in front, as kubectl takes a name.
+pub fn without_kind(name: &str) -> &str {
+    KIND_WORDS
+        .iter()
+        .find_map(|k| name.strip_prefix(k).and_then(|r| r.strip_prefix('/')))
+        .unwrap_or(name)
+}
+
 /// The pod and the manifest path the words name: `[pod] POD [PATH]`, POD also as `pod/POD`.
 pub fn pod_and_path(words: &[String]) -> Result<(String, Option<PathBuf>), String> {
     let mut words: Vec<&str> = words.iter().map(String::as_str).collect();
-    if words.len() > 1 && KIND_WORDS.contains(&words[0]) {
+    if words.len() > 1 && is_kind_word(words[0]) {
         words.remove(0);
     }
     let (pod, path) = match words.as_slice() {
@@ -24,11 +37,7 @@ pub fn pod_and_path(words: &[String]) -> Result<(String, Option<PathBuf>), Strin
         [pod, path] => (*pod, Some(PathBuf::from(path))),
         _ => return Err("usage: podtui describe [pod] POD [PATH]".into()),
     };
-    let pod = KIND_WORDS
-        .iter()
-        .find_map(|k| pod.strip_prefix(&format!("{k}/")))
-        .unwrap_or(pod);
-    Ok((pod.to_string(), path))
+    Ok((without_kind(pod).to_string(), path))
 }
 
 /// The pod `arg` (`name` or `namespace/name`, with or without the `-<node>` suffix) among `pods`; a desired

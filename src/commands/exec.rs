@@ -32,10 +32,7 @@ async fn exec(args: &ExecArgs, common: &Common) -> Result<i32, String> {
     let rt = DockerRuntime::connect()
         .await
         .map_err(|e| format!("cannot reach Docker: {e}"))?;
-    let arg = ["pod/", "pods/", "po/"]
-        .iter()
-        .find_map(|k| args.pod.strip_prefix(k))
-        .unwrap_or(&args.pod);
+    let arg = super::describe::without_kind(&args.pod);
     let pod = PodRef::parse(arg, &common.node_name);
     let found = resolve(&rt, &pod).await?;
     let name = match &args.container {
