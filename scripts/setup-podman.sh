@@ -24,6 +24,7 @@ else
     slirp4netns:slirp4netns fuse-overlayfs:fuse-overlayfs
 fi
 mkdir -p "$dir"
+dir=$(cd "$dir" && pwd) # absolute: the service runs from / (below)
 sock=$dir/podman.sock
 export CONTAINERS_CONF=$dir/containers.conf
 conf='[containers]
@@ -42,7 +43,9 @@ if ! podman_answers; then
   say "starting podman system service on $sock in the background (log: $log)"
   rm -f "$sock"
   # The service reads CONTAINERS_CONF from its environment (exported above).
-  setsid podman system service --time=0 "unix://$sock" >"$log" 2>&1 </dev/null &
+  # From /: the service's conmon processes start in its working directory, and a clone the service was started
+  # from may be deleted while the service runs (then every container start fails: "Failed to get working directory").
+  (cd / && setsid podman system service --time=0 "unix://$sock" >"$log" 2>&1 </dev/null &)
   for _ in $(seq 1 120); do
     podman_answers && break
     sleep 0.5
