@@ -31,7 +31,7 @@ ensure_engine() {
   local log=${PODTUI_DOCKERD_LOG:-/var/log/podtui-dockerd.log}
   say "starting dockerd in the background (log: $log)"
   # From /, like the podman service: the clone it was started from may be deleted while it runs.
-  (cd / && setsid dockerd >"$log" 2>&1 </dev/null &)
+  (cd / && exec setsid dockerd) >"$log" 2>&1 </dev/null &
   for _ in $(seq 1 120); do
     if docker info >/dev/null 2>&1; then
       say "Docker engine $(docker version -f '{{.Server.Version}}' 2>/dev/null) is up"

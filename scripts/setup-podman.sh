@@ -45,7 +45,7 @@ if ! podman_answers; then
   # The service reads CONTAINERS_CONF from its environment (exported above).
   # From /: the service's conmon processes start in its working directory, and a clone the service was started
   # from may be deleted while the service runs (then every container start fails: "Failed to get working directory").
-  (cd / && setsid podman system service --time=0 "unix://$sock" >"$log" 2>&1 </dev/null &)
+  (cd / && exec setsid podman system service --time=0 "unix://$sock") >"$log" 2>&1 </dev/null &
   for _ in $(seq 1 120); do
     podman_answers && break
     sleep 0.5
