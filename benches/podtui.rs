@@ -37,6 +37,7 @@ usage: cargo bench --bench podtui -- [--quick] [--only NAME,...] [--out FILE]
                      startup exec -> first TUI frame, -> every example pod running
                      adopt   SIGKILL + restart with 50 running pods -> all adopted, API calls
                      adaptive 10/50/200 pods, adaptive start window vs fixed 4/8/16/32
+                             (other sizes: PODTUI_BENCH_ADAPTIVE_SIZES=10,50)
                      fifty   many pods at once -> all running, and their teardown
                      idle    idle CPU and RSS with 20 pods (podtui run, then the TUI)
                      flood   log flood: key -> screen latency and RSS in the TUI
@@ -49,6 +50,23 @@ usage: cargo bench --bench podtui -- [--quick] [--only NAME,...] [--out FILE]
   --out FILE       where to write the report (default: docs/performance.md)
   --help           this text
 ";
+
+/// The pod counts of the adaptive bench: `PODTUI_BENCH_ADAPTIVE_SIZES` (comma-separated), or 10, 50 and 200
+/// (10 and 30 with `--quick`).
+fn adaptive_sizes(quick: bool) -> Vec<usize> {
+    match std::env::var("PODTUI_BENCH_ADAPTIVE_SIZES") {
+        Ok(v) => v
+            .split(',')
+            .map(|n| {
+                n.trim()
+                    .parse()
+                    .expect("PODTUI_BENCH_ADAPTIVE_SIZES: pod counts, like 10,50")
+            })
+            .collect(),
+        Err(_) if quick => vec![10, 30],
+        Err(_) => vec![10, 50, 200],
+    }
+}
 
 /// The benchmark names `--only` takes, in the order they run.
 const NAMES: [&str; 13] = [
@@ -125,12 +143,17 @@ fn main() {
                 .push(startup::adopt(if quick { 20 } else { 50 }, if quick { 1 } else { 3 }).await);
         }
         if want("adaptive") {
-            let sizes: &[usize] = if quick { &[10, 30] } else { &[10, 50, 200] };
-            for &n in sizes {
+            let sizes = adaptive_sizes(quick);
+            for n in sizes {
                 eprintln!("adaptive start window, {n} pods…");
-                benches.push(
-                    adaptive::adaptive(&docker, n, if quick || n >= 200 { 1 } else { 3 }).await,
-                );
+                // A 10-pod burst lasts a few seconds and varies by a tenth from run to run: more samples.
+                let reps = match (quick, n) {
+                    (true, _) => 1,
+                    (false, ..=10) => 7,
+                    (false, 200..) => 1,
+                    (false, _) => 3,
+                };
+                benches.push(adaptive::adaptive(&docker, n, reps).await);
             }
         }
         if want("fifty") {

@@ -3,20 +3,41 @@
 //! and the same made with the `docker` CLI.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use podtui::runtime::{ContainerConfig, ContainerRuntime, DockerRuntime, MountSource, MountSpec};
 
 use crate::common::docker;
 use crate::common::pods::SLEEPER;
 
-/// The example pod's containers created and started by direct, sequential Docker API calls.
+/// A pause container's body: a sandbox in network mode `network`, its IPC namespace shareable.
+fn sandbox(pause: &str, labels: HashMap<String, String>, network: &str) -> ContainerConfig {
+    ContainerConfig {
+        image: pause.into(),
+        labels,
+        network_mode: network.into(),
+        ipc_mode: Some("shareable".into()),
+        ..Default::default()
+    }
+}
+
+/// How long the floor's three starts took: the sandbox's, then each container's.
+pub struct Starts {
+    /// The sandbox's start (it makes the pod's network namespace).
+    pub sandbox: Duration,
+    /// The two containers' starts, in order.
+    pub containers: [Duration; 2],
+}
+
+/// The example pod's containers created and started by direct, sequential Docker API calls; returns how long
+/// the starts took.
 pub async fn api_pod(
     rt: &DockerRuntime,
     pause: &str,
     name: &str,
     label: &str,
     images: (&str, &str),
-) {
+) -> Starts {
     let labels = HashMap::from([
         (
             label.split('=').next().unwrap().to_string(),
@@ -31,17 +52,16 @@ pub async fn api_pod(
     let sb = rt
         .create(
             &format!("{name}-pause"),
-            ContainerConfig {
-                image: pause.into(),
-                labels: labels.clone(),
-                network_mode: "bridge".into(),
-                ipc_mode: Some("shareable".into()),
-                ..Default::default()
-            },
+            sandbox(pause, labels.clone(), "bridge"),
         )
         .await
         .unwrap();
+    let t = Instant::now();
     rt.start(&sb, name).await.unwrap();
+    let mut starts = Starts {
+        sandbox: t.elapsed(),
+        containers: [Duration::ZERO; 2],
+    };
     for (i, (image, cmd)) in [
         (images.0, "mkdir -p /www; exec httpd -f -p 80 -h /www"),
         (images.1, SLEEPER),
@@ -73,8 +93,36 @@ pub async fn api_pod(
             )
             .await
             .unwrap();
+        let t = Instant::now();
         rt.start(&id, name).await.unwrap();
+        starts.containers[i] = t.elapsed();
     }
+    starts
+}
+
+/// Creates a pause container labelled `label` in the host's network namespace and returns how long its start
+/// took: a sandbox's start without making a network namespace (for the cold start's breakdown).
+pub async fn host_sandbox_start(
+    rt: &DockerRuntime,
+    pause: &str,
+    name: &str,
+    label: &str,
+) -> Duration {
+    let (k, v) = label.split_once('=').unwrap();
+    let id = rt
+        .create(
+            name,
+            sandbox(
+                pause,
+                HashMap::from([(k.to_string(), v.to_string())]),
+                "host",
+            ),
+        )
+        .await
+        .unwrap();
+    let t = Instant::now();
+    rt.start(&id, name).await.unwrap();
+    t.elapsed()
 }
 
 /// The same with the docker CLI, one command after another.
@@ -147,17 +195,11 @@ pub async fn api_pod_parallel(
         ("bench.pod".to_string(), name.to_string()),
     ]);
     let vol = format!("{name}-vol");
-    let sandbox = ContainerConfig {
-        image: pause.into(),
-        labels: labels.clone(),
-        network_mode: "bridge".into(),
-        ipc_mode: Some("shareable".into()),
-        ..Default::default()
-    };
+    let pause_body = sandbox(pause, labels.clone(), "bridge");
     let pause_name = format!("{name}-pause");
     let (v, sb) = tokio::join!(
         rt.create_volume(&vol, labels.clone(), HashMap::new()),
-        rt.create(&pause_name, sandbox)
+        rt.create(&pause_name, pause_body)
     );
     v.unwrap();
     let sb = sb.unwrap();

@@ -63,8 +63,32 @@ fn action_word(a: &EventAction) -> &str {
     }
 }
 
+/// After this long without an event, [`wait_events`] asks dockerd whether it still answers.
+const SILENCE: Duration = Duration::from_secs(15);
+
+/// Panics unless dockerd answers `GET /info` within 20 s. `/info` takes the locks a stuck dockerd holds (20.10
+/// once deadlocked on its libnetwork lock at 50 pods at once: `/_ping` still answered, `/info` and every
+/// create hung), so a bench fails at once rather than waiting out its timeouts on an engine that will not
+/// move again.
+async fn engine_answers() {
+    let answered = tokio::task::spawn_blocking(|| {
+        std::process::Command::new("timeout")
+            .args(["20", "docker", "info", "--format", "{{.ID}}"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+    .await
+    .unwrap_or(false);
+    assert!(
+        answered,
+        "bench: dockerd stopped answering GET /info within 20 s (stuck: restart dockerd and rerun)"
+    );
+}
+
 /// Waits until `n` events with `action` have arrived for pods whose name is in `pods`; returns the arrival time
-/// of the last one.
+/// of the last one. After [`SILENCE`] without an event it checks that dockerd still answers, and panics if not.
 pub async fn wait_events(
     rx: &mut mpsc::UnboundedReceiver<(Instant, RuntimeEvent)>,
     action: &str,
@@ -75,7 +99,15 @@ pub async fn wait_events(
     let deadline = tokio::time::Instant::now() + timeout;
     let mut seen = 0;
     loop {
-        let (at, e) = tokio::time::timeout_at(deadline, rx.recv()).await.ok()??;
+        let quiet = (tokio::time::Instant::now() + SILENCE).min(deadline);
+        let (at, e) = match tokio::time::timeout_at(quiet, rx.recv()).await {
+            Ok(got) => got?,
+            Err(_) if quiet < deadline => {
+                engine_answers().await;
+                continue;
+            }
+            Err(_) => return None,
+        };
         let pod = e
             .labels
             .get("io.kubernetes.pod.name")

@@ -93,6 +93,11 @@ pub fn sandbox_name(pod: &str, namespace: &str, uid: &str, attempt: u32) -> Stri
     format!("k8s_POD_{pod}_{namespace}_{uid}_{attempt}")
 }
 
+/// Whether `name` is a sandbox's engine name ([`sandbox_name`]).
+pub fn is_sandbox_name(name: &str) -> bool {
+    name.trim_start_matches('/').starts_with("k8s_POD_")
+}
+
 /// `k8s_<container>_<pod>_<ns>_<uid>_<restartCount>`.
 pub fn container_name(
     container: &str,
@@ -168,6 +173,8 @@ mod tests {
             sandbox_name("web-n", "default", "abc", 0),
             "k8s_POD_web-n_default_abc_0"
         );
+        assert!(is_sandbox_name("k8s_POD_web-n_default_abc_0"));
+        assert!(!is_sandbox_name("k8s_nginx_web-n_default_abc_3"));
         assert_eq!(
             container_name("nginx", "web-n", "default", "abc", 3),
             "k8s_nginx_web-n_default_abc_3"

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use futures_util::future::join_all;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -234,22 +235,41 @@ pub async fn observe_listed(
     summaries: &[ContainerSummary],
     cache: &mut InspectCache,
 ) -> RtResult<ObservedPod> {
+    // What the cache cannot answer is inspected all at once (one round trip, not one per container).
+    let cached = |s: &ContainerSummary| {
+        cache
+            .entries
+            .get(&s.id)
+            .filter(|(k, inst)| *k == s.state && !matches!(inst.state, InstanceState::Other { .. }))
+            .map(|(_, inst)| inst.clone())
+    };
+    let known: Vec<Option<ObservedContainer>> = summaries.iter().map(cached).collect();
+    let inspected = join_all(
+        summaries
+            .iter()
+            .zip(&known)
+            .filter(|(_, k)| k.is_none())
+            .map(|(s, _)| rt.inspect(&s.id)),
+    )
+    .await;
+    let mut inspected = inspected.into_iter();
     let mut instances = Vec::with_capacity(summaries.len());
     let mut seen = Vec::with_capacity(summaries.len());
-    for s in summaries {
-        let id = s.id.clone();
-        let key = s.state.clone();
-        seen.push(id.clone());
-        if let Some((k, inst)) = cache.entries.get(&id)
-            && *k == key
-            && !matches!(inst.state, InstanceState::Other { .. })
-        {
-            instances.push(inst.clone());
+    for (s, known) in summaries.iter().zip(known) {
+        seen.push(s.id.clone());
+        if let Some(inst) = known {
+            instances.push(inst);
             continue;
         }
-        match rt.inspect(&id).await {
+        // One inspect was made per container the cache did not answer.
+        let Some(result) = inspected.next() else {
+            continue;
+        };
+        match result {
             Ok(Some(inst)) => {
-                cache.entries.insert(id, (key, inst.clone()));
+                cache
+                    .entries
+                    .insert(s.id.clone(), (s.state.clone(), inst.clone()));
                 instances.push(inst);
             }
             Ok(None) => {}

@@ -227,7 +227,13 @@ impl ContainerRuntime for DockerRuntime {
     }
 
     async fn start(&self, id: &str, name: &str) -> RtResult<()> {
-        let _turn = self.start_turn("start").await;
+        // A sandbox's start makes the pod's network namespace: a call of its own kind for the window's weights.
+        let kind = if super::labels::is_sandbox_name(name) {
+            "start sandbox"
+        } else {
+            "start"
+        };
+        let _turn = self.start_turn(kind).await;
         timed(
             format!("start container {name}"),
             self.docker.start_container(id, None),
